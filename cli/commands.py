@@ -1,0 +1,175 @@
+"""The built-in ``pos`` commands."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from posmodern.cli.main import CliState, cli, run
+from posmodern.core import security, tenancy
+from posmodern.core.api import ROLES
+from posmodern.core.db import Database
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo/--no-demo", default=False,
+              help="Create the demo tenant, users and menu first, and print the logins.")
+@pass_state
+def serve(state: CliState, host: str, port: int, demo: bool) -> None:
+    """Serve the API with the chosen plugins."""
+    import uvicorn
+
+    from posmodern.hosts.app import create_app
+    from posmodern.hosts.logs import configure_logging
+
+    settings = state.settings
+    if demo:
+        from posmodern.cli.demo import create_demo
+        run(create_demo(settings, state.pm))
+    configure_logging(settings.log_level, settings.log_format)
+    app = create_app(settings, pm=state.pm)
+    click.echo(f"POS Modern on http://{host}:{port}  (plugins: {', '.join(sorted(state.pm.infos))};"
+               f" database: {settings.database_url.split(':', 1)[0]}; bus: "
+               f"{settings.broker_url.split(':', 1)[0]})", err=True)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=10)
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def plugins_command(state: CliState, as_json: bool) -> None:
+    """List the loaded plugins, where they come from and the hooks they implement."""
+    pm = state.pm
+    rows = []
+    for name, info in sorted(pm.infos.items()):
+        rows.append({"name": name, "module": info.module, "distribution": info.distribution,
+                     "version": info.version, "hooks": pm.hooks_of(name)})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        origin = f"{row['distribution']} {row['version']}" if row["distribution"] else "unregistered"
+        click.echo(f"{row['name']:<14} {row['module']}  ({origin})")
+        click.echo(f"{'':<14} hooks: {', '.join(row['hooks']) or '-'}")
+
+
+@cli.group()
+def db() -> None:
+    """Schema migrations."""
+
+
+@db.command("upgrade")
+@pass_state
+def db_upgrade(state: CliState) -> None:
+    """Migrate the control tables and every tenant to the newest schema."""
+    async def go() -> list[str]:
+        database = Database(state.settings.database_url)
+        try:
+            return await tenancy.upgrade_all(database)
+        finally:
+            await database.dispose()
+    migrated = run(go())
+    click.echo(f"migrated {len(migrated)} tenant(s): {', '.join(migrated) or '-'}")
+
+
+@db.command("current")
+@pass_state
+def db_current(state: CliState) -> None:
+    """Show the schema revision of every tenant."""
+    async def go():
+        database = Database(state.settings.database_url)
+        try:
+            return await tenancy.list_tenants(database, with_revision=True)
+        finally:
+            await database.dispose()
+    from posmodern.schema.migrate import head
+    click.echo(f"head: {head()}")
+    for tenant in run(go()):
+        click.echo(f"{tenant.client_id:<20} {tenant.revision or 'none'}")
+
+
+@cli.group()
+def tenant() -> None:
+    """Tenants (clients): each has its own schema (PostgreSQL) or file (SQLite)."""
+
+
+def _with_db(state: CliState, fn):
+    async def go():
+        database = Database(state.settings.database_url)
+        try:
+            return await fn(database)
+        finally:
+            await database.dispose()
+    return run(go())
+
+
+@tenant.command("create")
+@click.argument("client_id")
+@click.option("--name", help="Display name (default: the client id).")
+@pass_state
+def tenant_create(state: CliState, client_id: str, name: str | None) -> None:
+    """Create and migrate a tenant."""
+    try:
+        created = _with_db(state, lambda d: tenancy.create_tenant(d, client_id, name))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="CLIENT_ID") from None
+    click.echo(f"created tenant {created.client_id} (schema {created.schema_name})")
+
+
+@tenant.command("list")
+@pass_state
+def tenant_list(state: CliState) -> None:
+    """List tenants."""
+    for t in _with_db(state, lambda d: tenancy.list_tenants(d, with_revision=True)):
+        click.echo(f"{t.client_id:<20} {t.name:<30} {t.status:<8} revision {t.revision or 'none'}")
+
+
+@tenant.command("drop")
+@click.argument("client_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def tenant_drop(state: CliState, client_id: str, yes: bool) -> None:
+    """Delete a tenant and ALL its data."""
+    if not yes:
+        click.confirm(f"Delete tenant {client_id} and all its data?", abort=True)
+    _with_db(state, lambda d: tenancy.drop_tenant(d, client_id))
+    click.echo(f"dropped tenant {client_id}")
+
+
+@cli.group()
+def users() -> None:
+    """Users of a tenant."""
+
+
+@users.command("create")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--store", "store_id", required=True, help="Store the user works in.")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True,
+              confirmation_prompt=True)
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice(ROLES),
+              help="Repeat for several roles.")
+@click.option("--full-name")
+@pass_state
+def users_create(state: CliState, client_id: str, store_id: str, username: str, password: str,
+                 roles: tuple[str, ...], full_name: str | None) -> None:
+    """Add a user to a tenant."""
+    user = _with_db(state, lambda d: security.create_user(
+        d, client_id=client_id, store_id=store_id, username=username, password=password,
+        roles=roles, full_name=full_name))
+    click.echo(f"created user {user['username']} ({', '.join(user['roles'])}) in "
+               f"{client_id}/{store_id}")
+
+
+@cli.command()
+@pass_state
+def demo(state: CliState) -> None:
+    """Create (or refresh) the demo tenant, its users and menu, and print the logins."""
+    from posmodern.cli.demo import create_demo
+    run(create_demo(state.settings, state.pm))

@@ -1,0 +1,122 @@
+"""What a plugin hands the host, and what the host hands a plugin's endpoint.
+
+Plugins contribute :class:`ApiRoute` and :class:`StaticAssets` objects through the host hooks; the
+host turns them into Starlette routes, checks the token and role, validates the body and query
+with the route's pydantic models, and calls the endpoint with a :class:`RequestContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from posmodern.core.runtime import Runtime
+
+ROLES = ("admin", "manager", "cashier", "waiter", "kitchen", "kiosk", "integration")
+ANY_ROLE = frozenset(ROLES)
+PUBLIC = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: from the verified token only."""
+
+    user_id: str
+    username: str
+    client_id: str
+    store_id: str
+    roles: frozenset[str]
+
+    def has_any(self, roles: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
+        return bool(self.roles & set(roles))
+
+
+@dataclass
+class Reply:
+    """An endpoint's answer: a JSON body and a status (201 for created, …)."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Endpoint = Callable[["RequestContext"], Awaitable["Reply | Response | dict | list"]]
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    """One HTTP route a plugin contributes.
+
+    ``roles`` is the set of roles allowed (``PUBLIC`` for no token). ``body``/``query`` are pydantic
+    models the host validates before the endpoint runs; they also document the route in
+    ``/openapi.json``. ``idempotent`` routes honour the ``Idempotency-Key`` header: the endpoint
+    runs in a transaction that also stores its response under the key.
+    """
+
+    name: str
+    method: str
+    path: str
+    endpoint: Endpoint
+    roles: frozenset[str] | None
+    summary: str = ""
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    status_code: int = 200
+    tags: tuple[str, ...] = ()
+    idempotent: bool = False
+    response_description: str = "OK"
+
+
+@dataclass(frozen=True)
+class StaticAssets:
+    """A folder of static files (a web page) served at ``path``."""
+
+    name: str
+    path: str
+    directory: Path
+
+
+@dataclass
+class RequestContext:
+    """Everything an endpoint needs about one request."""
+
+    request: Request
+    runtime: "Runtime"
+    principal: Principal | None
+    route: ApiRoute
+    request_id: str
+    body: Any = None
+    query: Any = None
+    _conn: AsyncConnection | None = None
+
+    @property
+    def path(self) -> dict[str, Any]:
+        return self.request.path_params
+
+    @property
+    def client_id(self) -> str:
+        assert self.principal is not None, "public routes have no tenant"
+        return self.principal.client_id
+
+    @property
+    def store_id(self) -> str:
+        assert self.principal is not None, "public routes have no tenant"
+        return self.principal.store_id
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction in the caller's tenant (the request's own one on idempotent routes)."""
+        if self._conn is not None:
+            yield self._conn
+            return
+        async with self.runtime.db.transaction(self.client_id) as conn:
+            yield conn

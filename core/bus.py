@@ -1,0 +1,380 @@
+"""The event bus: outbox relay, kombu transport and dispatch to plugins.
+
+- The **relay** moves committed outbox rows of every tenant to a kombu topic exchange (routing key
+  = event type; persistent messages; publisher confirms on RabbitMQ). It is woken right after a
+  local commit that wrote outbox rows and also sweeps every tenant periodically, so rows written by
+  another process, or left behind by a failure, still go out. On PostgreSQL rows are claimed with
+  ``FOR UPDATE SKIP LOCKED``, so several relays (replicas) never send the same batch twice.
+- The **consumer** (a thread, as kombu is synchronous) takes each :class:`Subscription`'s durable
+  queue, shared by every replica of the service, and each process's own broadcast queue; it hands
+  messages to the event loop and acknowledges them once handled.
+- ``memory://`` is kombu's in-process transport: the embedded mode runs the same code path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
+from sqlalchemy import delete, func, select, update
+
+from posmodern.core.asyncio_hooks import await_me_maybe
+from posmodern.core.db import Database, insert_ignore
+from posmodern.core.errors import NotFound
+from posmodern.core.events import Broadcast, Envelope, Subscription, matches
+from posmodern.schema.control import tenants
+from posmodern.schema.tables import outbox, processed_events
+from posmodern.schema.types import utcnow
+
+log = logging.getLogger("posmodern.bus")
+
+BATCH = 200
+MAX_ATTEMPTS = 5
+OUTBOX_RETENTION = timedelta(days=7)
+
+
+@dataclass
+class BusStats:
+    """Counters the dashboard and ``/metrics`` show."""
+
+    published: int = 0
+    handled: Counter = field(default_factory=Counter)
+    duplicates: int = 0
+    failures: int = 0
+    dead: int = 0
+    backlog: int = 0
+    last_sweep: float = 0.0
+
+
+class EventBus:
+    """Relay, transport and dispatch for one process."""
+
+    def __init__(self, db: Database, broker_url: str, *, exchange: str = "posmodern.events",
+                 subscriptions: list[Subscription] | None = None,
+                 broadcasts: list[Broadcast] | None = None, poll_seconds: float = 0.5) -> None:
+        self.db = db
+        # kombu warns about a memory:// URL without a host name; give it one.
+        self.broker_url = "memory://localhost/" if broker_url.rstrip("/") == "memory:" else broker_url
+        self.exchange = Exchange(exchange, type="topic", durable=True, delivery_mode="persistent")
+        self.subscriptions = list(subscriptions or [])
+        self.broadcasts = list(broadcasts or [])
+        self.poll_seconds = poll_seconds
+        self.stats = BusStats()
+        self._check_names()
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._stopping = threading.Event()
+        self._publisher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pos-publish")
+        self._publisher: Connection | None = None
+        self._producer: Producer | None = None
+        self._consumer_thread: threading.Thread | None = None
+        self._relay_task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._attempts: Counter = Counter()
+        self._consuming = threading.Event()
+        self._instance = uuid.uuid4().hex[:12]
+
+    def add_broadcasts(self, broadcasts: list[Broadcast]) -> None:
+        """Add per-process listeners; call before :meth:`start`."""
+        self.broadcasts.extend(broadcasts)
+        self._check_names()
+
+    def _check_names(self) -> None:
+        names = [s.name for s in self.subscriptions] + [b.name for b in self.broadcasts]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate subscription names: {', '.join(duplicated)}")
+
+    @property
+    def is_memory(self) -> bool:
+        return self.broker_url.startswith("memory://")
+
+    def _connection(self) -> Connection:
+        options = {"polling_interval": 0.005} if self.is_memory else {"confirm_publish": True}
+        return Connection(self.broker_url, transport_options=options, heartbeat=0,
+                          connect_timeout=5)
+
+    def queue_for(self, subscription: Subscription) -> Queue:
+        """The durable queue shared by every replica handling ``subscription``."""
+        return self._bound_queue(f"{self.exchange.name}.{subscription.name}",
+                                 subscription.event_types, durable=True)
+
+    def _bound_queue(self, name: str, event_types: tuple[str, ...], *, durable: bool) -> Queue:
+        return Queue(name, bindings=[binding(self.exchange, routing_key=t) for t in event_types],
+                     durable=durable, auto_delete=not durable, exclusive=False)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, declare the exchange and queues, and start relaying and consuming."""
+        self._loop = asyncio.get_running_loop()
+        self.db.on_outbox_commit(self.notify)
+        await self._in_publisher(self._open_publisher)
+        if self.subscriptions or self.broadcasts:
+            self._consumer_thread = threading.Thread(
+                target=self._consume, name="pos-consumer", daemon=True)
+            self._consumer_thread.start()
+            # Queues must exist before the first event is relayed, or it would be dropped.
+            ready = await asyncio.to_thread(self._consuming.wait, 15)
+            if not ready:
+                raise RuntimeError(f"event consumer could not start on {self.safe_url}")
+        self._relay_task = asyncio.create_task(self._relay_forever(), name="pos-outbox-relay")
+
+    async def stop(self) -> None:
+        """Flush what is committed, then stop consuming and close connections."""
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            try:
+                await self._relay_task
+            except asyncio.CancelledError:
+                pass
+            self._relay_task = None
+            try:
+                await self.relay_once()
+            except Exception:  # noqa: BLE001 - shutting down; the next process relays it
+                log.warning("final outbox flush failed", exc_info=True)
+        self.db.off_outbox_commit(self.notify)
+        self._stopping.set()
+        if self._consumer_thread is not None:
+            await asyncio.to_thread(self._consumer_thread.join, 10)
+            self._consumer_thread = None
+        await self._in_publisher(self._close_publisher)
+        self._publisher_thread.shutdown(wait=True)
+
+    @property
+    def safe_url(self) -> str:
+        return Connection(self.broker_url).as_uri()
+
+    # --- relay -----------------------------------------------------------------------------
+
+    def notify(self, client_id: str | None = None) -> None:
+        """Wake the relay (called after a commit that wrote outbox rows; thread-safe)."""
+        def wake() -> None:
+            if client_id:
+                self._dirty.add(client_id)
+            self._wake.set()
+        if self._loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            wake()
+        else:
+            self._loop.call_soon_threadsafe(wake)
+
+    async def _relay_forever(self) -> None:
+        next_sweep = 0.0
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                if time.monotonic() >= next_sweep:
+                    self._dirty.clear()
+                    await self.relay_once()
+                    next_sweep = time.monotonic() + self.poll_seconds
+                else:
+                    dirty, self._dirty = self._dirty, set()
+                    for client_id in dirty:
+                        await self.relay_tenant(client_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep relaying; rows stay pending and are retried
+                log.exception("outbox relay failed; retrying")
+                await asyncio.sleep(min(5.0, self.poll_seconds * 4))
+
+    async def _tenant_ids(self) -> list[str]:
+        async with self.db.control_connection() as conn:
+            return list(await conn.scalars(
+                select(tenants.c.client_id).where(tenants.c.status == "active")))
+
+    async def relay_once(self) -> int:
+        """Relay every tenant's pending outbox rows; returns how many were sent."""
+        sent = 0
+        backlog = 0
+        for client_id in await self._tenant_ids():
+            sent += await self.relay_tenant(client_id)
+            backlog += await self.pending(client_id)
+        self.stats.backlog = backlog
+        self.stats.last_sweep = time.time()
+        return sent
+
+    async def pending(self, client_id: str) -> int:
+        """Outbox rows of a tenant not yet sent."""
+        async with self.db.transaction(client_id) as conn:
+            return await conn.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+
+    async def relay_tenant(self, client_id: str) -> int:
+        """Send one tenant's pending outbox rows, in batches, oldest first."""
+        sent = 0
+        while True:
+            try:
+                count = await self._relay_batch(client_id)
+            except NotFound:
+                return sent  # tenant dropped meanwhile
+            sent += count
+            if count < BATCH:
+                return sent
+
+    async def _relay_batch(self, client_id: str) -> int:
+        async with self.db.transaction(client_id) as conn:
+            rows = (await conn.execute(
+                select(outbox.c.seq, outbox.c.payload)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            )).all()
+            if not rows:
+                return 0
+            payloads = [row.payload for row in rows]
+            await self._in_publisher(self._publish_batch, payloads)
+            await conn.execute(
+                update(outbox).where(outbox.c.seq.in_([row.seq for row in rows]))
+                .values(published_at=utcnow(), attempts=outbox.c.attempts + 1))
+        self.stats.published += len(rows)
+        return len(rows)
+
+    async def purge_published(self, client_id: str) -> int:
+        """Delete sent outbox rows older than the retention (7 days)."""
+        async with self.db.transaction(client_id) as conn:
+            result = await conn.execute(delete(outbox).where(
+                outbox.c.published_at.is_not(None),
+                outbox.c.published_at < utcnow() - OUTBOX_RETENTION))
+            return result.rowcount
+
+    # --- publishing (the publisher thread only) ----------------------------------------------
+
+    async def _in_publisher(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._publisher_thread, fn, *args)
+
+    def _open_publisher(self) -> None:
+        self._publisher = self._connection()
+        self._publisher.ensure_connection(max_retries=3)
+        channel = self._publisher.channel()
+        self.exchange(channel).declare()
+        self._producer = Producer(channel, exchange=self.exchange, serializer="json")
+
+    def _close_publisher(self) -> None:
+        if self._publisher is not None:
+            self._publisher.release()
+            self._publisher = None
+            self._producer = None
+
+    def _publish_batch(self, payloads: list[dict]) -> None:
+        if self._producer is None:
+            self._open_publisher()
+        publish = self._publisher.ensure(self._producer, self._producer.publish, max_retries=3)
+        for payload in payloads:
+            # With confirm_publish each call returns once RabbitMQ has the message.
+            publish(payload, routing_key=payload["type"], message_id=payload["id"],
+                    delivery_mode=2, retry=True)
+
+    async def ping(self) -> None:
+        """Raise if the broker cannot be reached."""
+        def check() -> None:
+            with self._connection() as conn:
+                conn.ensure_connection(max_retries=1)
+        await asyncio.to_thread(check)
+
+    # --- consuming (the consumer thread) ------------------------------------------------------
+
+    def _consume(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with self._connection() as conn:
+                    conn.ensure_connection(max_retries=3)
+                    consumers = self._declare_consumers(conn)
+                    for consumer in consumers:
+                        consumer.consume()
+                    self._consuming.set()
+                    while not self._stopping.is_set():
+                        try:
+                            conn.drain_events(timeout=0.5)
+                        except TimeoutError:
+                            pass
+                        except OSError as exc:
+                            if "timed out" in str(exc):
+                                continue
+                            raise
+                    for consumer in consumers:
+                        consumer.cancel()
+            except Exception:  # noqa: BLE001 - reconnect after a broker failure
+                if self._stopping.is_set():
+                    return
+                log.exception("event consumer lost its broker connection; reconnecting")
+                time.sleep(1)
+
+    def _declare_consumers(self, conn: Connection) -> list[Consumer]:
+        channel = conn.channel()
+        consumers = []
+        for subscription in self.subscriptions:
+            consumers.append(Consumer(channel, queues=[self.queue_for(subscription)],
+                                      accept=["json"], prefetch_count=32,
+                                      callbacks=[self._callback(self._handle, subscription)]))
+        if self.broadcasts:
+            types = tuple(sorted({t for b in self.broadcasts for t in b.event_types}))
+            queue = self._bound_queue(f"{self.exchange.name}.broadcast.{self._instance}", types,
+                                      durable=False)
+            consumers.append(Consumer(channel, queues=[queue], accept=["json"], prefetch_count=32,
+                                      callbacks=[self._callback(self._broadcast, None)]))
+        return consumers
+
+    def _callback(self, dispatch, target):
+        def on_message(body, message) -> None:
+            envelope = Envelope.from_dict(body)
+            future = asyncio.run_coroutine_threadsafe(dispatch(target, envelope), self._loop)
+            try:
+                future.result()
+            except Exception:  # noqa: BLE001 - decide between retry and giving up
+                key = (getattr(target, "name", "broadcast"), envelope.id)
+                self._attempts[key] += 1
+                self.stats.failures += 1
+                if self._attempts[key] >= MAX_ATTEMPTS:
+                    del self._attempts[key]
+                    self.stats.dead += 1
+                    log.error("giving up on event %s (%s) for %s after %d attempts",
+                              envelope.id, envelope.type, key[0], MAX_ATTEMPTS)
+                    message.ack()
+                else:
+                    log.warning("handler %s failed on event %s; requeued", key[0], envelope.id,
+                                exc_info=True)
+                    message.requeue()
+                return
+            message.ack()
+        return on_message
+
+    async def _handle(self, subscription: Subscription, envelope: Envelope) -> None:
+        try:
+            async with self.db.transaction(envelope.client_id) as conn:
+                first = await insert_ignore(conn, processed_events, consumer=subscription.name,
+                                            event_id=envelope.id, processed_at=utcnow())
+                if not first:
+                    self.stats.duplicates += 1
+                    return
+                await subscription.handle(envelope, conn)
+        except NotFound:
+            log.warning("event %s for unknown tenant %r dropped", envelope.id, envelope.client_id)
+            return
+        self.stats.handled[subscription.name] += 1
+
+    async def _broadcast(self, _target, envelope: Envelope) -> None:
+        for listener in self.broadcasts:
+            if any(matches(p, envelope.type) for p in listener.event_types):
+                try:
+                    await await_me_maybe(listener.listen(envelope))
+                except Exception:  # noqa: BLE001 - one screen's failure must not stop others
+                    log.exception("listener %s failed on %s", listener.name, envelope.type)

@@ -1,0 +1,224 @@
+"""Database access: engines, connections, transactions, one tenant at a time.
+
+The only module that creates engines. Tenant isolation:
+
+- PostgreSQL: one schema per tenant. Each transaction gets its own ``Connection`` with a
+  ``schema_translate_map`` pointing the schema-less tenant tables at that schema; the map lives on
+  that ``Connection`` object, never on the pooled DBAPI connection, so it cannot leak to the next
+  request that checks the same connection out.
+- SQLite: one database file per tenant (``<data dir>/tenants/<client_id>.db``) with its own engine;
+  the control tables live in the main file. Write transactions start with ``BEGIN IMMEDIATE`` so
+  concurrent writers queue on the busy timeout instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from posmodern.core.errors import NotFound, ServiceUnavailable
+from posmodern.schema.control import CONTROL_SCHEMA, tenants
+
+CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+OUTBOX_WRITTEN = "posmodern.outbox_written"
+
+
+def check_client_id(client_id: str) -> str:
+    """Return ``client_id`` if it can name a tenant (schema and file names derive from it)."""
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ValueError(
+            f"invalid client id {client_id!r}: 1-40 characters, lowercase letters, digits, '-' or '_'"
+        )
+    return client_id
+
+
+def schema_name(client_id: str) -> str:
+    """The PostgreSQL schema holding a tenant's tables."""
+    return "tenant_" + check_client_id(client_id).replace("-", "_")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event decide how transactions start (pysqlite's own is lazy).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Engines and transactions for the control tables and every tenant."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        self._pool = dict(pool_size=pool_size, max_overflow=max_overflow)
+        self._engines: dict[str, AsyncEngine] = {}
+        self._known_tenants: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._commit_listeners: list[Callable[[str], None]] = []
+        self._retired: list[AsyncEngine] = []
+        self.control = self._create_engine(self.url)
+
+    # --- engines ---------------------------------------------------------------------------
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def data_dir(self) -> Path:
+        """Where SQLite keeps the main file and the tenants' files."""
+        return Path(self.url.database or ".").resolve().parent
+
+    def tenant_file(self, client_id: str) -> Path:
+        return self.data_dir / "tenants" / f"{check_client_id(client_id)}.db"
+
+    def _create_engine(self, url) -> AsyncEngine:
+        if self.dialect == "sqlite":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=5,
+                                         max_overflow=10)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
+            return engine
+        return create_async_engine(url, pool_pre_ping=True, **self._pool)
+
+    def tenant_engine(self, client_id: str) -> AsyncEngine:
+        """The engine a tenant's transactions run on (shared on PostgreSQL)."""
+        if not self.is_sqlite:
+            return self.control
+        engine = self._engines.get(client_id)
+        if engine is None:
+            engine = self._create_engine(self.url.set(database=str(self.tenant_file(client_id))))
+            self._engines[client_id] = engine
+        return engine
+
+    def control_options(self) -> dict:
+        # On SQLite the control tables are in the main file's own (unnamed) schema.
+        return {"schema_translate_map": {CONTROL_SCHEMA: None}} if self.is_sqlite else {}
+
+    def tenant_options(self, client_id: str) -> dict:
+        if self.is_sqlite:
+            return {}
+        return {"schema_translate_map": {None: schema_name(client_id)}}
+
+    # --- tenants -----------------------------------------------------------------------------
+
+    async def tenant_exists(self, client_id: str) -> bool:
+        """Whether the tenant is registered (cached once seen; :meth:`forget_tenant` clears)."""
+        if client_id in self._known_tenants:
+            return True
+        if not CLIENT_ID.match(client_id or ""):
+            return False
+        try:
+            async with self.control_connection() as conn:
+                found = await conn.scalar(
+                    select(tenants.c.client_id).where(tenants.c.client_id == client_id,
+                                                      tenants.c.status == "active"))
+        except DBAPIError as exc:
+            if "tenants" in str(exc.orig):
+                raise ServiceUnavailable("the database is not migrated: run `pos db upgrade`",
+                                         code="not_migrated") from None
+            raise
+        if found:
+            self._known_tenants.add(client_id)
+        return bool(found)
+
+    def forget_tenant(self, client_id: str) -> None:
+        """Drop what is cached about a tenant (after it is dropped)."""
+        self._known_tenants.discard(client_id)
+        engine = self._engines.pop(client_id, None)
+        if engine is not None:
+            self._retired.append(engine)
+
+    async def _require_tenant(self, client_id: str) -> None:
+        if not await self.tenant_exists(client_id):
+            raise NotFound(f"unknown tenant {client_id!r}", code="unknown_tenant")
+
+    # --- connections and transactions --------------------------------------------------------
+
+    @asynccontextmanager
+    async def control_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection to the control tables, in a transaction committed on success."""
+        async with self.control.connect() as conn:
+            await conn.execution_options(**self.control_options())
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def transaction(self, client_id: str) -> AsyncIterator[AsyncConnection]:
+        """One transaction in a tenant's tables: committed on success, rolled back on error.
+
+        Outbox rows written inside it are announced to commit listeners (the relay) only after
+        the commit succeeded.
+        """
+        await self._require_tenant(client_id)
+        engine = self.tenant_engine(client_id)
+        async with engine.connect() as conn:
+            await conn.execution_options(**self.tenant_options(client_id))
+            info = conn.sync_connection.info
+            info.pop(OUTBOX_WRITTEN, None)
+            try:
+                async with conn.begin():
+                    yield conn
+            except BaseException:
+                info.pop(OUTBOX_WRITTEN, None)
+                raise
+            if info.pop(OUTBOX_WRITTEN, False):
+                for listener in self._commit_listeners:
+                    listener(client_id)
+
+    def on_outbox_commit(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(client_id)`` after each commit that wrote outbox rows (must not block)."""
+        self._commit_listeners.append(listener)
+
+    def off_outbox_commit(self, listener: Callable[[str], None]) -> None:
+        if listener in self._commit_listeners:
+            self._commit_listeners.remove(listener)
+
+    async def dispose_retired(self) -> None:
+        """Close the pools of forgotten tenants."""
+        while self._retired:
+            await self._retired.pop().dispose()
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        async with self.control.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    async def dispose(self) -> None:
+        """Close every pool."""
+        for engine in [*self._engines.values(), *self._retired, self.control]:
+            await engine.dispose()
+        self._engines.clear()
+        self._retired.clear()
+        self._known_tenants.clear()
+
+
+async def insert_ignore(conn: AsyncConnection, table, **values) -> bool:
+    """Insert a row unless its key exists; True when this call inserted it.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
+    reports False, which is what exactly-once handling needs.
+    """
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    result = await conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1

@@ -1,0 +1,75 @@
+"""Typed errors of POS Modern.
+
+Domain code raises these; the host maps them to HTTP once (``hosts/errors.py``), with the
+SPEC §3 body ``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PosError(Exception):
+    """Base of every error the API reports to a client."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code is not None:
+            self.code = code
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body sent to the client."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(PosError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(PosError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(PosError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(PosError):
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(PosError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(PosError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(PosError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(PosError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ValidationFailed(PosError):
+    status, code = 422, "validation_error"
+
+
+class ServiceUnavailable(PosError):
+    status, code = 503, "service_unavailable"
+
+
+class PluginError(Exception):
+    """A plugin set that cannot be loaded: unknown or duplicate names, bad registrations."""
+
+
+class ConfigError(Exception):
+    """Settings that cannot run, such as a default secret in production."""

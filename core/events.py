@@ -1,0 +1,130 @@
+"""Events: the envelope every event travels in, subscriptions, and publishing through the outbox.
+
+Publishing never talks to a broker: :func:`publish` writes an outbox row in the caller's database
+transaction, so an event exists exactly when the change it describes was committed. The relay
+(:mod:`posmodern.core.relay`) moves outbox rows to the bus afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from posmodern.core.db import OUTBOX_WRITTEN
+from posmodern.schema.tables import outbox
+from posmodern.schema.types import utcnow
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-safe")
+
+
+def json_safe(data: Any) -> Any:
+    """``data`` as plain JSON values: decimals become strings, UUIDs and times ISO strings."""
+    return json.loads(json.dumps(data, default=json_default))
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One event. ``type`` is dotted (``order.created``); ``data`` is JSON-safe."""
+
+    type: str
+    client_id: str
+    store_id: str
+    data: dict[str, Any]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: str = field(default_factory=lambda: utcnow().isoformat())
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Envelope":
+        """Rebuild an envelope received from the bus; unknown keys are ignored."""
+        return cls(
+            type=str(raw["type"]),
+            client_id=str(raw["client_id"]),
+            store_id=str(raw["store_id"]),
+            data=dict(raw.get("data") or {}),
+            id=str(raw["id"]),
+            occurred_at=str(raw["occurred_at"]),
+            version=int(raw.get("version", 1)),
+        )
+
+
+EventHandler = Callable[[Envelope, AsyncConnection], Awaitable[None]]
+Listener = Callable[[Envelope], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A plugin's handler for some event types.
+
+    ``handle(envelope, conn)`` runs inside a transaction of the event's tenant that also records
+    ``(name, envelope.id)`` as processed: a redelivered event is skipped, and the handler's writes
+    and that record commit together. Replicas of one service share the work (one queue per name).
+    """
+
+    name: str
+    event_types: tuple[str, ...]
+    handle: EventHandler
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """A per-process listener that sees every matching event (live screens, SSE streams).
+
+    Not deduplicated and not transactional: use it to notify, never to change data.
+    """
+
+    name: str
+    event_types: tuple[str, ...]
+    listen: Listener
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    """AMQP topic matching on dotted types: ``*`` is one word, ``#`` zero or more."""
+    def match(p: list[str], t: list[str]) -> bool:
+        if not p:
+            return not t
+        if p[0] == "#":
+            return any(match(p[1:], t[i:]) for i in range(len(t) + 1))
+        return bool(t) and p[0] in ("*", t[0]) and match(p[1:], t[1:])
+    return match(pattern.split("."), event_type.split("."))
+
+
+async def publish(conn: AsyncConnection, envelope: Envelope) -> Envelope:
+    """Write ``envelope`` to the outbox in ``conn``'s transaction; it is sent once committed."""
+    payload = json_safe(envelope.to_dict())
+    await conn.execute(
+        insert(outbox).values(
+            event_id=uuid.UUID(envelope.id), event_type=envelope.type, payload=payload,
+            created_at=utcnow(),
+        )
+    )
+    conn.sync_connection.info[OUTBOX_WRITTEN] = True
+    return envelope
+
+
+async def emit(conn: AsyncConnection, event_type: str, *, client_id: str, store_id: str,
+               data: dict[str, Any], version: int = 1) -> Envelope:
+    """Build an envelope and :func:`publish` it."""
+    return await publish(conn, Envelope(type=event_type, client_id=client_id, store_id=store_id,
+                                        data=json_safe(data), version=version))

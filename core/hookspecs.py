@@ -1,0 +1,137 @@
+"""Every hook POS Modern calls, in one place.
+
+Hooks are prefixed ``pos_``. A hook implementation may return a value or an awaitable; the core
+awaits through :func:`posmodern.core.asyncio_hooks.call_hook`, and no hook is ``firstresult``.
+Registration hooks (``pos_routes``, ``pos_subscriptions``, ``pos_payment_providers`` …) return
+lists of small typed objects, each with a ``name`` the host checks for duplicates, and must answer
+synchronously: they run while the app or CLI is being built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+import click
+from pluggy import HookspecMarker
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from posmodern.core.api import ApiRoute, StaticAssets
+    from posmodern.core.config import Settings
+    from posmodern.core.events import Broadcast, Envelope, Subscription
+    from posmodern.core.orders import Adjustment, OrderDraft
+    from posmodern.core.payments import PaymentProvider
+    from posmodern.core.peripherals import PrinterDriver
+    from posmodern.core.runtime import Runtime
+
+hookspec = HookspecMarker("posmodern")
+
+
+# --- host -----------------------------------------------------------------------------------
+
+@hookspec
+def pos_routes(settings: Settings) -> list[ApiRoute]:
+    """Called once while the host app is built. Return the HTTP routes this plugin serves."""
+
+
+@hookspec
+def pos_static_assets(settings: Settings) -> list[StaticAssets]:
+    """Called once while the host app is built. Return folders of web pages to serve."""
+
+
+@hookspec
+def pos_startup(runtime: Runtime) -> None | Awaitable[None]:
+    """Called when the host starts, after the database and bus are up and before requests.
+
+    Build what the plugin needs for the life of the process and keep it in
+    ``runtime.state[<plugin name>]``.
+    """
+
+
+@hookspec
+def pos_shutdown(runtime: Runtime) -> None | Awaitable[None]:
+    """Called when the host stops, before the bus and database close. Release resources."""
+
+
+@hookspec
+def pos_commands() -> list[click.Command]:
+    """Called when the ``pos`` CLI starts. Return click commands to add under ``pos``."""
+
+
+@hookspec
+def pos_demo_data(conn: AsyncConnection, client_id: str, store_id: str) -> None | Awaitable[None]:
+    """Called by ``pos demo`` inside the demo tenant's transaction. Add demo rows if missing.
+
+    Must be idempotent: ``pos demo`` runs at every embedded start.
+    """
+
+
+# --- events ---------------------------------------------------------------------------------
+
+@hookspec
+def pos_subscriptions(settings: Settings) -> list[Subscription]:
+    """Called when the bus starts. Return the event handlers this plugin owns.
+
+    Each handler runs once per event (deduplicated by subscription name and event id) in a
+    transaction of the event's tenant; replicas of a service share the work.
+    """
+
+
+@hookspec
+def pos_broadcasts(runtime: Runtime) -> list[Broadcast]:
+    """Called when the bus starts. Return per-process listeners (live screens, streams).
+
+    Every process running the plugin sees every matching event; listeners must not write data.
+    """
+
+
+@hookspec
+def pos_event_published(envelope: Envelope) -> None:
+    """Called in the publishing process right after an event was written to the outbox.
+
+    For tracing and metrics only: the transaction may still roll back.
+    """
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+@hookspec
+def pos_order_validate(conn: AsyncConnection, draft: OrderDraft) -> None | Awaitable[None]:
+    """Called before an order is written or its items change, in the same transaction.
+
+    Raise :class:`posmodern.core.errors.ValidationFailed` (or another ``PosError``) to refuse it.
+    """
+
+
+@hookspec
+def pos_order_adjustments(conn: AsyncConnection, draft: OrderDraft) -> list[Adjustment] | Awaitable[list[Adjustment]]:
+    """Called when an order is priced, after its lines are priced from the catalog.
+
+    Return taxes and fees to add (``Adjustment(kind="tax"|"fee")``); the order's ``tax`` is the sum
+    of the ``tax`` adjustments, and its ``total`` is subtotal + adjustments - discount.
+    """
+
+
+@hookspec
+def pos_order_status_changed(conn: AsyncConnection, order: dict, previous: str, new: str) -> None | Awaitable[None]:
+    """Called in the transaction that moved an order from ``previous`` to ``new`` status.
+
+    For reactions that must commit with the change; anything else should subscribe to the
+    ``order.status_updated`` event instead.
+    """
+
+
+# --- payments -------------------------------------------------------------------------------
+
+@hookspec
+def pos_payment_providers(settings: Settings) -> list[PaymentProvider]:
+    """Called when the payments plugin starts. Return the payment providers this plugin offers."""
+
+
+# --- peripherals ----------------------------------------------------------------------------
+
+@hookspec
+def pos_printer_drivers(settings: Settings) -> list[PrinterDriver]:
+    """Called when the peripherals plugin starts. Return the printer drivers this plugin offers."""

@@ -1,0 +1,132 @@
+"""Users, password hashes (argon2) and access tokens (JWT).
+
+A token carries the user, their tenant (client), store and roles; the host trusts a request's
+tenant only from its verified token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import insert, select, update
+
+from posmodern.core.api import ROLES, Principal
+from posmodern.core.config import Settings
+from posmodern.core.db import Database
+from posmodern.core.errors import Conflict, Unauthorized, ValidationFailed
+from posmodern.schema.tables import users
+from posmodern.schema.types import utcnow
+
+ALGORITHM = "HS256"
+ISSUER = "posmodern"
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so a wrong username costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(settings: Settings, principal: Principal) -> tuple[str, int]:
+    """A signed access token for ``principal`` and its lifetime in seconds."""
+    now = utcnow()
+    ttl = settings.token_ttl_seconds
+    claims = {
+        "iss": ISSUER,
+        "sub": principal.user_id,
+        "name": principal.username,
+        "cid": principal.client_id,
+        "sid": principal.store_id,
+        "roles": sorted(principal.roles),
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
+
+
+def decode_token(settings: Settings, token: str) -> Principal:
+    """The principal a token speaks for; :class:`Unauthorized` if it is invalid or expired."""
+    try:
+        claims = jwt.decode(token, settings.secret_key, algorithms=[ALGORITHM], issuer=ISSUER,
+                            options={"require": ["exp", "iat", "sub", "cid", "sid", "roles"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired", code="token_expired") from None
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthorized("invalid token: roles", code="invalid_token")
+    return Principal(user_id=str(claims["sub"]), username=str(claims.get("name", "")),
+                     client_id=str(claims["cid"]), store_id=str(claims["sid"]),
+                     roles=frozenset(roles))
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    roles = sorted(set(roles))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValidationFailed(f"roles must be among {', '.join(ROLES)}", details={"roles": roles})
+    return roles
+
+
+async def create_user(db: Database, *, client_id: str, store_id: str, username: str,
+                      password: str, roles: Iterable[str], full_name: str | None = None) -> dict:
+    """Add a user to a tenant; a taken username is a :class:`Conflict`."""
+    roles = check_roles(roles)
+    if not username or len(username) > 100:
+        raise ValidationFailed("username must be 1-100 characters")
+    if len(password) < 8:
+        raise ValidationFailed("password must have at least 8 characters")
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with db.transaction(client_id) as conn:
+        taken = await conn.scalar(select(users.c.user_id).where(users.c.username == username))
+        if taken:
+            raise Conflict(f"user {username!r} already exists")
+        user_id = uuid.uuid4()
+        await conn.execute(insert(users).values(
+            user_id=user_id, client_id=client_id, store_id=store_id, username=username,
+            full_name=full_name, password_hash=password_hash, roles=roles))
+    return {"user_id": str(user_id), "username": username, "client_id": client_id,
+            "store_id": store_id, "roles": roles}
+
+
+async def set_password(db: Database, client_id: str, username: str, password: str) -> None:
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with db.transaction(client_id) as conn:
+        await conn.execute(update(users).where(users.c.username == username)
+                           .values(password_hash=password_hash, active=True))
+
+
+async def authenticate(db: Database, client_id: str, username: str, password: str) -> Principal:
+    """Check a username and password in a tenant; :class:`Unauthorized` if anything is wrong."""
+    failure = Unauthorized("invalid client, username or password", code="invalid_credentials")
+    if not await db.tenant_exists(client_id):
+        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
+        raise failure
+    async with db.transaction(client_id) as conn:
+        row = (await conn.execute(select(users).where(users.c.username == username))).first()
+    if row is None or not row.active:
+        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
+        raise failure
+    if not await asyncio.to_thread(verify_password, row.password_hash, password):
+        raise failure
+    async with db.transaction(client_id) as conn:
+        await conn.execute(update(users).where(users.c.user_id == row.user_id)
+                           .values(last_login_at=utcnow()))
+    return Principal(user_id=str(row.user_id), username=row.username, client_id=client_id,
+                     store_id=row.store_id, roles=frozenset(row.roles))

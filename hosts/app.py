@@ -1,0 +1,184 @@
+"""The Starlette app factory: any subset of plugins, one ASGI app.
+
+``create_app(settings, plugins)`` loads the chosen plugins, collects their routes and pages through
+the host hooks, and returns an app whose lifespan opens the database, cache and event bus and calls
+``pos_startup``/``pos_shutdown``. The same factory serves the all-in-one embedded process and each
+one-plugin container.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from posmodern.core import tenancy
+from posmodern.core.api import ApiRoute
+from posmodern.core.asyncio_hooks import call_hook, collect_sync
+from posmodern.core.bus import EventBus
+from posmodern.core.cache import create_cache
+from posmodern.core.config import Settings
+from posmodern.core.db import Database
+from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
+from posmodern.core.plugins import PosPluginManager, get_plugin_manager
+from posmodern.core.runtime import Runtime
+from posmodern.hosts.endpoints import make_endpoint
+from posmodern.hosts.metrics import Metrics
+from posmodern.hosts.middleware import RequestMiddleware
+from posmodern.hosts.openapi import build_openapi
+from posmodern.hosts.responses import PosJSONResponse, error_response
+
+log = logging.getLogger("posmodern.host")
+_HTTP_ERRORS = {404: NotFound, 405: MethodNotAllowed}
+
+
+def collect_routes(pm: PosPluginManager, settings: Settings) -> list[ApiRoute]:
+    """Every plugin's routes; two routes with one name or one method+path is an error."""
+    routes: list[ApiRoute] = collect_sync(pm.hook.pos_routes, settings=settings)
+    names: set[str] = set()
+    endpoints: set[tuple[str, str]] = set()
+    for route in routes:
+        key = (route.method.upper(), route.path)
+        if route.name in names or key in endpoints:
+            raise PluginError(f"route {route.name} ({route.method} {route.path}) is declared twice")
+        names.add(route.name)
+        endpoints.add(key)
+    return routes
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    error_type = _HTTP_ERRORS.get(exc.status_code)
+    if error_type is None:
+        error = PosError(str(exc.detail), code="http_error")
+        error.status = exc.status_code
+    elif error_type is NotFound:
+        error = NotFound(f"no route for {request.method} {request.url.path}", code="no_route")
+    else:
+        error = error_type(f"{request.method} is not allowed on {request.url.path}")
+    return error_response(error, headers=getattr(exc, "headers", None))
+
+
+def _package_version() -> str:
+    try:
+        return version("pos-modern")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None, plugins: Sequence[str] | None = None, *,
+               pm: PosPluginManager | None = None) -> Starlette:
+    """An ASGI app serving ``plugins`` (default: ``settings.plugins``, else every installed one)."""
+    settings = settings or Settings.from_env()
+    pm = pm or get_plugin_manager(plugins if plugins is not None else settings.plugins)
+    api_routes = collect_routes(pm, settings)
+    metrics = Metrics()
+    plugin_names = sorted(pm.infos)
+
+    async def health(request: Request) -> Response:
+        return PosJSONResponse({"status": "ok", "version": _package_version(),
+                                "plugins": plugin_names})
+
+    async def ready(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        checks: dict[str, str] = {}
+        for name, probe in (("database", runtime.db.ping), ("bus", runtime.bus.ping),
+                            ("cache", runtime.cache.ping)):
+            try:
+                await probe()
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - report, don't fail the probe itself
+                checks[name] = f"error: {type(exc).__name__}: {exc}"
+        ok = all(v == "ok" for v in checks.values())
+        return PosJSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
+                               status_code=200 if ok else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return PlainTextResponse(metrics.render(),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    host_paths = {
+        "/health": {"get": {"operationId": "host.health", "summary": "Liveness",
+                            "responses": {"200": {"description": "The process is up"}}}},
+        "/ready": {"get": {"operationId": "host.ready", "summary": "Readiness (DB, bus, cache)",
+                           "responses": {"200": {"description": "Ready"},
+                                         "503": {"description": "A dependency is down"}}}},
+        "/metrics": {"get": {"operationId": "host.metrics", "summary": "Prometheus metrics",
+                             "responses": {"200": {"description": "Prometheus text format"}}}},
+        "/openapi.json": {"get": {"operationId": "host.openapi", "summary": "This document",
+                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+    }
+    document = build_openapi(api_routes, host_paths)
+
+    async def openapi(request: Request) -> Response:
+        return PosJSONResponse(document)
+
+    routes: list = [
+        Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    routes += [Route(r.path, make_endpoint(r), methods=[r.method.upper()], name=r.name)
+               for r in api_routes]
+    for assets in collect_sync(pm.hook.pos_static_assets, settings=settings):
+        routes.append(Mount(assets.path, app=StaticFiles(directory=assets.directory, html=True),
+                            name=assets.name))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        runtime = await start_runtime(settings, pm)
+        metrics.watch_bus(lambda: runtime.bus.stats)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await stop_runtime(runtime)
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestMiddleware, metrics=metrics)],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.pm = pm
+    app.state.settings = settings
+    app.state.api_routes = api_routes
+    app.state.openapi = document
+    return app
+
+
+async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
+    """Open the database, cache and bus, and start the plugins."""
+    db = Database(settings.database_url)
+    if settings.auto_migrate:
+        await tenancy.upgrade_all(db)
+    bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
+                   subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings),
+                   poll_seconds=settings.outbox_poll_seconds)
+    runtime = Runtime(settings=settings, db=db, bus=bus,
+                      cache=create_cache(settings.redis_url), pm=pm)
+    await call_hook(pm.hook.pos_startup, runtime=runtime)
+    bus.add_broadcasts(collect_sync(pm.hook.pos_broadcasts, runtime=runtime))
+    await bus.start()
+    log.info("started", extra={"plugins": sorted(pm.infos), "database": db.dialect,
+                               "bus": bus.safe_url})
+    return runtime
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    """Stop the plugins, then the bus, cache and database."""
+    try:
+        await call_hook(runtime.pm.hook.pos_shutdown, runtime=runtime)
+    finally:
+        await runtime.bus.stop()
+        await runtime.cache.close()
+        await runtime.db.dispose()

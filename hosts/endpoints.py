@@ -1,0 +1,185 @@
+"""Turn a plugin's :class:`ApiRoute` into a Starlette endpoint.
+
+In order: token and role, body (size, media type, JSON, model), query (model), then the endpoint,
+inside an idempotency record when the route asks for one. Every failure is a typed error that
+becomes the SPEC's JSON error body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete, select, update
+from starlette.requests import Request
+from starlette.responses import Response
+
+from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
+from posmodern.core.db import insert_ignore
+from posmodern.core.errors import (BadRequest, Forbidden, PayloadTooLarge, PosError, Unauthorized,
+                                   UnsupportedMediaType, ValidationFailed)
+from posmodern.core.events import json_safe
+from posmodern.core.security import decode_token
+from posmodern.hosts.logs import request_id_var
+from posmodern.hosts.responses import PosJSONResponse, error_response
+from posmodern.schema.tables import idempotency_keys
+from posmodern.schema.types import utcnow
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def authenticate(request: Request, route: ApiRoute) -> Principal | None:
+    """The caller's principal, checked against the route's roles (None on public routes)."""
+    if route.roles is None:
+        return None
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token", code="missing_token")
+    principal = decode_token(request.app.state.runtime.settings, token.strip())
+    if not principal.has_any(route.roles):
+        raise Forbidden(f"this action needs one of the roles: {', '.join(sorted(route.roles))}",
+                        details={"required": sorted(route.roles), "roles": sorted(principal.roles)})
+    return principal
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body as JSON (numbers with a fraction as ``Decimal``), within ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            declared_size = int(declared)
+        except ValueError:
+            raise BadRequest("invalid Content-Length") from None
+        if declared_size > limit:
+            raise PayloadTooLarge(f"body over {limit} bytes", details={"limit": limit})
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body over {limit} bytes", details={"limit": limit})
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise BadRequest("a JSON body is required", code="missing_body")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType("send the body as application/json",
+                                   details={"content_type": media_type})
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"malformed JSON: {exc}", code="malformed_json") from None
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": [str(part) for part in err["loc"]], "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(f"invalid {where}", details=validation_details(exc)) from None
+
+
+def _render(result: Any, route: ApiRoute) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        return PosJSONResponse(result.body, status_code=result.status, headers=result.headers)
+    return PosJSONResponse(result, status_code=route.status_code)
+
+
+def _as_reply(result: Any, route: ApiRoute) -> Reply:
+    if isinstance(result, Reply):
+        return result
+    if isinstance(result, Response):
+        raise TypeError(f"idempotent route {route.name} must return data, not a Response")
+    return Reply(result, route.status_code)
+
+
+def request_hash(request: Request, raw_body: Any) -> str:
+    canonical = json.dumps(json_safe(raw_body), sort_keys=True, separators=(",", ":"))
+    material = f"{request.method} {request.url.path}\n{canonical}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+async def _run_idempotent(ctx: RequestContext, key: str, fingerprint: str) -> Response:
+    """Run the endpoint at most once per key: replay the stored answer for a repeat."""
+    runtime = ctx.runtime
+    ttl = timedelta(hours=runtime.settings.idempotency_ttl_hours)
+    async with runtime.db.transaction(ctx.client_id) as conn:
+        now = utcnow()
+        row_values = dict(idempotency_key=key, route=ctx.route.name, request_hash=fingerprint,
+                          created_at=now, expires_at=now + ttl)
+        owned = await insert_ignore(conn, idempotency_keys, **row_values)
+        if not owned:
+            # Another request holds this key and has committed (PostgreSQL made us wait for it).
+            stored = (await conn.execute(select(idempotency_keys).where(
+                idempotency_keys.c.idempotency_key == key))).first()
+            if stored.expires_at <= now:
+                await conn.execute(delete(idempotency_keys).where(
+                    idempotency_keys.c.idempotency_key == key))
+                owned = await insert_ignore(conn, idempotency_keys, **row_values)
+            elif stored.request_hash != fingerprint:
+                raise ValidationFailed(
+                    "this Idempotency-Key was used with a different request",
+                    code="idempotency_key_reused", details={"idempotency_key": key})
+            else:
+                return PosJSONResponse(stored.response_body, status_code=stored.status_code,
+                                       headers={"Idempotent-Replayed": "true"})
+        ctx._conn = conn
+        reply = _as_reply(await ctx.route.endpoint(ctx), ctx.route)
+        body = json_safe(reply.body)
+        await conn.execute(update(idempotency_keys)
+                           .where(idempotency_keys.c.idempotency_key == key)
+                           .values(status_code=reply.status, response_body=body))
+    return PosJSONResponse(body, status_code=reply.status, headers=reply.headers)
+
+
+def make_endpoint(route: ApiRoute):
+    """A Starlette endpoint running ``route`` with the host's checks around it."""
+
+    async def endpoint(request: Request) -> Response:
+        request.scope["pos.route"] = route.name
+        runtime = request.app.state.runtime
+        try:
+            principal = authenticate(request, route)
+            raw_body = None
+            body = None
+            if route.body is not None and request.method in _BODY_METHODS:
+                raw_body = await read_json(request, runtime.settings.max_body_bytes)
+                body = validate(route.body, raw_body, "body")
+            query = None
+            if route.query is not None:
+                query = validate(route.query, dict(request.query_params), "query")
+            ctx = RequestContext(request=request, runtime=runtime, principal=principal,
+                                 route=route, request_id=request_id_var.get() or "",
+                                 body=body, query=query)
+            key = request.headers.get(IDEMPOTENCY_HEADER)
+            if route.idempotent and key is not None:
+                if not key.strip() or len(key) > 255:
+                    raise BadRequest("Idempotency-Key must be 1-255 characters",
+                                     code="invalid_idempotency_key")
+                if principal is None:
+                    raise BadRequest("Idempotency-Key needs an authenticated route")
+                return await _run_idempotent(ctx, key.strip(), request_hash(request, raw_body))
+            return _render(await route.endpoint(ctx), route)
+        except PosError as error:
+            return error_response(error)
+
+    endpoint.__name__ = route.name.replace(".", "_")
+    return endpoint

@@ -1,0 +1,1 @@
+"""The plugins shipped with POS Modern; each registers through the ``posmodern`` entry points."""

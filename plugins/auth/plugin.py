@@ -1,0 +1,23 @@
+"""The auth plugin's hooks."""
+
+from __future__ import annotations
+
+from posmodern.core import hookimpl
+from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
+from posmodern.plugins.auth import routes
+
+
+@hookimpl
+def pos_routes(settings):
+    return [
+        ApiRoute("auth.token", "POST", "/api/v1/auth/token", routes.issue_token, PUBLIC,
+                 summary="Exchange a username and password for an access token",
+                 body=routes.TokenRequest, tags=("auth",)),
+        ApiRoute("auth.me", "GET", "/api/v1/auth/me", routes.me, ANY_ROLE,
+                 summary="Who the token speaks for", tags=("auth",)),
+        ApiRoute("auth.users.list", "GET", "/api/v1/auth/users", routes.list_users,
+                 frozenset({"admin", "manager"}), summary="The tenant's users", tags=("auth",)),
+        ApiRoute("auth.users.create", "POST", "/api/v1/auth/users", routes.create_user,
+                 frozenset({"admin"}), summary="Add a user to the tenant",
+                 body=routes.UserCreate, status_code=201, tags=("auth",)),
+    ]

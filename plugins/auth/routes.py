@@ -1,0 +1,62 @@
+"""Endpoints of the auth plugin."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from posmodern.core import audit, security
+from posmodern.core.api import ROLES, Reply, RequestContext
+from posmodern.schema.tables import users
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+    client_id: str = Field(min_length=1, max_length=50)
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=200)
+    roles: list[str] = Field(min_length=1, json_schema_extra={"items": {"enum": list(ROLES)}})
+    store_id: str | None = Field(default=None, min_length=1, max_length=50)
+    full_name: str | None = Field(default=None, max_length=100)
+
+
+async def issue_token(ctx: RequestContext) -> dict:
+    body: TokenRequest = ctx.body
+    principal = await security.authenticate(ctx.runtime.db, body.client_id, body.username,
+                                            body.password)
+    token, ttl = security.issue_token(ctx.runtime.settings, principal)
+    return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
+
+
+async def me(ctx: RequestContext) -> dict:
+    p = ctx.principal
+    return {"user_id": p.user_id, "username": p.username, "client_id": p.client_id,
+            "store_id": p.store_id, "roles": sorted(p.roles)}
+
+
+async def list_users(ctx: RequestContext) -> dict:
+    async with ctx.transaction() as conn:
+        rows = (await conn.execute(
+            select(users.c.user_id, users.c.username, users.c.full_name, users.c.store_id,
+                   users.c.roles, users.c.active, users.c.last_login_at)
+            .order_by(users.c.username))).all()
+    return {"items": [dict(row._mapping) for row in rows]}
+
+
+async def create_user(ctx: RequestContext) -> Reply:
+    body: UserCreate = ctx.body
+    user = await security.create_user(
+        ctx.runtime.db, client_id=ctx.client_id, store_id=body.store_id or ctx.store_id,
+        username=body.username, password=body.password, roles=body.roles,
+        full_name=body.full_name)
+    async with ctx.transaction() as conn:
+        await audit.record(conn, ctx, "user.created", resource_type="user",
+                           resource_id=user["user_id"],
+                           details={"username": user["username"], "roles": user["roles"]})
+    return Reply(user, 201)

@@ -1,0 +1,27 @@
+"""The control tables shared by every tenant: which tenants (clients) exist.
+
+On PostgreSQL they live in the ``pos_modern`` schema; on SQLite in the main database file, next
+to which each tenant's own file lives.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, String, Table
+
+from posmodern.schema.types import NOW, UTCDateTime, utcnow
+
+CONTROL_SCHEMA = "pos_modern"
+
+metadata = MetaData(
+    schema=CONTROL_SCHEMA,
+    naming_convention={"pk": "pk_%(table_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s"},
+)
+
+tenants = Table(
+    "tenants", metadata,
+    Column("client_id", String(50), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("schema_name", String(63), nullable=False, unique=True),
+    Column("status", String(20), nullable=False, default="active", server_default="active"),
+    Column("created_at", UTCDateTime(), nullable=False, default=utcnow, server_default=NOW),
+)

@@ -1,0 +1,3 @@
+from posmodern.schema.migrations import run_migrations
+
+run_migrations()

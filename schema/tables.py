@@ -1,0 +1,441 @@
+"""The tables of one tenant (one client), as SQLAlchemy Core.
+
+Every table of the seed's ``pos_modern`` schema keeps its name and columns; the tables the system
+needs besides (outbox, processed events, idempotency keys, users, audit log, counters, KDS tickets,
+printers, print jobs, fiscal documents, refunds) follow. On PostgreSQL each tenant gets its own
+schema holding these tables; on SQLite each tenant gets its own database file. The tables carry no
+schema name: the database module points them at the tenant's schema per transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+
+from posmodern.schema.types import NOW, JSONDocument, Money, Quantity, UTCDateTime, utcnow
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# Tables whose `updated_at` a PostgreSQL trigger maintains (the seed's update_updated_at_column).
+UPDATED_AT_TABLES: list[str] = []
+
+
+def _created_at() -> Column:
+    return Column("created_at", UTCDateTime(), nullable=False, default=utcnow, server_default=NOW)
+
+
+def _updated_at(table_name: str) -> Column:
+    UPDATED_AT_TABLES.append(table_name)
+    return Column(
+        "updated_at", UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow,
+        server_default=NOW,
+    )
+
+
+def _tenant_columns() -> list[Column]:
+    return [
+        Column("client_id", String(50), nullable=False),
+        Column("store_id", String(50), nullable=False),
+    ]
+
+
+# --- catalog -------------------------------------------------------------------------------
+
+categories = Table(
+    "categories", metadata,
+    Column("category_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("name", String(50), nullable=False),
+    Column("description", Text),
+    Column("parent_id", Uuid, ForeignKey("categories.category_id", ondelete="SET NULL")),
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    _created_at(),
+    _updated_at("categories"),
+    Index("idx_categories_client_store", "client_id", "store_id"),
+    Index("idx_categories_parent", "parent_id"),
+)
+
+products = Table(
+    "products", metadata,
+    Column("product_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("name", String(100), nullable=False),
+    Column("description", Text),
+    Column("price", Money(), nullable=False),
+    Column("cost", Money()),
+    Column("category_id", Uuid, ForeignKey("categories.category_id", ondelete="SET NULL")),
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    _created_at(),
+    _updated_at("products"),
+    Column("metadata", JSONDocument()),
+    Index("idx_products_client_store", "client_id", "store_id"),
+    Index("idx_products_category", "category_id"),
+    Index("idx_products_store_name", "store_id", "name", "product_id"),
+)
+
+# --- customers -----------------------------------------------------------------------------
+
+customers = Table(
+    "customers", metadata,
+    Column("customer_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("name", String(100), nullable=False),
+    Column("email", String(100)),
+    Column("phone", String(20)),
+    Column("document_type", String(10)),
+    # Encrypted at rest (the seed's VARCHAR(20) holds the plain number; a token needs more room).
+    Column("document_number", String(255)),
+    # Keyed hash of the normalized number, so a document can be looked up without decrypting.
+    Column("document_hash", String(64)),
+    Column("address", JSONDocument()),
+    _created_at(),
+    _updated_at("customers"),
+    Column("metadata", JSONDocument()),
+    Index("idx_customers_client_store", "client_id", "store_id"),
+    Index("idx_customers_email", "email"),
+    Index("idx_customers_phone", "phone"),
+    Index("idx_customers_document", "document_hash"),
+)
+
+# --- waiter (layouts and tables) -----------------------------------------------------------
+
+layouts = Table(
+    "layouts", metadata,
+    Column("layout_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("name", String(100), nullable=False),
+    Column("description", Text),
+    Column("is_active", Boolean, nullable=False, default=True, server_default=text("true")),
+    _created_at(),
+    _updated_at("layouts"),
+    Column("elements", JSONDocument(), nullable=False),
+    Column("sections", JSONDocument()),
+    Index("idx_layouts_client_store", "client_id", "store_id"),
+)
+
+tables = Table(
+    "tables", metadata,
+    Column("table_id", Uuid, primary_key=True),
+    Column("layout_id", Uuid, ForeignKey("layouts.layout_id"), nullable=False),
+    Column("table_number", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("occupied_seats", Integer),
+    Column("waiter_id", Uuid),
+    Column("occupied_at", UTCDateTime()),
+    Column("reserved_until", UTCDateTime()),
+    Column("current_order_id", Uuid),
+    Column("section", String(50)),
+    Index("idx_tables_layout", "layout_id"),
+    Index("idx_tables_status", "status"),
+)
+
+# --- orders --------------------------------------------------------------------------------
+
+orders = Table(
+    "orders", metadata,
+    Column("order_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("order_number", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("customer_id", Uuid, ForeignKey("customers.customer_id", ondelete="SET NULL")),
+    Column("waiter_id", Uuid),
+    Column("table_id", Uuid, ForeignKey("tables.table_id", ondelete="SET NULL")),
+    _created_at(),
+    _updated_at("orders"),
+    Column("subtotal", Money(), nullable=False),
+    Column("tax", Money(), nullable=False),
+    Column("discount", Money(), nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("payment_status", String(20), nullable=False),
+    Column("notes", Text),
+    Column("metadata", JSONDocument()),
+    # Where the order came from (pos, waiter, kiosk, remote) and, for delivery apps, their id.
+    Column("source", String(20), nullable=False, default="pos", server_default="pos"),
+    Column("external_id", String(100)),
+    Index("idx_orders_client_store", "client_id", "store_id"),
+    Index("idx_orders_status", "status"),
+    Index("idx_orders_created_at", "created_at"),
+    Index("idx_orders_store_created", "store_id", "created_at", "order_id"),
+    Index("idx_orders_table", "table_id"),
+    Index("idx_orders_customer", "customer_id"),
+    UniqueConstraint("store_id", "order_number", name="uq_orders_store_number"),
+    UniqueConstraint("store_id", "source", "external_id", name="uq_orders_store_external"),
+)
+
+order_items = Table(
+    "order_items", metadata,
+    Column("item_id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False),
+    Column("product_id", Uuid, ForeignKey("products.product_id"), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_price", Money(), nullable=False),
+    Column("subtotal", Money(), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("notes", Text),
+    Column("customizations", JSONDocument()),
+    _created_at(),
+    _updated_at("order_items"),
+    # The product's name when ordered: receipts and kitchen tickets must not change with the menu.
+    Column("product_name", String(100)),
+    Index("idx_order_items_order_id", "order_id"),
+)
+
+counters = Table(
+    "counters", metadata,
+    # Per-store sequences (order numbers, fiscal numbers): one row locked per increment.
+    Column("store_id", String(50), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("value", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id", "name", name="pk_counters"),
+)
+
+# --- payments ------------------------------------------------------------------------------
+
+payments = Table(
+    "payments", metadata,
+    Column("payment_id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.order_id"), nullable=False),
+    *_tenant_columns(),
+    Column("amount", Money(), nullable=False),
+    Column("payment_method", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("external_id", String(100)),
+    _created_at(),
+    _updated_at("payments"),
+    Column("metadata", JSONDocument()),
+    Column("provider", String(50), nullable=False, default="cash", server_default="cash"),
+    Column("tendered_amount", Money()),
+    Column("change_due", Money(), nullable=False, default=0, server_default="0"),
+    Column("refunded_amount", Money(), nullable=False, default=0, server_default="0"),
+    Index("idx_payments_order_id", "order_id"),
+    Index("idx_payments_client_store", "client_id", "store_id"),
+    Index("idx_payments_status", "status"),
+    Index("idx_payments_external", "provider", "external_id"),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("refund_id", Uuid, primary_key=True),
+    Column("payment_id", Uuid, ForeignKey("payments.payment_id"), nullable=False),
+    *_tenant_columns(),
+    Column("amount", Money(), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text),
+    Column("external_id", String(100)),
+    _created_at(),
+    _updated_at("refunds"),
+    Column("metadata", JSONDocument()),
+    Index("idx_refunds_payment", "payment_id"),
+)
+
+# --- stock ---------------------------------------------------------------------------------
+
+stock_items = Table(
+    "stock_items", metadata,
+    Column("stock_item_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("product_id", Uuid, ForeignKey("products.product_id"), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("min_quantity", Quantity()),
+    Column("max_quantity", Quantity()),
+    _created_at(),
+    _updated_at("stock_items"),
+    Index("idx_stock_items_client_store", "client_id", "store_id"),
+    Index("idx_stock_items_product", "product_id"),
+    UniqueConstraint("store_id", "product_id", name="uq_stock_items_store_product"),
+)
+
+stock_movements = Table(
+    "stock_movements", metadata,
+    Column("movement_id", Uuid, primary_key=True),
+    Column("stock_item_id", Uuid, ForeignKey("stock_items.stock_item_id"), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("movement_type", String(20), nullable=False),
+    Column("reference_id", Uuid),
+    Column("reference_type", String(20)),
+    _created_at(),
+    Column("notes", Text),
+    Column("reason", String(50)),
+    Index("idx_stock_movements_stock_item", "stock_item_id"),
+    Index("idx_stock_movements_reference", "reference_id"),
+)
+
+# --- configuration -------------------------------------------------------------------------
+
+configurations = Table(
+    "configurations", metadata,
+    Column("config_id", Uuid, primary_key=True),
+    Column("client_id", String(50), nullable=False),
+    Column("store_id", String(50)),
+    Column("config_key", String(100), nullable=False),
+    Column("config_value", JSONDocument(), nullable=False),
+    _created_at(),
+    _updated_at("configurations"),
+    Index("idx_configurations_key", "client_id", "store_id", "config_key", unique=True),
+)
+
+# --- kitchen, peripherals, fiscal ----------------------------------------------------------
+
+kds_tickets = Table(
+    "kds_tickets", metadata,
+    Column("ticket_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("order_id", Uuid, ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False),
+    Column("order_number", String(20), nullable=False),
+    Column("station", String(50), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("items", JSONDocument(), nullable=False),
+    _created_at(),
+    _updated_at("kds_tickets"),
+    Column("bumped_at", UTCDateTime()),
+    Index("idx_kds_tickets_station", "store_id", "station", "status"),
+    Index("idx_kds_tickets_order", "order_id"),
+)
+
+printers = Table(
+    "printers", metadata,
+    Column("printer_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("name", String(100), nullable=False),
+    Column("driver", String(50), nullable=False),
+    Column("connection", JSONDocument(), nullable=False),
+    Column("station", String(50)),
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    _created_at(),
+    _updated_at("printers"),
+    Index("idx_printers_client_store", "client_id", "store_id"),
+)
+
+print_jobs = Table(
+    "print_jobs", metadata,
+    Column("job_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("printer_id", Uuid, ForeignKey("printers.printer_id", ondelete="SET NULL")),
+    Column("kind", String(20), nullable=False),
+    Column("reference_type", String(20)),
+    Column("reference_id", Uuid),
+    Column("payload", JSONDocument(), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_error", Text),
+    _created_at(),
+    _updated_at("print_jobs"),
+    Column("printed_at", UTCDateTime()),
+    Index("idx_print_jobs_status", "status", "created_at"),
+)
+
+fiscal_documents = Table(
+    "fiscal_documents", metadata,
+    Column("document_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("order_id", Uuid, ForeignKey("orders.order_id"), nullable=False),
+    Column("model", String(2), nullable=False),
+    Column("series", Integer, nullable=False),
+    Column("number", BigInteger, nullable=False),
+    Column("access_key", String(44)),
+    Column("status", String(20), nullable=False),
+    Column("contingency", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("xml", Text),
+    Column("protocol", String(50)),
+    Column("issued_at", UTCDateTime()),
+    _created_at(),
+    _updated_at("fiscal_documents"),
+    Column("metadata", JSONDocument()),
+    Index("idx_fiscal_documents_order", "order_id"),
+    UniqueConstraint("store_id", "model", "series", "number", name="uq_fiscal_documents_number"),
+)
+
+# --- security ------------------------------------------------------------------------------
+
+users = Table(
+    "users", metadata,
+    Column("user_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("username", String(100), nullable=False),
+    Column("full_name", String(100)),
+    Column("password_hash", String(255), nullable=False),
+    Column("roles", JSONDocument(), nullable=False),
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    Column("last_login_at", UTCDateTime()),
+    _created_at(),
+    _updated_at("users"),
+    UniqueConstraint("username", name="uq_users_username"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("audit_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("occurred_at", UTCDateTime(), nullable=False, default=utcnow, server_default=NOW),
+    Column("user_id", Uuid),
+    Column("username", String(100)),
+    Column("action", String(100), nullable=False),
+    Column("resource_type", String(50)),
+    Column("resource_id", String(100)),
+    Column("details", JSONDocument()),
+    Column("request_id", String(64)),
+    Index("idx_audit_log_occurred", "occurred_at"),
+    Index("idx_audit_log_resource", "resource_type", "resource_id"),
+)
+
+# --- plumbing: outbox, consumer dedupe, idempotency ----------------------------------------
+
+outbox = Table(
+    "outbox", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("event_type", String(100), nullable=False),
+    Column("payload", JSONDocument(), nullable=False),
+    _created_at(),
+    Column("published_at", UTCDateTime()),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_error", Text),
+    Index(
+        "idx_outbox_pending", "seq",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
+)
+
+processed_events = Table(
+    "processed_events", metadata,
+    Column("consumer", String(100), nullable=False),
+    Column("event_id", String(100), nullable=False),
+    Column("processed_at", UTCDateTime(), nullable=False, default=utcnow, server_default=NOW),
+    PrimaryKeyConstraint("consumer", "event_id", name="pk_processed_events"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("route", String(100), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", JSONDocument()),
+    _created_at(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("idx_idempotency_keys_expires", "expires_at"),
+)

@@ -1,0 +1,166 @@
+"""The host: health, readiness, metrics, OpenAPI, auth, errors and idempotency, on both backends."""
+
+import json
+import logging
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, insert, select
+from starlette.testclient import TestClient
+
+from posmodern.core import hookimpl
+from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute, Reply
+from posmodern.core.plugins import get_plugin_manager
+from posmodern.hosts.app import create_app
+from posmodern.schema.tables import audit_log
+from support.api import Api, assert_error, make_tenant
+
+THIRDPARTY = Path(__file__).resolve().parents[1] / "fixtures" / "thirdparty"
+
+
+class Tip(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
+    note: str | None = Field(default=None, max_length=20)
+
+
+class Probe:
+    """A plugin made for these tests."""
+
+    @hookimpl
+    def pos_routes(self, settings):
+        async def boom(ctx):
+            raise RuntimeError("kaboom")
+
+        async def tip(ctx):
+            async with ctx.transaction() as conn:
+                await conn.execute(insert(audit_log).values(
+                    audit_id=uuid.uuid4(), client_id=ctx.client_id, store_id=ctx.store_id,
+                    action="tip", details={"amount": str(ctx.body.amount)}))
+                count = await conn.scalar(select(func.count()).select_from(audit_log)
+                                          .where(audit_log.c.action == "tip"))
+            return Reply({"amount": ctx.body.amount, "tips_so_far": count}, 201)
+
+        async def ping(ctx):
+            return {"pong": True}
+
+        return [
+            ApiRoute("probe.boom", "GET", "/api/v1/probe/boom", boom, ANY_ROLE),
+            ApiRoute("probe.tip", "POST", "/api/v1/probe/tips", tip, frozenset({"cashier"}),
+                     body=Tip, status_code=201, idempotent=True),
+            ApiRoute("probe.ping", "GET", "/api/v1/probe/ping", ping, PUBLIC),
+        ]
+
+
+@pytest.fixture
+def client(settings):
+    app = create_app(settings, pm=get_plugin_manager(["auth"], extra=[("probe", Probe())]))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client, settings):
+    return Api(client, make_tenant(settings))
+
+
+def test_health_ready_and_metrics(client):
+    health = client.get("/health")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert health.json()["plugins"] == ["auth", "probe"]
+    ready = client.get("/ready").json()
+    assert ready == {"status": "ready", "checks": {"database": "ok", "bus": "ok", "cache": "ok"}}
+    client.get("/api/v1/probe/ping")
+    metrics = client.get("/metrics").text
+    assert 'pos_http_requests_total{method="GET",route="probe.ping",status="200"} 1.0' in metrics
+    assert "pos_outbox_backlog" in metrics
+
+
+def test_openapi_lists_every_route(client):
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    served = {(r.methods and sorted(r.methods - {"HEAD"})[0], r.path)
+              for r in client.app.routes if hasattr(r, "methods")}
+    listed = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    assert served == listed
+    tip = document["paths"]["/api/v1/probe/tips"]["post"]
+    assert tip["security"] == [{"bearerAuth": []}] and tip["x-roles"] == ["cashier"]
+    assert tip["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/Tip")
+    assert any(p["name"] == "Idempotency-Key" for p in tip["parameters"])
+
+
+def test_bad_input_gets_the_spec_error_shape(api):
+    post = lambda **kw: api.post("/api/v1/probe/tips", "cashier", **kw)  # noqa: E731
+    assert_error(post(content=b'{"amount": ', headers={"Content-Type": "application/json"}),
+                 400, "malformed_json")
+    assert_error(post(content=b"", headers={"Content-Type": "application/json"}), 400, "missing_body")
+    assert_error(post(content=b"amount=1", headers={"Content-Type": "text/plain"}), 415)
+    wrong = assert_error(post(json={"amount": "lots"}), 422, "validation_error")
+    assert wrong["details"][0]["loc"] == ["amount"]
+    assert_error(post(json={"amount": "-1"}), 422)
+    assert_error(post(json={"amount": "1.001"}), 422)
+    assert_error(post(json={"amount": "1", "surprise": True}), 422)
+    assert_error(post(json=[1, 2]), 422)
+    assert_error(post(content=b'{"amount": NaN}', headers={"Content-Type": "application/json"}), 400)
+    huge = json.dumps({"amount": "1", "note": "x" * 2_000_000}).encode()
+    assert_error(post(content=huge, headers={"Content-Type": "application/json"}), 413)
+    assert_error(api.get("/api/v1/nothing-here"), 404, "no_route")
+    assert_error(api.request("PUT", "/api/v1/probe/tips", "cashier", json={}), 405)
+    # Nothing of the above was written.
+    assert post(json={"amount": "2.50"}).json()["tips_so_far"] == 1
+
+
+def test_tokens_and_roles(api, client):
+    assert_error(client.get("/api/v1/auth/me"), 401, "missing_token")
+    assert_error(client.get("/api/v1/auth/me", headers={"Authorization": "Bearer nonsense"}), 401)
+    assert_error(client.get("/api/v1/auth/me", headers={"Authorization": "Basic abc"}), 401)
+    forbidden = assert_error(api.post("/api/v1/probe/tips", "waiter", json={"amount": "1"}), 403)
+    assert forbidden["details"]["required"] == ["cashier"]
+    me = api.get("/api/v1/auth/me", "cashier").json()
+    assert me["client_id"] == api.tenant.client_id and me["roles"] == ["cashier"]
+
+
+def test_unexpected_error_is_a_logged_json_500_with_request_id(api, caplog):
+    with caplog.at_level(logging.ERROR, logger="posmodern.http"):
+        response = api.get("/api/v1/probe/boom", headers={"X-Request-ID": "req-42"})
+    error = assert_error(response, 500, "internal_error")
+    assert error["details"] == {"request_id": "req-42"}
+    assert response.headers["x-request-id"] == "req-42"
+    record = next(r for r in caplog.records if r.getMessage() == "unhandled error")
+    assert "kaboom" in caplog.text and record.exc_info is not None
+
+
+def test_idempotency_key_replays_and_refuses_reuse(api):
+    headers = {"Idempotency-Key": "tip-1"}
+    first = api.post("/api/v1/probe/tips", "cashier", json={"amount": "5.00"}, headers=headers)
+    again = api.post("/api/v1/probe/tips", "cashier", json={"amount": "5.00"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() == {"amount": "5.00", "tips_so_far": 1}
+    assert again.headers["idempotent-replayed"] == "true"
+    assert_error(api.post("/api/v1/probe/tips", "cashier", json={"amount": "6.00"},
+                          headers=headers), 422, "idempotency_key_reused")
+    assert api.post("/api/v1/probe/tips", "cashier", json={"amount": "6.00"},
+                    headers={"Idempotency-Key": "tip-2"}).json()["tips_so_far"] == 2
+
+
+def test_idempotency_keys_are_per_tenant(api, client, settings):
+    other = Api(client, make_tenant(settings))
+    headers = {"Idempotency-Key": "same-key"}
+    assert api.post("/api/v1/probe/tips", "cashier", json={"amount": "1"},
+                    headers=headers).json()["tips_so_far"] == 1
+    theirs = other.post("/api/v1/probe/tips", "cashier", json={"amount": "9"}, headers=headers)
+    assert theirs.status_code == 201 and "idempotent-replayed" not in theirs.headers
+
+
+def test_a_plugin_subset_serves_only_its_routes(settings, monkeypatch):
+    monkeypatch.syspath_prepend(str(THIRDPARTY))
+    app = create_app(settings, plugins=["tip_jar"])
+    with TestClient(app) as only_tips:
+        paths = set(only_tips.get("/openapi.json").json()["paths"])
+        assert "/api/v1/tip-jar" in paths
+        assert not any(p.startswith("/api/v1/auth") for p in paths)
+        assert_error(only_tips.post("/api/v1/auth/token", json={}), 404)
+        assert only_tips.get("/health").json()["plugins"] == ["tip_jar"]
