@@ -31,8 +31,8 @@ serve: install
 
 ## The whole test suite, against the machine's real PostgreSQL, RabbitMQ and Redis.
 test: install-test
-	bash .ci/system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash .ci/system-packages docker.io debootstrap chromium
+	POS_TEST_CONTAINERS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Start PostgreSQL, RabbitMQ and Redis if they are not running (this machine's services).
 services:

@@ -7,6 +7,7 @@ RabbitMQ. PostgreSQL, RabbitMQ and Redis are required: when one is down the run 
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -21,6 +22,36 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if missing:
         pytest.exit("required services are not running: " + ", ".join(missing)
                     + " (start them, see README 'Tests')", returncode=3)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Container tests (a real dockerd, image builds) run when POS_TEST_CONTAINERS=1, as `make
+    test` and CI set it; a quick `pytest` leaves them out (deselected, not skipped)."""
+    if os.environ.get("POS_TEST_CONTAINERS") == "1":
+        return
+    kept = [item for item in items if "containers" not in item.keywords]
+    dropped = [item for item in items if "containers" in item.keywords]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """A Docker engine for the session (started here, and stopped again, if none is running)."""
+    from support.docker import Engine
+
+    engine = Engine()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session")
+def debian_base_image(docker_engine) -> str:
+    """A Debian bookworm base image imported from a debootstrap tarball (no registry needed)."""
+    from support.docker import base_image
+
+    return base_image(docker_engine.client)
 
 
 @pytest.fixture(scope="session")
