@@ -112,11 +112,12 @@ class Settings:
     """Everything a POS Modern process is configured with."""
 
     env: str = "development"
-    database_url: str = ""
-    broker_url: str = "memory://"
-    redis_url: str | None = None
-    secret_key: str = DEV_SECRET_KEY
-    data_key: str = DEV_DATA_KEY
+    # URLs may hold passwords: kept out of repr() so a logged Settings leaks nothing.
+    database_url: str = field(default="", repr=False)
+    broker_url: str = field(default="memory://", repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
+    data_key: str = field(default=DEV_DATA_KEY, repr=False)
     token_ttl_seconds: int = 8 * 3600
     plugins: tuple[str, ...] | None = None
     data_dir: Path = Path("var")
@@ -128,7 +129,7 @@ class Settings:
     log_format: str = "json"
     rabbitmq_management_url: str | None = None
     auto_migrate: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":

@@ -92,3 +92,27 @@ def test_embedded_serve_starts_from_nothing(tmp_path):
         assert httpx.get(server.url + "/ready").json()["status"] == "ready"
     finally:
         server.stop()
+
+
+def test_plugins_add_commands_through_a_hook(pos, monkeypatch, tmp_path):
+    package = tmp_path / "pos_hello"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "import click\n"
+        "from posmodern.core import hookimpl\n\n"
+        "@click.command('hello')\n"
+        "@click.argument('name')\n"
+        "def hello(name):\n"
+        "    click.echo(f'Olá, {name}!')\n\n"
+        "@hookimpl\n"
+        "def pos_commands():\n"
+        "    return [hello]\n")
+    info = tmp_path / "pos_hello-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pos-hello\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[posmodern]\nhello = pos_hello\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "hello" in pos("--help").output
+    assert pos("hello", "Maria").output.strip() == "Olá, Maria!"
+    # Without the plugin loaded, the command does not exist.
+    assert pos("--plugins", "auth", "hello", "Maria", ok=False).exit_code == 2

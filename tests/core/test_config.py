@@ -59,3 +59,10 @@ def test_plugin_subset_and_bad_values():
         Settings.from_env({"POS_ENV": "staging"})
     with pytest.raises(ConfigError, match="POS_TOKEN_TTL"):
         Settings.from_env({"POS_TOKEN_TTL": "soon"})
+
+
+def test_repr_hides_secrets():
+    settings = Settings.from_env({"DATABASE_URL": "postgresql://u:hunter2@h/db",
+                                  "POS_SECRET_KEY": "s" * 40, "ASAAS_API_KEY": "live-key"})
+    shown = repr(settings)
+    assert "hunter2" not in shown and "s" * 40 not in shown and "live-key" not in shown
