@@ -107,6 +107,14 @@ class EventBus:
         return self._bound_queue(f"{self.exchange.name}.{subscription.name}",
                                  subscription.event_types, durable=True)
 
+    def broadcast_queue(self) -> Queue | None:
+        """This process's own queue of the broadcast events (None without broadcasts)."""
+        if not self.broadcasts:
+            return None
+        types = tuple(sorted({t for b in self.broadcasts for t in b.event_types}))
+        return self._bound_queue(f"{self.exchange.name}.broadcast.{self._instance}", types,
+                                 durable=False)
+
     def _bound_queue(self, name: str, event_types: tuple[str, ...], *, durable: bool) -> Queue:
         return Queue(name, bindings=[binding(self.exchange, routing_key=t) for t in event_types],
                      durable=durable, auto_delete=not durable, exclusive=False)
@@ -325,10 +333,8 @@ class EventBus:
             consumers.append(Consumer(channel, queues=[self.queue_for(subscription)],
                                       accept=["json"], prefetch_count=32,
                                       callbacks=[self._callback(self._handle, subscription)]))
-        if self.broadcasts:
-            types = tuple(sorted({t for b in self.broadcasts for t in b.event_types}))
-            queue = self._bound_queue(f"{self.exchange.name}.broadcast.{self._instance}", types,
-                                      durable=False)
+        queue = self.broadcast_queue()
+        if queue is not None:
             consumers.append(Consumer(channel, queues=[queue], accept=["json"], prefetch_count=32,
                                       callbacks=[self._callback(self._broadcast, None)]))
         return consumers

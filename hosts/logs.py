@@ -9,6 +9,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
@@ -39,13 +40,18 @@ class JSONFormatter(logging.Formatter):
 
 
 class RingBuffer(logging.Handler):
-    """Keeps the last ``capacity`` formatted lines, numbered, for the dashboard to read."""
+    """Keeps the last ``capacity`` formatted lines, numbered, for the dashboard to read.
+
+    Listeners are called with the new line's number after each line (from the logging thread):
+    a live view wakes up instead of polling.
+    """
 
     def __init__(self, capacity: int = 2000) -> None:
         super().__init__()
         self.lines: collections.deque[tuple[int, float, str]] = collections.deque(maxlen=capacity)
         self._seq = 0
         self._cond = threading.Condition()
+        self._listeners: list[Callable[[int], None]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -54,8 +60,24 @@ class RingBuffer(logging.Handler):
             return
         with self._cond:
             self._seq += 1
-            self.lines.append((self._seq, time.time(), line))
+            seq = self._seq
+            self.lines.append((seq, time.time(), line))
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(seq)
+            except Exception:  # noqa: BLE001 - logging must never raise
+                pass
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        with self._cond:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[int], None]) -> None:
+        with self._cond:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
     def since(self, seq: int) -> list[tuple[int, float, str]]:
         """Lines numbered after ``seq``."""
