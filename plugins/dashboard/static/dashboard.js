@@ -1,0 +1,495 @@
+// POS Modern operations dashboard: plain JS, no build step, no CDN.
+// Streams are read with fetch() so the token travels in the Authorization header (an EventSource
+// cannot send headers, and a token in a URL ends up in logs); they resume with Last-Event-ID.
+"use strict";
+
+const API = "/api/v1";
+const TOKEN_KEY = "posmodern.dashboard.token";
+const HISTORY = 90;
+const BUS_REFRESH_MS = 5000;
+const GLYPHS = { healthy: "●", starting: "◐", degraded: "▲", unhealthy: "✖", stopped: "■" };
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  services: new Map(), history: new Map(), selected: null, servicesStream: null,
+  logStream: null, logCursor: null, busTimer: null, backend: null,
+};
+
+// --- helpers ------------------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null) node.setAttribute(key, value);
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) {
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+  return node;
+}
+
+function bytes(value) {
+  if (value === null || value === undefined) return "–";
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let index = 0;
+  while (value >= 1024 && index < units.length - 1) { value /= 1024; index += 1; }
+  return `${value.toFixed(index ? 1 : 0)} ${units[index]}`;
+}
+
+function percent(value) {
+  return value === null || value === undefined ? "–" : `${value.toFixed(1)}%`;
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const s = Math.floor(seconds), d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  return `${m}m ${s % 60}s`;
+}
+
+function statusBadge(status, text) {
+  return el("span", { class: `status status-${status}`, title: text || status,
+                      "data-status": status },
+            `${GLYPHS[status] || "?"} ${status}`);
+}
+
+// CPU is drawn from zero; memory between its lowest and highest, where its changes show.
+function sparkline(values, label, fromZero = true) {
+  const points = values.filter((v) => v !== null && v !== undefined);
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 90 22");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  if (points.length > 1) {
+    const low = fromZero ? 0 : Math.min(...points);
+    const span = Math.max(...points) - low || 1;
+    const step = 90 / (points.length - 1);
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    line.setAttribute("points", points.map((v, i) =>
+      `${(i * step).toFixed(1)},${(21 - ((v - low) / span) * 20).toFixed(1)}`).join(" "));
+    svg.append(line);
+  }
+  return svg;
+}
+
+function showBanner(message, bad = false) {
+  const banner = $("banner");
+  banner.textContent = message;
+  banner.className = bad ? "banner bad" : "banner";
+  banner.hidden = !message;
+}
+
+// --- API ----------------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error.code;
+  }
+}
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+async function api(path, options = {}) {
+  const response = await fetch(API + path, {
+    ...options, headers: { Authorization: `Bearer ${token()}`, ...(options.headers || {}) },
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw handleError(new ApiError(response.status, body));
+  return body;
+}
+
+function handleError(error) {
+  if (error.status === 401) signOut("Your session ended; sign in again.");
+  else if (error.status === 403) {
+    stopAll();
+    showBanner(`Not allowed: ${error.message}`, true);
+  }
+  return error;
+}
+
+// A server-sent events stream over fetch(): reconnects after a drop, resuming with Last-Event-ID.
+class Stream {
+  constructor(path, handlers, lastEventId = null) {
+    this.path = path;
+    this.handlers = handlers;
+    this.lastEventId = lastEventId;
+    this.retryMs = 1000;
+    this.closed = false;
+    this.run();
+  }
+
+  close() {
+    this.closed = true;
+    if (this.controller) this.controller.abort();
+  }
+
+  async run() {
+    while (!this.closed) {
+      this.controller = new AbortController();
+      const headers = { Authorization: `Bearer ${token()}`, Accept: "text/event-stream" };
+      if (this.lastEventId) headers["Last-Event-ID"] = this.lastEventId;
+      try {
+        const response = await fetch(API + this.path, { headers, signal: this.controller.signal,
+                                                         cache: "no-store" });
+        if (!response.ok) {
+          const body = await response.json().catch(() => null);
+          const error = handleError(new ApiError(response.status, body));
+          if (response.status === 401 || response.status === 403 || response.status === 404) {
+            this.closed = true;
+            if (this.handlers.error) this.handlers.error(error);
+            return;
+          }
+          throw error;
+        }
+        if (this.handlers.open) this.handlers.open();
+        await this.read(response.body.getReader());
+      } catch (error) {
+        if (this.closed) return;
+      }
+      if (this.closed) return;
+      if (this.handlers.lost) this.handlers.lost();
+      await new Promise((resolve) => setTimeout(resolve, this.retryMs));
+    }
+  }
+
+  async read(reader) {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        this.dispatch(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  }
+
+  dispatch(block) {
+    let name = "message", data = [], id = null;
+    for (const line of block.split("\n")) {
+      if (!line || line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") name = value;
+      else if (field === "data") data.push(value);
+      else if (field === "id") id = value;
+      else if (field === "retry" && /^\d+$/.test(value)) this.retryMs = Number(value);
+    }
+    if (id !== null) this.lastEventId = id;
+    if (!data.length || !this.handlers[name]) return;
+    this.handlers[name](JSON.parse(data.join("\n")), id);
+  }
+}
+
+// --- sign-in ------------------------------------------------------------------------------------
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  $("login-error").textContent = "";
+  const response = await fetch(`${API}/auth/token`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ client_id: form.get("client_id"), username: form.get("username"),
+                           password: form.get("password") }),
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    $("login-error").textContent = (body && body.error && body.error.message) || "Sign-in failed";
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, body.access_token);
+  event.target.reset();
+  start();
+}
+
+function signOut(message = "") {
+  stopAll();
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("app").hidden = true;
+  $("logout").hidden = true;
+  $("who").textContent = "";
+  $("login").hidden = false;
+  $("login-error").textContent = message;
+}
+
+function stopAll() {
+  for (const stream of [state.servicesStream, state.logStream]) if (stream) stream.close();
+  state.servicesStream = state.logStream = null;
+  clearInterval(state.busTimer);
+  $("live").hidden = true;
+}
+
+async function start() {
+  $("login").hidden = true;
+  showBanner("");
+  try {
+    const me = await api("/auth/me");
+    $("who").textContent = `${me.username} @ ${me.client_id}`;
+  } catch (error) {
+    if (error.status !== 401) showBanner(error.message, true);
+    return;
+  }
+  $("logout").hidden = false;
+  $("app").hidden = false;
+  watchServices();
+  refreshBus();
+  state.busTimer = setInterval(() => {
+    if (document.visibilityState === "visible") refreshBus();
+  }, BUS_REFRESH_MS);
+}
+
+// --- services -----------------------------------------------------------------------------------
+
+function setLive(text, ok) {
+  const live = $("live");
+  live.hidden = false;
+  live.textContent = text;
+  live.style.borderColor = ok ? "#3fb950" : "#d29922";
+}
+
+function watchServices() {
+  state.servicesStream = new Stream("/dashboard/services?watch=true", {
+    open: () => setLive("● live", true),
+    lost: () => setLive("◌ reconnecting…", false),
+    history: (history) => {
+      for (const [id, series] of Object.entries(history)) {
+        state.history.set(id, { cpu: series.cpu_percent.slice(-HISTORY),
+                                memory: series.memory_bytes.slice(-HISTORY) });
+      }
+    },
+    services: (snapshot) => renderServices(snapshot),
+  });
+}
+
+function remember(service) {
+  const series = state.history.get(service.id) || { cpu: [], memory: [] };
+  series.cpu.push(service.usage.cpu_percent);
+  series.memory.push(service.usage.memory_bytes);
+  series.cpu = series.cpu.slice(-HISTORY);
+  series.memory = series.memory.slice(-HISTORY);
+  state.history.set(service.id, series);
+  return series;
+}
+
+function renderServices(snapshot) {
+  state.backend = snapshot.backend;
+  $("backend").hidden = false;
+  $("backend").textContent = `backend: ${snapshot.backend}`;
+  $("project").textContent = snapshot.project ? `(Compose project ${snapshot.project})` : "";
+  if (snapshot.error) showBanner(`The ${snapshot.backend} backend: ${snapshot.error}`, true);
+  const body = $("services").querySelector("tbody");
+  body.replaceChildren();
+  state.services.clear();
+  for (const service of snapshot.services) {
+    state.services.set(service.id, service);
+    const series = remember(service);
+    const row = el("tr", { "data-service": service.id,
+                           class: service.id === state.selected ? "selected" : "" },
+      el("td", {}, el("button", { class: "link", type: "button",
+                                  onclick: () => select(service.id) }, service.id)),
+      el("td", {}, statusBadge(service.status, service.status_text),
+         el("div", { class: "muted" }, service.status_text)),
+      el("td", {}, `${service.replicas_running}/${service.replicas_total}`),
+      el("td", {}, el("span", { class: "spark" }, sparkline(series.cpu, `CPU of ${service.id}`),
+                      percent(service.usage.cpu_percent))),
+      el("td", {}, el("span", { class: "spark" },
+                      sparkline(series.memory, `memory of ${service.id}`, false),
+                      bytes(service.usage.memory_bytes))),
+      el("td", {}, duration(youngest(service))),
+      el("td", {}, service.restart_count),
+      el("td", { class: "actions" }, ...actionButtons(service)),
+    );
+    body.append(row);
+  }
+  $("services-empty").hidden = snapshot.services.length > 0;
+  if (state.selected && state.services.has(state.selected)) {
+    renderDetailStatus(state.services.get(state.selected));
+  }
+}
+
+function youngest(service) {
+  const uptimes = service.replicas.map((r) => r.uptime_seconds).filter((v) => v !== null && v !== undefined);
+  return uptimes.length ? Math.min(...uptimes) : null;
+}
+
+function actionButtons(service) {
+  if (!service.actions.length) return [el("span", { class: "muted" }, "—")];
+  const running = service.replicas_running > 0;
+  return service.actions.map((action) => el("button", {
+    type: "button", "data-action": action, class: action === "stop" ? "danger" : "",
+    disabled: (action === "start" && running && service.status !== "degraded")
+      || (action === "stop" && !running) ? "" : null,
+    onclick: (event) => control(service.id, action, event.target),
+  }, action[0].toUpperCase() + action.slice(1)));
+}
+
+async function control(serviceId, action, button) {
+  if (action === "stop" && !window.confirm(`Stop every replica of ${serviceId}?`)) return;
+  button.disabled = true;
+  showBanner(`${action} ${serviceId}…`);
+  try {
+    const result = await api(`/dashboard/services/${encodeURIComponent(serviceId)}/${action}`,
+                             { method: "POST" });
+    showBanner(`${action} ${serviceId}: ${result.service.status_text}`);
+  } catch (error) {
+    if (error.status !== 401 && error.status !== 403) {
+      showBanner(`${action} ${serviceId} failed: ${error.message}`, true);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// --- one service --------------------------------------------------------------------------------
+
+function renderDetailStatus(service) {
+  $("detail-status").replaceChildren(statusBadge(service.status, service.status_text));
+  const body = $("replicas").querySelector("tbody");
+  body.replaceChildren(...service.replicas.map((r) => el("tr", {},
+    el("td", {}, r.name), el("td", {}, r.state), el("td", {}, r.health || "–"),
+    el("td", { class: "started" }, r.started_at ? r.started_at.replace("T", " ").slice(0, 23) : "–"),
+    el("td", {}, r.restart_count),
+    el("td", {}, r.ports.map((p) => p.host_port ? `${p.host_ip}:${p.host_port}→${p.container}/${p.protocol}`
+                                                 : `${p.container}/${p.protocol}`).join(", ") || "–"),
+    el("td", {}, percent(r.usage && r.usage.cpu_percent)),
+    el("td", {}, bytes(r.usage && r.usage.memory_bytes)))));
+}
+
+function facts(list, entries) {
+  list.replaceChildren();
+  for (const [name, value] of entries) {
+    if (value === null || value === undefined || value === "") continue;
+    list.append(el("dt", {}, name), el("dd", {}, typeof value === "object"
+      ? JSON.stringify(value) : value));
+  }
+}
+
+async function select(serviceId) {
+  state.selected = serviceId;
+  for (const row of $("services").querySelectorAll("tbody tr")) {
+    row.classList.toggle("selected", row.dataset.service === serviceId);
+  }
+  $("detail").hidden = false;
+  $("detail-name").textContent = serviceId;
+  $("log").replaceChildren();
+  state.logCursor = null;
+  openLogs();
+  try {
+    const service = await api(`/dashboard/services/${encodeURIComponent(serviceId)}`);
+    if (state.selected !== serviceId) return;
+    renderDetailStatus(service);
+    facts($("detail-facts"), [["Status", service.status_text], ["Image", service.image],
+                              ["Description", service.description],
+                              ["Restarts", service.restart_count]]);
+    renderExtra(service.details || {});
+  } catch (error) {
+    if (error.status === 404) showBanner(error.message, true);
+  }
+}
+
+function renderExtra(details) {
+  const box = $("detail-extra");
+  box.replaceChildren();
+  if (details.plugins) {
+    box.append(el("h3", {}, "Plugins and their hooks"));
+    const table = el("table", { class: "grid" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Plugin"), el("th", {}, "From"),
+                         el("th", {}, "Hooks"))));
+    const body = el("tbody");
+    for (const plugin of details.plugins) {
+      body.append(el("tr", {}, el("td", {}, plugin.name),
+                     el("td", {}, plugin.distribution ? `${plugin.distribution} ${plugin.version}`
+                                                      : plugin.module),
+                     el("td", {}, plugin.hooks.join(", "))));
+    }
+    table.append(body);
+    box.append(table);
+  }
+  const rest = Object.entries(details).filter(([key]) => key !== "plugins");
+  if (rest.length) {
+    const list = el("dl", { class: "facts" });
+    facts(list, rest);
+    box.append(list);
+  }
+}
+
+function openLogs() {
+  if (state.logStream) state.logStream.close();
+  state.logStream = null;
+  if (!$("follow").checked || !state.selected) {
+    $("log-state").textContent = "paused";
+    return;
+  }
+  const path = `/dashboard/services/${encodeURIComponent(state.selected)}/logs?follow=true&tail=200`;
+  state.logStream = new Stream(path, {
+    open: () => { $("log-state").textContent = "following"; },
+    lost: () => { $("log-state").textContent = "reconnecting…"; },
+    log: (line, id) => { state.logCursor = id; appendLog(line); },
+  }, state.logCursor);
+}
+
+function appendLog(line) {
+  const log = $("log");
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(el("div", { class: line.replica === "dashboard" ? "line note" : "line" },
+    el("span", { class: "ts" }, line.ts ? `${line.ts.slice(11, 23)} ` : ""),
+    el("span", { class: "replica" }, `${line.replica} `),
+    el("span", { class: "msg" }, line.message)));
+  while (log.childElementCount > 2000) log.firstElementChild.remove();
+  if (atBottom) log.scrollTop = log.scrollHeight;
+}
+
+// --- event bus ----------------------------------------------------------------------------------
+
+const rate = (value) => (value === null || value === undefined ? "–" : value.toFixed(2));
+
+async function refreshBus() {
+  let bus;
+  try {
+    bus = await api("/dashboard/event-bus");
+  } catch (error) {
+    return;
+  }
+  $("bus-source").textContent = `(${bus.broker}, ${bus.source}: ${bus.url})`;
+  $("bus-error").hidden = bus.status === "ok";
+  $("bus-error").textContent = bus.error || "";
+  const overview = bus.overview || {};
+  facts($("bus-overview"), [["Exchange", bus.exchange], ["Version", overview.version],
+                            ["Connections", overview.connections],
+                            ["Consumers", overview.consumers], ["Messages", overview.messages],
+                            ["Publish/s", rate(overview.publish_rate)],
+                            ["Deliver/s", rate(overview.deliver_rate)]]);
+  $("bus-exchanges").querySelector("tbody").replaceChildren(...(bus.exchanges || []).map((x) =>
+    el("tr", {}, el("td", {}, x.name), el("td", {}, x.type), el("td", {}, x.durable ? "yes" : "no"),
+       el("td", {}, rate(x.publish_rate)))));
+  $("bus-queues").querySelector("tbody").replaceChildren(...(bus.queues || []).map((q) =>
+    el("tr", { "data-queue": q.name }, el("td", {}, q.name), el("td", {}, q.messages ?? "–"),
+       el("td", {}, q.unacked ?? "–"), el("td", {}, q.consumers ?? "–"),
+       el("td", {}, rate(q.publish_rate)), el("td", {}, rate(q.deliver_rate)),
+       el("td", {}, rate(q.ack_rate)))));
+  const p = bus.process;
+  facts($("bus-process"), [["Published", p.published],
+                           ["Handled", Object.values(p.handled).reduce((a, b) => a + b, 0)],
+                           ["Duplicates skipped", p.duplicates], ["Failures", p.failures],
+                           ["Given up", p.dead], ["Outbox backlog", p.backlog]]);
+}
+
+// --- start --------------------------------------------------------------------------------------
+
+$("login-form").addEventListener("submit", signIn);
+$("logout").addEventListener("click", () => signOut());
+$("follow").addEventListener("change", openLogs);
+if (token()) start(); else signOut();
