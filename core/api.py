@@ -60,6 +60,12 @@ class ApiRoute:
     models the host validates before the endpoint runs; they also document the route in
     ``/openapi.json``. ``idempotent`` routes honour the ``Idempotency-Key`` header: the endpoint
     runs in a transaction that also stores its response under the key.
+
+    ``own_transactions`` is for endpoints that call an outside service (a payment provider) and
+    must not hold a transaction open meanwhile: with a key, the key is claimed in a short
+    transaction of its own, the endpoint opens its own transactions (``ctx.transaction()``), and
+    its answer is stored afterwards. A failed attempt releases the key, so a retry runs again:
+    such an endpoint must itself recognise its earlier attempt (``ctx.idempotency_key``).
     """
 
     name: str
@@ -74,6 +80,7 @@ class ApiRoute:
     tags: tuple[str, ...] = ()
     idempotent: bool = False
     response_description: str = "OK"
+    own_transactions: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ class RequestContext:
     request_id: str
     body: Any = None
     query: Any = None
+    idempotency_key: str | None = None
     _conn: AsyncConnection | None = None
 
     @property

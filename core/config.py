@@ -185,5 +185,8 @@ class Settings:
             raise ConfigError("POS_DATA_KEY must be set to a secret of 32+ characters in production")
 
     def setting(self, name: str, default: str | None = None) -> str | None:
-        """A plugin's own setting (``ASAAS_API_KEY`` …), as the environment had it at start-up."""
-        return self.extra.get(name, default)
+        """A plugin's own setting (``ASAAS_API_KEY`` …), as the environment had it at start-up.
+
+        Like every secret, it may instead come from the file named by ``<NAME>_FILE``.
+        """
+        return _read(self.extra, name, default)

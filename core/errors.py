@@ -63,8 +63,20 @@ class ValidationFailed(PosError):
     status, code = 422, "validation_error"
 
 
+class BadGateway(PosError):
+    """An outside service (a payment provider) answered with an error or nonsense."""
+
+    status, code = 502, "bad_gateway"
+
+
 class ServiceUnavailable(PosError):
     status, code = 503, "service_unavailable"
+
+
+class GatewayTimeout(PosError):
+    """An outside service did not answer in time; what it did is unknown until asked again."""
+
+    status, code = 504, "gateway_timeout"
 
 
 class PluginError(Exception):

@@ -1,25 +1,58 @@
-"""The payment provider contract: what a payment plugin registers.
+"""The payment provider contract: what a payment plugin registers, and the registry of them.
 
 A provider is an object with a ``name``, the ``methods`` it accepts and async operations. The
 payments plugin keeps the money bookkeeping (tenders, totals, refunds, events); a provider only
 talks to whoever moves the money (the cash drawer, Asaas, a card acquirer).
+
+How the payments plugin drives a provider, and what that asks of it:
+
+- A tender is written first (status ``PENDING``, no locks kept), then ``authorize`` is called with
+  the tender's ``reference``, then the answer is written. ``authorize`` may be called again with
+  the same reference (a client retrying after a timeout, with the same ``Idempotency-Key``): it
+  must then return the charge it made before, never make a second one.
+- ``authorize`` answers ``CONFIRMED`` (the money is ours: cash, a captured card), ``AUTHORIZED``
+  (held; the plugin calls ``capture`` at once), ``PENDING`` (the customer still has to act: a PIX
+  QR code, a boleto; a webhook or ``status`` tells the end) or ``FAILED`` (declined).
+- ``refund`` is called with a fresh ``refund_id`` per refund and must not move money twice for one
+  refund id either.
+- Errors: raise :class:`~posmodern.core.errors.ValidationFailed` when the provider refused the
+  request as invalid, :class:`~posmodern.core.errors.BadGateway` when it failed or answered
+  nonsense, :class:`~posmodern.core.errors.GatewayTimeout` when it did not answer in time.
+- ``parse_webhook`` checks the caller (raise :class:`~posmodern.core.errors.Unauthorized`) and maps
+  a notification to :class:`WebhookEvent` objects; it must not touch the database: the plugin finds
+  the tenant from its own records of the charge, never from the caller.
+
+Subclass :class:`ProviderBase` to get sensible defaults for what a simple provider does not need.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
+from posmodern.core.errors import NotFound, PluginError, ValidationFailed
+
 PAYMENT_METHODS = ("cash", "pix", "credit_card", "debit_card", "boleto", "voucher")
 PAYMENT_STATES = ("PENDING", "AUTHORIZED", "CONFIRMED", "FAILED", "CANCELLED", "REFUNDED",
                   "PARTIALLY_REFUNDED")
+#: What ``authorize``/``capture``/``status`` may answer.
+RESULT_STATES = ("PENDING", "AUTHORIZED", "CONFIRMED", "FAILED", "CANCELLED")
+#: What a refund may answer: done, still being processed by the provider, or refused.
+REFUND_STATES = ("DONE", "PENDING", "FAILED")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    """One tender the payments plugin asks a provider to take."""
+    """One tender the payments plugin asks a provider to take.
+
+    ``reference`` is ours and unique: send it to the provider (Asaas's ``externalReference``) so
+    a repeated call finds the charge already made.
+    """
 
     payment_id: uuid.UUID
     order_id: uuid.UUID
@@ -40,37 +73,197 @@ class PaymentResult:
     external_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.status not in RESULT_STATES:
+            raise ValueError(f"payment result status must be one of {RESULT_STATES}")
+
 
 @dataclass(frozen=True)
 class RefundRequest:
+    """Give back ``amount`` of a payment; ``refund_id`` is unique per refund (and per retry of it)."""
+
     refund_id: uuid.UUID
     payment_id: uuid.UUID
+    reference: str
     external_id: str | None
     amount: Decimal
     reason: str | None = None
 
 
 @dataclass(frozen=True)
+class RefundResult:
+    """``DONE`` (money returned), ``PENDING`` (the provider is processing it) or ``FAILED``."""
+
+    status: str
+    external_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in REFUND_STATES:
+            raise ValueError(f"refund result status must be one of {REFUND_STATES}")
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
-    """A provider notification, mapped: which charge, its new state, and the provider's event id."""
+    """A provider notification, mapped: which charge, its new state, and the provider's event id.
+
+    ``reference`` is ours (as sent in :class:`PaymentRequest`) when the provider echoes it;
+    ``external_id`` is the provider's id of the charge. ``status`` is one of
+    :data:`RESULT_STATES` or ``REFUNDED``; ``refunded_amount`` is the total refunded at the
+    provider when it says so; ``None`` status means "nothing for us" (the event is still deduped).
+    """
 
     event_id: str
-    external_id: str
-    status: str
+    external_id: str | None
+    status: str | None
+    reference: str | None = None
     amount: Decimal | None = None
+    refunded_amount: Decimal | None = None
+    kind: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable
 class PaymentProvider(Protocol):
-    """What ``pos_payment_providers`` returns a list of."""
+    """What ``pos_payment_providers`` returns a list of.
+
+    ``gives_change``: a tender above what is due is accepted and the difference handed back (cash).
+    ``takes_webhooks``: the provider notifies state changes at ``/api/v1/payments/webhooks/<name>``.
+    """
 
     name: str
     methods: tuple[str, ...]
     gives_change: bool
+    takes_webhooks: bool
+
+    def check(self, request: PaymentRequest) -> None:
+        """Refuse, before anything is written or sent, a request that can never succeed."""
 
     async def authorize(self, request: PaymentRequest) -> PaymentResult: ...
-    async def capture(self, payment_id: uuid.UUID, external_id: str | None) -> PaymentResult: ...
-    async def refund(self, request: RefundRequest) -> PaymentResult: ...
-    async def status(self, external_id: str) -> PaymentResult: ...
+    async def capture(self, reference: str, external_id: str | None) -> PaymentResult: ...
+    async def cancel(self, reference: str, external_id: str | None) -> PaymentResult: ...
+    async def refund(self, request: RefundRequest) -> RefundResult: ...
+    async def status(self, reference: str, external_id: str | None) -> PaymentResult: ...
     async def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[WebhookEvent]: ...
+    def describe(self) -> dict[str, Any]: ...
+    async def aclose(self) -> None: ...
+
+
+class ProviderBase:
+    """Defaults for a provider: no change, no webhooks, nothing to capture, cancel or close."""
+
+    name: str = ""
+    methods: tuple[str, ...] = ()
+    gives_change: bool = False
+    takes_webhooks: bool = False
+
+    def check(self, request: PaymentRequest) -> None:
+        return None
+
+    async def authorize(self, request: PaymentRequest) -> PaymentResult:
+        raise NotImplementedError
+
+    async def capture(self, reference: str, external_id: str | None) -> PaymentResult:
+        return PaymentResult("CONFIRMED", external_id)
+
+    async def cancel(self, reference: str, external_id: str | None) -> PaymentResult:
+        return PaymentResult("CANCELLED", external_id)
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        raise ValidationFailed(f"{self.name} payments cannot be refunded here",
+                               code="refund_not_supported")
+
+    async def status(self, reference: str, external_id: str | None) -> PaymentResult:
+        raise ValidationFailed(f"{self.name} cannot report a payment's status",
+                               code="status_not_supported")
+
+    async def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
+        raise NotFound(f"{self.name} sends no webhooks", code="no_webhooks")
+
+    def describe(self) -> dict[str, Any]:
+        """What ``GET /api/v1/payments/providers`` shows of this provider."""
+        return {"name": self.name, "methods": list(self.methods),
+                "gives_change": self.gives_change, "takes_webhooks": self.takes_webhooks}
+
+    async def aclose(self) -> None:
+        return None
+
+
+class ProviderRegistry:
+    """The providers of one process, by name; picks one for a method when the client names none.
+
+    Built-in providers are preferred for a method (``cash`` takes cash); when only third-party
+    providers take a method, exactly one must, or the client has to name it.
+    """
+
+    def __init__(self, providers: Iterable[PaymentProvider], preferred: tuple[str, ...] = ()) -> None:
+        self._providers: dict[str, PaymentProvider] = {}
+        for provider in providers:
+            _check_provider(provider)
+            if provider.name in self._providers:
+                raise PluginError(f"payment provider {provider.name!r} is registered twice")
+            self._providers[provider.name] = provider
+        self.preferred = preferred
+
+    def __iter__(self):
+        return iter(self._providers.values())
+
+    def __len__(self) -> int:
+        return len(self._providers)
+
+    def names(self) -> list[str]:
+        return sorted(self._providers)
+
+    def get(self, name: str) -> PaymentProvider:
+        """The provider called ``name``; an unknown name is a 404 (webhooks) or caught earlier."""
+        try:
+            return self._providers[name]
+        except KeyError:
+            raise NotFound(f"unknown payment provider {name!r}", code="unknown_provider",
+                           details={"providers": self.names()}) from None
+
+    def methods(self) -> list[str]:
+        return sorted({m for p in self._providers.values() for m in p.methods})
+
+    def choose(self, method: str, name: str | None = None) -> PaymentProvider:
+        """The provider that takes ``method`` (the named one, checked), or a 422 saying why not."""
+        if name is not None:
+            provider = self._providers.get(name)
+            if provider is None:
+                raise ValidationFailed(f"unknown payment provider {name!r}",
+                                       code="unknown_provider",
+                                       details={"providers": self.names()})
+            if method not in provider.methods:
+                raise ValidationFailed(f"provider {name!r} does not take {method!r}",
+                                       code="method_not_supported",
+                                       details={"methods": list(provider.methods)})
+            return provider
+        takers = [p for p in self._providers.values() if method in p.methods]
+        if not takers:
+            raise ValidationFailed(f"no payment provider takes {method!r}", code="unknown_method",
+                                   details={"methods": self.methods()})
+        for preferred in self.preferred:
+            for provider in takers:
+                if provider.name == preferred:
+                    return provider
+        if len(takers) > 1:
+            raise ValidationFailed(f"several providers take {method!r}: name one",
+                                   code="provider_required",
+                                   details={"providers": sorted(p.name for p in takers)})
+        return takers[0]
+
+    async def aclose(self) -> None:
+        for provider in self._providers.values():
+            await provider.aclose()
+
+
+def _check_provider(provider: Any) -> None:
+    if not isinstance(provider, PaymentProvider):
+        raise PluginError(f"{provider!r} is not a PaymentProvider (see core/payments.py)")
+    if not isinstance(provider.name, str) or not _NAME.match(provider.name):
+        raise PluginError(f"payment provider name {provider.name!r} must be lowercase letters, "
+                          "digits and '_' (it is part of the webhook URL)")
+    if not provider.methods or not all(isinstance(m, str) and _NAME.match(m)
+                                       for m in provider.methods):
+        raise PluginError(f"payment provider {provider.name!r} must list its methods "
+                          "(lowercase names such as 'pix')")

@@ -12,10 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select
 
-from posmodern.core.db import Database, check_client_id, schema_name
+from posmodern.core.db import Database, check_client_id, insert_ignore, schema_name
 from posmodern.core.errors import Conflict, NotFound
 from posmodern.schema import migrate
-from posmodern.schema.control import CONTROL_SCHEMA, tenants
+from posmodern.schema.control import CONTROL_SCHEMA, tenant_references, tenants
+from posmodern.schema.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,37 @@ async def upgrade_all(db: Database) -> list[str]:
     return migrated
 
 
+async def remember_reference(db: Database, namespace: str, reference: str, client_id: str) -> None:
+    """Record that ``reference`` (an id shared with an outside system) belongs to ``client_id``.
+
+    Recording it again for the same tenant is harmless; for another tenant it is a
+    :class:`Conflict` (references must be unique per namespace).
+    """
+    async with db.control_connection() as conn:
+        if await insert_ignore(conn, tenant_references, namespace=namespace, reference=reference,
+                               client_id=client_id, created_at=utcnow()):
+            return
+        owner = await conn.scalar(select(tenant_references.c.client_id).where(
+            tenant_references.c.namespace == namespace,
+            tenant_references.c.reference == reference))
+    if owner != client_id:
+        raise Conflict(f"reference {namespace}:{reference} belongs to another tenant")
+
+
+async def tenant_for_reference(db: Database, namespace: str, reference: str) -> str | None:
+    """The tenant a reference was recorded for, or None."""
+    async with db.control_connection() as conn:
+        return await conn.scalar(select(tenant_references.c.client_id).where(
+            tenant_references.c.namespace == namespace,
+            tenant_references.c.reference == reference))
+
+
 async def drop_tenant(db: Database, client_id: str) -> None:
     """Delete a tenant and all its data."""
     await get_tenant(db, client_id)
+    async with db.control_connection() as conn:
+        await conn.execute(delete(tenant_references).where(
+            tenant_references.c.client_id == client_id))
     if db.is_sqlite:
         async with db.control_connection() as conn:
             await conn.execute(delete(tenants).where(tenants.c.client_id == client_id))
@@ -115,4 +144,5 @@ async def drop_tenant(db: Database, client_id: str) -> None:
 
 
 __all__ = ["Tenant", "create_tenant", "drop_tenant", "get_tenant", "list_tenants", "upgrade_all",
-           "upgrade_control", "upgrade_tenant", "CONTROL_SCHEMA"]
+           "upgrade_control", "upgrade_tenant", "remember_reference", "tenant_for_reference",
+           "CONTROL_SCHEMA"]

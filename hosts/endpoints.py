@@ -20,8 +20,8 @@ from starlette.responses import Response
 
 from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
 from posmodern.core.db import insert_ignore
-from posmodern.core.errors import (BadRequest, Forbidden, PayloadTooLarge, PosError, Unauthorized,
-                                   UnsupportedMediaType, ValidationFailed)
+from posmodern.core.errors import (BadRequest, Conflict, Forbidden, PayloadTooLarge, PosError,
+                                   Unauthorized, UnsupportedMediaType, ValidationFailed)
 from posmodern.core.events import json_safe
 from posmodern.core.security import decode_token
 from posmodern.hosts.logs import request_id_var
@@ -30,6 +30,8 @@ from posmodern.schema.tables import idempotency_keys
 from posmodern.schema.types import utcnow
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# A key claimed by a request that never stored an answer (its process died) is free after this.
+IN_FLIGHT_LEASE = timedelta(minutes=5)
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -117,36 +119,78 @@ def request_hash(request: Request, raw_body: Any) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+async def _claim(conn, ctx: RequestContext, key: str, fingerprint: str) -> Response | None:
+    """Own ``key`` in ``conn``'s transaction, or answer for it: the stored reply, or an error."""
+    ttl = timedelta(hours=ctx.runtime.settings.idempotency_ttl_hours)
+    now = utcnow()
+    row_values = dict(idempotency_key=key, route=ctx.route.name, request_hash=fingerprint,
+                      created_at=now, expires_at=now + ttl)
+    if await insert_ignore(conn, idempotency_keys, **row_values):
+        return None
+    # Another request holds this key and has committed (PostgreSQL made us wait for it).
+    stored = (await conn.execute(select(idempotency_keys).where(
+        idempotency_keys.c.idempotency_key == key))).first()
+    in_flight = stored.status_code is None
+    if stored.expires_at <= now or (in_flight and stored.created_at <= now - IN_FLIGHT_LEASE):
+        # Expired, or claimed by an attempt that died without an answer: take it over.
+        await conn.execute(delete(idempotency_keys).where(
+            idempotency_keys.c.idempotency_key == key))
+        await insert_ignore(conn, idempotency_keys, **row_values)
+        return None
+    if stored.request_hash != fingerprint:
+        raise ValidationFailed(
+            "this Idempotency-Key was used with a different request",
+            code="idempotency_key_reused", details={"idempotency_key": key})
+    if in_flight:
+        raise Conflict("a request with this Idempotency-Key is still being processed; retry",
+                       code="idempotency_key_in_flight", details={"idempotency_key": key})
+    return PosJSONResponse(stored.response_body, status_code=stored.status_code,
+                           headers={"Idempotent-Replayed": "true"})
+
+
+async def _store_reply(conn, key: str, reply: Reply) -> Any:
+    body = json_safe(reply.body)
+    await conn.execute(update(idempotency_keys)
+                       .where(idempotency_keys.c.idempotency_key == key)
+                       .values(status_code=reply.status, response_body=body))
+    return body
+
+
 async def _run_idempotent(ctx: RequestContext, key: str, fingerprint: str) -> Response:
     """Run the endpoint at most once per key: replay the stored answer for a repeat."""
-    runtime = ctx.runtime
-    ttl = timedelta(hours=runtime.settings.idempotency_ttl_hours)
-    async with runtime.db.transaction(ctx.client_id) as conn:
-        now = utcnow()
-        row_values = dict(idempotency_key=key, route=ctx.route.name, request_hash=fingerprint,
-                          created_at=now, expires_at=now + ttl)
-        owned = await insert_ignore(conn, idempotency_keys, **row_values)
-        if not owned:
-            # Another request holds this key and has committed (PostgreSQL made us wait for it).
-            stored = (await conn.execute(select(idempotency_keys).where(
-                idempotency_keys.c.idempotency_key == key))).first()
-            if stored.expires_at <= now:
-                await conn.execute(delete(idempotency_keys).where(
-                    idempotency_keys.c.idempotency_key == key))
-                owned = await insert_ignore(conn, idempotency_keys, **row_values)
-            elif stored.request_hash != fingerprint:
-                raise ValidationFailed(
-                    "this Idempotency-Key was used with a different request",
-                    code="idempotency_key_reused", details={"idempotency_key": key})
-            else:
-                return PosJSONResponse(stored.response_body, status_code=stored.status_code,
-                                       headers={"Idempotent-Replayed": "true"})
+    ctx.idempotency_key = key
+    if ctx.route.own_transactions:
+        return await _run_idempotent_in_steps(ctx, key, fingerprint)
+    async with ctx.runtime.db.transaction(ctx.client_id) as conn:
+        answered = await _claim(conn, ctx, key, fingerprint)
+        if answered is not None:
+            return answered
         ctx._conn = conn
         reply = _as_reply(await ctx.route.endpoint(ctx), ctx.route)
-        body = json_safe(reply.body)
-        await conn.execute(update(idempotency_keys)
-                           .where(idempotency_keys.c.idempotency_key == key)
-                           .values(status_code=reply.status, response_body=body))
+        body = await _store_reply(conn, key, reply)
+    return PosJSONResponse(body, status_code=reply.status, headers=reply.headers)
+
+
+async def _run_idempotent_in_steps(ctx: RequestContext, key: str, fingerprint: str) -> Response:
+    """Claim the key, run the endpoint outside that transaction, then store its answer.
+
+    A failure releases the key so the client's retry runs the endpoint again (which recognises
+    its earlier attempt by ``ctx.idempotency_key``).
+    """
+    db = ctx.runtime.db
+    async with db.transaction(ctx.client_id) as conn:
+        answered = await _claim(conn, ctx, key, fingerprint)
+    if answered is not None:
+        return answered
+    try:
+        reply = _as_reply(await ctx.route.endpoint(ctx), ctx.route)
+    except BaseException:
+        async with db.transaction(ctx.client_id) as conn:
+            await conn.execute(delete(idempotency_keys).where(
+                idempotency_keys.c.idempotency_key == key, idempotency_keys.c.status_code.is_(None)))
+        raise
+    async with db.transaction(ctx.client_id) as conn:
+        body = await _store_reply(conn, key, reply)
     return PosJSONResponse(body, status_code=reply.status, headers=reply.headers)
 
 

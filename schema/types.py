@@ -58,12 +58,14 @@ class Money(_Fixed):
     """Money: ``DECIMAL(10, 2)``, read back as a ``Decimal`` with two places."""
 
     default_scale = 2
+    cache_ok = True  # SQLAlchemy asks each subclass; without it no statement using it is cached
 
 
 class Quantity(_Fixed):
     """A quantity: ``DECIMAL(10, 3)``, read back as a ``Decimal`` with three places."""
 
     default_scale = 3
+    cache_ok = True
 
 
 class UTCDateTime(TypeDecorator):
