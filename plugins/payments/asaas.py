@@ -1,0 +1,314 @@
+"""Asaas (PIX, credit card, boleto) over its REST API v3, as a payment provider.
+
+Settings (environment, or ``<NAME>_FILE``):
+
+- ``ASAAS_BASE_URL``: the API root, default the sandbox ``https://api-sandbox.asaas.com/v3``
+  (production: ``https://api.asaas.com/v3``).
+- ``ASAAS_API_KEY``: sent as the ``access_token`` header. Without it the provider is listed but
+  refuses to take payments (503).
+- ``ASAAS_WEBHOOK_TOKEN``: the "authentication token" set on the Asaas webhook; a notification
+  whose ``asaas-access-token`` header differs is refused with 401 (all are, while it is unset).
+- ``ASAAS_CUSTOMER_ID``: the Asaas customer charged when a tender names no payer (a counter sale).
+- ``ASAAS_TIMEOUT``: seconds to wait for Asaas (default 10); ``ASAAS_USER_AGENT``.
+
+Our tender id travels as ``externalReference``: before creating a charge the provider looks for
+one with that reference, so a retry never makes a second charge. Refunds carry our refund id in
+their description for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import httpx
+
+from posmodern.core.config import Settings
+from posmodern.core.errors import (BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable,
+                                   Unauthorized, ValidationFailed)
+from posmodern.core.payments import (PaymentRequest, PaymentResult, ProviderBase, RefundRequest,
+                                     RefundResult, WebhookEvent)
+
+SANDBOX_URL = "https://api-sandbox.asaas.com/v3"
+BILLING_TYPES = {"pix": "PIX", "credit_card": "CREDIT_CARD", "boleto": "BOLETO"}
+# Asaas's due dates are Brazilian calendar days (Brasília time, no daylight saving since 2019).
+BRASILIA = timezone(timedelta(hours=-3))
+#: An Asaas charge's status, as ours (refunds are tracked on their own).
+STATUSES = {
+    "PENDING": "PENDING", "AWAITING_RISK_ANALYSIS": "PENDING", "OVERDUE": "PENDING",
+    "CONFIRMED": "CONFIRMED", "RECEIVED": "CONFIRMED", "RECEIVED_IN_CASH": "CONFIRMED",
+    "REFUND_REQUESTED": "CONFIRMED", "REFUND_IN_PROGRESS": "CONFIRMED", "REFUNDED": "CONFIRMED",
+    "CHARGEBACK_REQUESTED": "CONFIRMED", "CHARGEBACK_DISPUTE": "CONFIRMED",
+    "AWAITING_CHARGEBACK_REVERSAL": "CONFIRMED", "DUNNING_REQUESTED": "PENDING",
+    "DUNNING_RECEIVED": "CONFIRMED",
+}
+#: Webhook events that change a tender, as our state; every other event is acknowledged only.
+EVENTS = {
+    "PAYMENT_CONFIRMED": "CONFIRMED",
+    "PAYMENT_RECEIVED": "CONFIRMED",
+    "PAYMENT_REFUNDED": "REFUNDED",
+    "PAYMENT_PARTIALLY_REFUNDED": "REFUNDED",
+    "PAYMENT_DELETED": "CANCELLED",
+    "PAYMENT_REPROVED_BY_RISK_ANALYSIS": "FAILED",
+    "PAYMENT_CREDIT_CARD_CAPTURE_REFUSED": "FAILED",
+}
+REFUND_STATES = {"DONE": "DONE", "PENDING": "PENDING", "CANCELLED": "FAILED"}
+
+
+def _user_agent() -> str:
+    try:
+        return f"posmodern/{version('pos-modern')}"
+    except PackageNotFoundError:
+        return "posmodern"
+
+
+def _money(value: Any) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return None
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+class AsaasProvider(ProviderBase):
+    name = "asaas"
+    methods = tuple(BILLING_TYPES)
+    gives_change = False
+    takes_webhooks = True
+
+    def __init__(self, settings: Settings) -> None:
+        self.base_url = (settings.setting("ASAAS_BASE_URL") or SANDBOX_URL).rstrip("/")
+        self.api_key = settings.setting("ASAAS_API_KEY")
+        self.webhook_token = settings.setting("ASAAS_WEBHOOK_TOKEN")
+        self.customer_id = settings.setting("ASAAS_CUSTOMER_ID")
+        self.timeout = float(settings.setting("ASAAS_TIMEOUT") or 10)
+        self.user_agent = settings.setting("ASAAS_USER_AGENT") or _user_agent()
+        self._client: httpx.AsyncClient | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "configured": bool(self.api_key),
+                "sandbox": "sandbox" in self.base_url}
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        if not self.api_key:
+            raise ServiceUnavailable("Asaas is not configured: set ASAAS_API_KEY",
+                                     code="provider_not_configured")
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers={"access_token": self.api_key, "User-Agent": self.user_agent,
+                         "Accept": "application/json"},
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)))
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _call(self, method: str, path: str, *, body: dict | None = None,
+                    params: dict | None = None, missing_ok: bool = False) -> dict | None:
+        """One request; Asaas's answers become our typed errors (None for a 404 when asked)."""
+        client = self._http()
+        try:
+            response = await client.request(method, path, json=body, params=params)
+        except httpx.TimeoutException:
+            raise GatewayTimeout(f"Asaas did not answer within {self.timeout:g} s; retry with the "
+                                 "same Idempotency-Key", code="provider_timeout",
+                                 details={"provider": self.name}) from None
+        except httpx.HTTPError as exc:
+            raise BadGateway(f"Asaas could not be reached: {type(exc).__name__}",
+                             code="provider_unreachable", details={"provider": self.name}) from None
+        if response.status_code == 404 and missing_ok:
+            return None
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            data = None
+        if response.status_code in (401, 403):
+            raise BadGateway("Asaas refused our credentials (check ASAAS_API_KEY)",
+                             code="provider_auth_failed",
+                             details={"provider": self.name, "status": response.status_code})
+        if response.status_code == 400:
+            errors = (data or {}).get("errors") if isinstance(data, dict) else None
+            text = "; ".join(str(e.get("description")) for e in errors or [] if isinstance(e, dict))
+            raise ValidationFailed(f"Asaas refused the request: {text or 'bad request'}",
+                                   code="provider_rejected",
+                                   details={"provider": self.name, "errors": errors or []})
+        if response.status_code >= 300 or not isinstance(data, dict):
+            raise BadGateway(f"Asaas failed (HTTP {response.status_code})", code="provider_error",
+                             details={"provider": self.name, "status": response.status_code})
+        return data
+
+    # --- the contract -------------------------------------------------------------------------
+
+    def check(self, request: PaymentRequest) -> None:
+        if not self.api_key:
+            raise ServiceUnavailable("Asaas is not configured: set ASAAS_API_KEY",
+                                     code="provider_not_configured")
+        customer = request.customer
+        if customer is None:
+            if not self.customer_id:
+                raise ValidationFailed(
+                    "an Asaas charge needs a payer: send customer {name, cpf_cnpj} "
+                    "(or set ASAAS_CUSTOMER_ID for counter sales)", code="customer_required")
+            return
+        if not str(customer.get("name") or "").strip():
+            raise ValidationFailed("customer.name is required", code="customer_required")
+        if len(_digits(customer.get("cpf_cnpj"))) not in (11, 14):
+            raise ValidationFailed("customer.cpf_cnpj must have 11 (CPF) or 14 (CNPJ) digits",
+                                   code="invalid_document")
+
+    async def authorize(self, request: PaymentRequest) -> PaymentResult:
+        charge = await self._by_reference(request.reference)
+        if charge is None:
+            charge = await self._call("POST", "/payments", body=await self._charge_body(request))
+        return await self._result(charge)
+
+    async def status(self, reference: str, external_id: str | None) -> PaymentResult:
+        charge = await self._charge(reference, external_id)
+        if charge is None:
+            return PaymentResult("FAILED", details={"reason": "no such charge at Asaas"})
+        return await self._result(charge)
+
+    async def cancel(self, reference: str, external_id: str | None) -> PaymentResult:
+        charge = await self._charge(reference, external_id)
+        if charge is None or charge.get("deleted"):
+            return PaymentResult("CANCELLED", external_id)
+        if STATUSES.get(charge.get("status")) == "PENDING":
+            try:
+                await self._call("DELETE", f"/payments/{charge['id']}")
+            except ValidationFailed:
+                charge = await self._call("GET", f"/payments/{charge['id']}")
+                return await self._result(charge)  # paid meanwhile: money received wins
+            return PaymentResult("CANCELLED", charge["id"])
+        return await self._result(charge)
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        charge = await self._charge(request.reference, request.external_id)
+        if charge is None:
+            raise ValidationFailed("Asaas has no such charge to refund", code="provider_rejected")
+        mark = f"[posmodern {request.refund_id}]"
+        done = self._our_refund(charge, mark)
+        if done is None:
+            description = f"{request.reason or 'Estorno'} {mark}"[-500:]
+            charge = await self._call("POST", f"/payments/{charge['id']}/refund", body={
+                "value": float(request.amount), "description": description})
+            done = self._our_refund(charge, mark)
+        if done is not None:
+            return RefundResult(REFUND_STATES.get(done.get("status"), "PENDING"), charge["id"])
+        if charge.get("status") in ("REFUND_REQUESTED", "REFUND_IN_PROGRESS"):
+            return RefundResult("PENDING", charge["id"])
+        return RefundResult("DONE", charge["id"])
+
+    async def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
+        token = headers.get("asaas-access-token", "")
+        if not self.webhook_token or not hmac.compare_digest(token.encode(),
+                                                             self.webhook_token.encode()):
+            raise Unauthorized("wrong or missing asaas-access-token", code="invalid_webhook_token")
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("the notification is not JSON", code="malformed_json") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+            raise BadRequest("not an Asaas event (no 'event')", code="malformed_webhook")
+        # Asaas gives every event an id; should one lack it, a redelivery still hashes the same.
+        event_id = str(payload.get("id") or hashlib.sha256(body).hexdigest())
+        charge = payload.get("payment") if isinstance(payload.get("payment"), dict) else None
+        kind = payload["event"]
+        if charge is None:
+            return [WebhookEvent(event_id, None, None, kind=kind, raw=payload)]
+        status = EVENTS.get(kind)
+        refunded = None
+        if status == "REFUNDED":
+            refunded = self._refunded_total(charge, full=kind == "PAYMENT_REFUNDED")
+        return [WebhookEvent(event_id=event_id, external_id=charge.get("id"), status=status,
+                             reference=charge.get("externalReference"),
+                             amount=_money(charge.get("value")), refunded_amount=refunded,
+                             kind=kind, raw=payload)]
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    async def _by_reference(self, reference: str) -> dict | None:
+        found = await self._call("GET", "/payments", params={"externalReference": reference})
+        for charge in found.get("data") or []:
+            if not charge.get("deleted"):
+                return charge
+        return None
+
+    async def _charge(self, reference: str, external_id: str | None) -> dict | None:
+        if external_id:
+            return await self._call("GET", f"/payments/{external_id}", missing_ok=True)
+        return await self._by_reference(reference)
+
+    async def _customer(self, request: PaymentRequest) -> str:
+        if request.customer is None:
+            return self.customer_id
+        document = _digits(request.customer.get("cpf_cnpj"))
+        found = await self._call("GET", "/customers", params={"cpfCnpj": document})
+        for customer in found.get("data") or []:
+            if not customer.get("deleted"):
+                return customer["id"]
+        body = {"name": str(request.customer["name"]).strip()[:100], "cpfCnpj": document,
+                "externalReference": f"posmodern:{request.client_id}"}
+        if request.customer.get("email"):
+            body["email"] = request.customer["email"]
+        if request.customer.get("phone"):
+            body["mobilePhone"] = _digits(request.customer["phone"])
+        return (await self._call("POST", "/customers", body=body))["id"]
+
+    async def _charge_body(self, request: PaymentRequest) -> dict[str, Any]:
+        today = datetime.now(BRASILIA).date()
+        due = today + timedelta(days=3) if request.method == "boleto" else today
+        body: dict[str, Any] = {
+            "customer": await self._customer(request),
+            "billingType": BILLING_TYPES[request.method],
+            "value": float(request.amount),
+            "dueDate": date.isoformat(due),
+            "externalReference": request.reference,
+            "description": str(request.metadata.get("description") or "POS Modern")[:500],
+        }
+        if request.method == "credit_card" and request.metadata.get("card_token"):
+            body["creditCardToken"] = request.metadata["card_token"]
+            body["remoteIp"] = request.metadata.get("remote_ip") or "127.0.0.1"
+        return body
+
+    async def _result(self, charge: dict) -> PaymentResult:
+        if charge.get("deleted"):
+            return PaymentResult("CANCELLED", charge.get("id"))
+        status = STATUSES.get(charge.get("status"), "PENDING")
+        details: dict[str, Any] = {"asaas_status": charge.get("status")}
+        for ours, theirs in (("invoice_url", "invoiceUrl"), ("bank_slip_url", "bankSlipUrl"),
+                             ("due_date", "dueDate")):
+            if charge.get(theirs):
+                details[ours] = charge[theirs]
+        if status == "PENDING" and charge.get("billingType") == "PIX":
+            qr = await self._call("GET", f"/payments/{charge['id']}/pixQrCode")
+            details["pix"] = {"payload": qr.get("payload"), "encoded_image": qr.get("encodedImage"),
+                              "expiration_date": qr.get("expirationDate")}
+        return PaymentResult(status, charge.get("id"), details)
+
+    @staticmethod
+    def _our_refund(charge: dict, mark: str) -> dict | None:
+        for refund in charge.get("refunds") or []:
+            if isinstance(refund, dict) and mark in str(refund.get("description") or ""):
+                return refund
+        return None
+
+    @staticmethod
+    def _refunded_total(charge: dict, *, full: bool) -> Decimal | None:
+        listed = charge.get("refunds")
+        if isinstance(listed, list):
+            return sum((_money(r.get("value")) or Decimal("0.00") for r in listed
+                        if isinstance(r, dict) and r.get("status") == "DONE"), Decimal("0.00"))
+        return _money(charge.get("value")) if full else None

@@ -1,0 +1,23 @@
+"""The cash drawer as a payment provider: always confirmed at once, and it gives change."""
+
+from __future__ import annotations
+
+from posmodern.core.payments import (PaymentRequest, PaymentResult, ProviderBase, RefundRequest,
+                                     RefundResult)
+
+
+class CashProvider(ProviderBase):
+    name = "cash"
+    methods = ("cash",)
+    gives_change = True
+    takes_webhooks = False
+
+    async def authorize(self, request: PaymentRequest) -> PaymentResult:
+        return PaymentResult("CONFIRMED")
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        # The cashier hands the money back from the drawer.
+        return RefundResult("DONE")
+
+    async def status(self, reference: str, external_id: str | None) -> PaymentResult:
+        return PaymentResult("CONFIRMED")

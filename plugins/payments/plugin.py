@@ -1,0 +1,61 @@
+"""The payments plugin's hooks: its providers (cash, Asaas), its routes, and its registry."""
+
+from __future__ import annotations
+
+from posmodern.core import hookimpl
+from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
+from posmodern.plugins.payments import registry, routes
+from posmodern.plugins.payments.asaas import AsaasProvider
+from posmodern.plugins.payments.cash import CashProvider
+
+TAKERS = frozenset({"admin", "manager", "cashier", "waiter", "kiosk"})
+CASHIERS = frozenset({"admin", "manager", "cashier"})
+REFUNDERS = frozenset({"admin", "manager"})
+TAGS = ("payments",)
+
+
+@hookimpl
+def pos_payment_providers(settings):
+    return [CashProvider(), AsaasProvider(settings)]
+
+
+@hookimpl
+def pos_startup(runtime):
+    runtime.state[registry.PLUGIN] = registry.build(runtime)
+
+
+@hookimpl
+async def pos_shutdown(runtime):
+    state = runtime.state.pop(registry.PLUGIN, None)
+    if state is not None:
+        await state.registry.aclose()
+
+
+@hookimpl
+def pos_routes(settings):
+    return [
+        ApiRoute("payments.providers", "GET", "/api/v1/payments/providers", routes.providers,
+                 ANY_ROLE, summary="Payment providers and the methods they take", tags=TAGS),
+        ApiRoute("payments.create", "POST", "/api/v1/orders/{order_id:uuid}/payments",
+                 routes.create_payment, TAKERS, body=routes.PaymentCreate, status_code=201,
+                 idempotent=True, own_transactions=True, tags=TAGS,
+                 summary="Pay (part of) an order: one tender; several until the total is covered"),
+        ApiRoute("payments.list", "GET", "/api/v1/orders/{order_id:uuid}/payments",
+                 routes.list_order_payments, ANY_ROLE, tags=TAGS,
+                 summary="An order's tenders and what they cover"),
+        ApiRoute("payments.get", "GET", "/api/v1/payments/{payment_id:uuid}", routes.get_payment,
+                 ANY_ROLE, summary="One payment", tags=TAGS),
+        ApiRoute("payments.refund", "POST", "/api/v1/payments/{payment_id:uuid}/refund",
+                 routes.refund_payment, REFUNDERS, body=routes.RefundCreate, status_code=201,
+                 idempotent=True, own_transactions=True, tags=TAGS,
+                 summary="Refund all or part of a payment (managers)"),
+        ApiRoute("payments.cancel", "POST", "/api/v1/payments/{payment_id:uuid}/cancel",
+                 routes.cancel_payment, CASHIERS, tags=TAGS,
+                 summary="Give up on a tender still waiting for the customer"),
+        ApiRoute("payments.refresh", "POST", "/api/v1/payments/{payment_id:uuid}/refresh",
+                 routes.refresh_payment, TAKERS, tags=TAGS,
+                 summary="Ask the provider where a waiting tender stands"),
+        ApiRoute("payments.webhook", "POST", "/api/v1/payments/webhooks/{provider}",
+                 routes.webhook, PUBLIC, tags=TAGS,
+                 summary="A provider's notification (checked by the provider's own token)"),
+    ]
