@@ -1,0 +1,1 @@
+"""Stock: items per product and store, movements IN/OUT/ADJUST, stock that follows orders."""

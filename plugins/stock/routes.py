@@ -1,0 +1,216 @@
+"""HTTP endpoints of the stock plugin (SPEC §3: ``GET /stock/items``, ``POST /stock/movements``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import and_, insert, or_, select, update
+
+from posmodern.core.api import Reply, RequestContext
+from posmodern.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from posmodern.plugins.stock.movements import (ZERO, Movement, item_query, item_view, move,
+                                               movement_view)
+from posmodern.schema.tables import products, stock_items, stock_movements
+from posmodern.schema.types import utcnow
+
+
+class ItemQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: uuid.UUID | None = None
+    low: bool | None = Field(default=None, description="Only items at or below their minimum")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=500)
+
+
+class ItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: uuid.UUID
+    quantity: Decimal = Field(default=ZERO, ge=0, max_digits=10, decimal_places=3,
+                              description="Opening balance (recorded as an IN movement)")
+    min_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
+    max_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if (self.min_quantity is not None and self.max_quantity is not None
+                and self.max_quantity < self.min_quantity):
+            raise ValueError("max_quantity must not be below min_quantity")
+        return self
+
+
+class ItemUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
+    max_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
+
+
+class MovementCreate(BaseModel):
+    """``IN`` and ``OUT`` take a positive quantity; ``ADJUST`` a signed correction (-2 after a
+    count found two fewer)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    stock_item_id: uuid.UUID | None = None
+    product_id: uuid.UUID | None = None
+    movement_type: Literal["IN", "OUT", "ADJUST"]
+    quantity: Decimal = Field(max_digits=10, decimal_places=3)
+    reason: str | None = Field(default=None, min_length=1, max_length=50)
+    reference_id: uuid.UUID | None = None
+    reference_type: str | None = Field(default=None, min_length=1, max_length=20)
+    notes: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if (self.stock_item_id is None) == (self.product_id is None):
+            raise ValueError("give exactly one of stock_item_id and product_id")
+        if self.movement_type == "ADJUST":
+            if self.quantity == 0:
+                raise ValueError("an ADJUST quantity must not be zero")
+        elif self.quantity <= 0:
+            raise ValueError(f"an {self.movement_type} quantity must be positive")
+        return self
+
+    @property
+    def delta(self) -> Decimal:
+        return -self.quantity if self.movement_type == "OUT" else self.quantity
+
+
+class MovementQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stock_item_id: uuid.UUID | None = None
+    reference_id: uuid.UUID | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+def _cursor(row) -> str:
+    raw = json.dumps([row.product_name, str(row.stock_item_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after(cursor: str):
+    try:
+        name, item_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        item_id = uuid.UUID(item_id)
+    except (ValueError, TypeError):
+        raise BadRequest("invalid cursor", code="invalid_cursor") from None
+    return or_(products.c.name > name,
+               and_(products.c.name == name, stock_items.c.stock_item_id > item_id))
+
+
+async def list_items(ctx: RequestContext) -> dict:
+    q: ItemQuery = ctx.query
+    query = item_query().where(stock_items.c.store_id == ctx.store_id)
+    if q.product_id is not None:
+        query = query.where(stock_items.c.product_id == q.product_id)
+    if q.low is not None:
+        low = and_(stock_items.c.min_quantity.is_not(None),
+                   stock_items.c.quantity <= stock_items.c.min_quantity)
+        query = query.where(low if q.low else ~low)
+    if q.cursor:
+        query = query.where(_after(q.cursor))
+    query = query.order_by(products.c.name, stock_items.c.stock_item_id).limit(q.limit + 1)
+    async with ctx.transaction() as conn:
+        rows = (await conn.execute(query)).all()
+    more = len(rows) > q.limit
+    rows = rows[:q.limit]
+    return {"items": [item_view(r) for r in rows],
+            "next_cursor": _cursor(rows[-1]) if more else None}
+
+
+async def _item(conn, ctx: RequestContext, *, item_id: uuid.UUID | None = None,
+                product_id: uuid.UUID | None = None):
+    query = item_query().where(stock_items.c.store_id == ctx.store_id)
+    if item_id is not None:
+        query = query.where(stock_items.c.stock_item_id == item_id)
+    else:
+        query = query.where(stock_items.c.product_id == product_id)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound("no stock item for " + (f"item {item_id}" if item_id else
+                                               f"product {product_id}"), code="stock_item_not_found")
+    return row
+
+
+async def get_item(ctx: RequestContext) -> dict:
+    async with ctx.transaction() as conn:
+        row = await _item(conn, ctx, item_id=ctx.path["stock_item_id"])
+        moves = (await conn.execute(
+            select(stock_movements).where(stock_movements.c.stock_item_id == row.stock_item_id)
+            .order_by(stock_movements.c.created_at.desc()).limit(50))).all()
+    return {**item_view(row), "movements": [movement_view(m) for m in moves]}
+
+
+async def create_item(ctx: RequestContext) -> Reply:
+    body: ItemCreate = ctx.body
+    async with ctx.transaction() as conn:
+        product = (await conn.execute(select(products.c.product_id, products.c.store_id)
+                                      .where(products.c.product_id == body.product_id))).first()
+        if product is None or product.store_id != ctx.store_id:
+            raise ValidationFailed(f"unknown product {body.product_id}", code="unknown_product",
+                                   details=[{"loc": ["body", "product_id"], "msg": "not found"}])
+        exists = await conn.scalar(select(stock_items.c.stock_item_id).where(
+            stock_items.c.store_id == ctx.store_id, stock_items.c.product_id == body.product_id))
+        if exists is not None:
+            raise Conflict("this product already has a stock item", code="stock_item_exists",
+                           details={"stock_item_id": exists})
+        item_id, now = uuid.uuid4(), utcnow()
+        await conn.execute(insert(stock_items).values(
+            stock_item_id=item_id, client_id=ctx.client_id, store_id=ctx.store_id,
+            product_id=body.product_id, quantity=ZERO, min_quantity=body.min_quantity,
+            max_quantity=body.max_quantity, created_at=now, updated_at=now))
+        row = await _item(conn, ctx, item_id=item_id)
+        if body.quantity > ZERO:
+            await move(conn, row, Movement("IN", body.quantity, reason="opening_balance"),
+                       client_id=ctx.client_id)
+            row = await _item(conn, ctx, item_id=item_id)
+    return Reply(item_view(row), 201)
+
+
+async def update_item(ctx: RequestContext) -> dict:
+    body: ItemUpdate = ctx.body
+    values = {name: getattr(body, name) for name in body.model_fields_set}
+    async with ctx.transaction() as conn:
+        row = await _item(conn, ctx, item_id=ctx.path["stock_item_id"])
+        low = values.get("min_quantity", row.min_quantity)
+        high = values.get("max_quantity", row.max_quantity)
+        if low is not None and high is not None and high < low:
+            raise ValidationFailed("max_quantity must not be below min_quantity",
+                                   code="invalid_bounds")
+        if values:
+            await conn.execute(update(stock_items)
+                               .where(stock_items.c.stock_item_id == row.stock_item_id)
+                               .values(**values, updated_at=utcnow()))
+            row = await _item(conn, ctx, item_id=row.stock_item_id)
+    return item_view(row)
+
+
+async def create_movement(ctx: RequestContext) -> Reply:
+    body: MovementCreate = ctx.body
+    async with ctx.transaction() as conn:
+        row = await _item(conn, ctx, item_id=body.stock_item_id, product_id=body.product_id)
+        recorded = await move(conn, row, Movement(
+            body.movement_type, body.delta, reason=body.reason, reference_id=body.reference_id,
+            reference_type=body.reference_type, notes=body.notes),
+            client_id=ctx.client_id, never_below_zero=body.movement_type == "OUT")
+        row = await _item(conn, ctx, item_id=row.stock_item_id)
+    return Reply({**recorded, "item": item_view(row)}, 201)
+
+
+async def list_movements(ctx: RequestContext) -> dict:
+    q: MovementQuery = ctx.query
+    query = (select(stock_movements)
+             .select_from(stock_movements.join(
+                 stock_items, stock_items.c.stock_item_id == stock_movements.c.stock_item_id))
+             .where(stock_items.c.store_id == ctx.store_id))
+    if q.stock_item_id is not None:
+        query = query.where(stock_movements.c.stock_item_id == q.stock_item_id)
+    if q.reference_id is not None:
+        query = query.where(stock_movements.c.reference_id == q.reference_id)
+    async with ctx.transaction() as conn:
+        rows = (await conn.execute(query.order_by(stock_movements.c.created_at.desc())
+                                   .limit(q.limit))).all()
+    return {"items": [movement_view(r) for r in rows]}
