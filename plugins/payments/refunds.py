@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from posmodern.core import audit
 from posmodern.core.api import RequestContext
-from posmodern.core.errors import Conflict, PosError, ValidationFailed
+from posmodern.core.errors import Conflict, ValidationFailed
 from posmodern.core.payments import RefundRequest, RefundResult
 from posmodern.plugins.payments import ledger
 from posmodern.plugins.payments.registry import PaymentsState
-from posmodern.plugins.payments.tenders import keyed_id, load
+from posmodern.plugins.payments.tenders import failure_recorded, keyed_id, load
 from posmodern.schema.tables import refunds
 
 REFUNDABLE = ("CONFIRMED", "PARTIALLY_REFUNDED")
@@ -60,16 +60,9 @@ async def refund(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUI
     request = RefundRequest(refund_id=refund_id, payment_id=payment_id,
                             reference=str(payment_id), external_id=payment.external_id,
                             amount=held.amount, reason=reason)
-    try:
+    async with failure_recorded(
+            lambda error: _record(ctx, refund_id, RefundResult("FAILED"), error=error)):
         result = await provider.refund(request)
-    except PosError as error:
-        await _record(ctx, refund_id, RefundResult("FAILED"),
-                      error={"code": error.code, "message": error.message})
-        raise
-    except Exception as error:
-        await _record(ctx, refund_id, RefundResult("FAILED"),
-                      error={"code": "provider_error", "message": type(error).__name__})
-        raise
     view = await _record(ctx, refund_id, result)
     if result.status == "FAILED":
         raise ValidationFailed("the provider refused the refund", code="refund_declined",

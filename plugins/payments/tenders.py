@@ -10,6 +10,8 @@ provider answers with the charge it already made.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +62,8 @@ async def take(ctx: RequestContext, state: PaymentsState, order_id: uuid.UUID, *
                               customer)
     request = PaymentRequest(**{**request.__dict__, "amount": applied})
 
-    try:
+    async with failure_recorded(
+            lambda error: _record(ctx, payment_id, PaymentResult("FAILED"), error=error)):
         if provider.takes_webhooks:
             await tenancy.remember_reference(ctx.runtime.db, "payment", request.reference,
                                              ctx.client_id)
@@ -70,13 +73,6 @@ async def take(ctx: RequestContext, state: PaymentsState, order_id: uuid.UUID, *
         if result.external_id and provider.takes_webhooks:
             await tenancy.remember_reference(ctx.runtime.db, f"payment:{provider.name}",
                                              result.external_id, ctx.client_id)
-    except PosError as error:
-        await _record(ctx, payment_id, PaymentResult("FAILED"), error=_error(error))
-        raise
-    except Exception as error:
-        await _record(ctx, payment_id, PaymentResult("FAILED"),
-                      error={"code": "provider_error", "message": type(error).__name__})
-        raise
     view = await _record(ctx, payment_id, result)
     if result.status == "FAILED":
         raise ValidationFailed("the payment was declined", code="payment_declined",
@@ -122,8 +118,18 @@ async def _hold(conn, ctx: RequestContext, order, provider: PaymentProvider,
     return applied
 
 
-def _error(error: PosError) -> dict[str, Any]:
-    return {"code": error.code, "message": error.message, "status": error.status}
+@asynccontextmanager
+async def failure_recorded(record: Callable[[dict[str, Any]], Awaitable[Any]]):
+    """Around a provider call: when it raises, ``record`` the failure, then let the error go on
+    to the client (a 422 refusal, a 502, a 504 timeout)."""
+    try:
+        yield
+    except PosError as error:
+        await record({"code": error.code, "message": error.message, "status": error.status})
+        raise
+    except Exception as error:
+        await record({"code": "provider_error", "message": type(error).__name__, "status": 500})
+        raise
 
 
 async def _record(ctx: RequestContext, payment_id: uuid.UUID, result: PaymentResult, *,
