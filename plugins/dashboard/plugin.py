@@ -90,3 +90,10 @@ async def pos_shutdown(runtime: Runtime) -> None:
     await dashboard.backend.close()
     for cleanup in dashboard.cleanups:
         cleanup()
+
+
+@hookimpl
+def pos_commands():
+    from posmodern.plugins.dashboard.cli import services
+
+    return [services]

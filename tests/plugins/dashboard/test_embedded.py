@@ -66,7 +66,7 @@ def test_the_process_its_plugins_and_what_it_depends_on(api):
     plugins = {p["name"]: p for p in process["details"]["plugins"]}
     assert set(plugins) == {"auth", "dashboard", "kitchen"}
     assert "pos_routes" in plugins["auth"]["hooks"]
-    assert {"pos_startup", "pos_static_assets"} <= set(plugins["dashboard"]["hooks"])
+    assert {"pos_startup", "pos_static_assets", "pos_commands"} <= set(plugins["dashboard"]["hooks"])
     assert plugins["kitchen"]["hooks"] == ["pos_subscriptions"]
     assert process["usage"]["cpu_percent"] is not None
     database = api.get(f"{SERVICES}/database").json()
