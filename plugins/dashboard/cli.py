@@ -169,7 +169,7 @@ def logs(service: str | None, follow: bool, tail: int) -> None:
             lines = []
             for name in names:
                 lines += (await backend.logs(name, tail)).lines
-            for line in sorted(lines, key=lambda l: l.ts or ""):
+            for line in sorted(lines, key=lambda line: line.ts or ""):
                 _print(line)
             return
         streams = [await open_follow(backend, name, tail) for name in names]

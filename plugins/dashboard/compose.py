@@ -75,7 +75,8 @@ def compose_binary() -> list[str]:
     if configured:
         return shlex.split(configured)
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+    if docker and subprocess.run([docker, "compose", "version"],
+                                 capture_output=True).returncode == 0:
         return [docker, "compose"]
     beside_python = Path(sys.executable).with_name("docker-compose")
     standalone = shutil.which("docker-compose") or (

@@ -67,7 +67,8 @@ class DockerBackend:
 
     kind = "docker"
 
-    def __init__(self, client: docker.DockerClient, project: str, *, stop_timeout: int = 10) -> None:
+    def __init__(self, client: docker.DockerClient, project: str, *,
+                 stop_timeout: int = 10) -> None:
         self.client = client
         self.api = client.api
         self.project = project

@@ -105,7 +105,7 @@ class EmbeddedBackend:
 
     # --- health --------------------------------------------------------------------------------
 
-    async def _probe(self, name: str, probe) -> dict[str, Any]:
+    async def _probe(self, probe) -> dict[str, Any]:
         started = time.perf_counter()
         try:
             await asyncio.wait_for(probe(), timeout=5)
@@ -118,8 +118,8 @@ class EmbeddedBackend:
         if time.monotonic() - self._checked_at > CHECK_TTL_SECONDS:
             runtime = self.runtime
             results = await asyncio.gather(
-                self._probe("database", runtime.db.ping), self._probe("event-bus", runtime.bus.ping),
-                self._probe("cache", runtime.cache.ping))
+                self._probe(runtime.db.ping), self._probe(runtime.bus.ping),
+                self._probe(runtime.cache.ping))
             self._checks = dict(zip(COMPONENTS, results))
             self._checked_at = time.monotonic()
         return self._checks

@@ -118,7 +118,7 @@ async def service_logs(ctx: RequestContext):
     backend = dashboard.backend
     if not query.follow:
         tail = await backend.logs(service_id, query.tail)
-        return {"service": service_id, "lines": [_line(l) for l in tail.lines],
+        return {"service": service_id, "lines": [_line(line) for line in tail.lines],
                 "cursor": tail.cursor}
     after = ctx.request.headers.get("last-event-id") or query.after
     lines = await open_follow(backend, service_id, query.tail, after)

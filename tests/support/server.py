@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -55,3 +56,14 @@ class Server:
                 self.process.kill()
                 self.process.wait(5)
         self._log.close()
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], *args: str, cwd: Path | None = None):
+    """A healthy :class:`Server` for the ``with`` block, stopped afterwards."""
+    server = Server(env, *args, cwd=cwd)
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()

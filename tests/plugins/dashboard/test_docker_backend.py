@@ -33,12 +33,12 @@ async def until(lines, predicate, timeout=15.0):
             seen.append(line)
             if predicate(line):
                 return seen
-    raise AssertionError(f"stream ended; saw {[l.message for l in seen]}")
+    raise AssertionError(f"stream ended; saw {[line.message for line in seen]}")
 
 
 def ticks(lines, replica):
-    return [int(TICK.match(l.message).group(1)) for l in lines
-            if l.replica == replica and TICK.match(l.message)]
+    return [int(TICK.match(line.message).group(1)) for line in lines
+            if line.replica == replica and TICK.match(line.message)]
 
 
 async def test_services_grouped_with_replicas_state_health_and_ports(backend, compose_project):
@@ -90,9 +90,9 @@ async def test_follow_shows_new_lines_and_resumes_without_loss_or_repeat(backend
                                                                          compose_project):
     lines = await open_follow(backend, "kitchen", 10)
     try:
-        first = await until(lines, lambda l: l.message == "kitchen ready")
+        first = await until(lines, lambda line: line.message == "kitchen ready")
         compose_project.say("kitchen", "order 17 fired")
-        said = await until(lines, lambda l: l.message == "order 17 fired")
+        said = await until(lines, lambda line: line.message == "order 17 fired")
         assert said[-1].replica == "kitchen-1"
     finally:
         await lines.aclose()
@@ -100,7 +100,7 @@ async def test_follow_shows_new_lines_and_resumes_without_loss_or_repeat(backend
 
     lines = await open_follow(backend, "ticker", 2)
     try:
-        seen = await until(lines, lambda l: any(n >= 4 for n in ticks([l], "ticker-1")))
+        seen = await until(lines, lambda line: any(n >= 4 for n in ticks([line], "ticker-1")))
     finally:
         await lines.aclose()
     cursor = seen[-1].cursor
@@ -108,7 +108,8 @@ async def test_follow_shows_new_lines_and_resumes_without_loss_or_repeat(backend
     resumed = await open_follow(backend, "ticker", 2, after=cursor)
     target = ticks(seen, "ticker-1")[-1] + 5
     try:
-        more = await until(resumed, lambda l: any(n >= target for n in ticks([l], "ticker-1")))
+        more = await until(resumed,
+                           lambda line: any(n >= target for n in ticks([line], "ticker-1")))
     finally:
         await resumed.aclose()
     before, after = ticks(seen, "ticker-1"), ticks(more, "ticker-1")
@@ -137,12 +138,12 @@ async def test_stop_start_and_restart_every_replica(backend, compose_project):
     before = {r.number: r.started_at for r in (await backend.service("kitchen")).replicas}
     lines = await open_follow(backend, "ticker", 1)
     try:
-        await until(lines, lambda l: bool(TICK.match(l.message)))
+        await until(lines, lambda line: bool(TICK.match(line.message)))
         restarted = await backend.control("ticker", "restart")
         assert restarted.status_text == "2/2 running"
         # The follow goes on after the restart: the counter starts again from zero.
-        again = await until(lines, lambda l: l.message == "tick 1")
-        assert "tick 0" in [l.message for l in again]
+        again = await until(lines, lambda line: line.message == "tick 1")
+        assert "tick 0" in [line.message for line in again]
     finally:
         await lines.aclose()
     kitchen = await backend.control("kitchen", "restart")

@@ -66,7 +66,8 @@ def test_the_process_its_plugins_and_what_it_depends_on(api):
     plugins = {p["name"]: p for p in process["details"]["plugins"]}
     assert set(plugins) == {"auth", "dashboard", "kitchen"}
     assert "pos_routes" in plugins["auth"]["hooks"]
-    assert {"pos_startup", "pos_static_assets", "pos_commands"} <= set(plugins["dashboard"]["hooks"])
+    assert {"pos_startup", "pos_static_assets", "pos_commands"} <= set(
+        plugins["dashboard"]["hooks"])
     assert plugins["kitchen"]["hooks"] == ["pos_subscriptions"]
     assert process["usage"]["cpu_percent"] is not None
     database = api.get(f"{SERVICES}/database").json()
@@ -164,7 +165,8 @@ def test_a_resume_from_before_a_restart_starts_from_the_tail(api, client):
     marker = uuid.uuid4().hex[:8]
     log.info("only %s", marker)
     with client.stream("GET", f"{SERVICES}/pos/logs?follow=true&tail=1",
-                       headers={**api.headers("admin"), "Last-Event-ID": "0000dead:12"}) as response:
+                       headers={**api.headers("admin"),
+                                "Last-Event-ID": "0000dead:12"}) as response:
         first = next(events(response.iter_lines()))
     assert first.data["message"] == f"only {marker}"
 
@@ -220,8 +222,8 @@ def test_event_bus_on_rabbitmq_from_its_management_api(tmp_path, exchange):
 
 
 def test_an_unreachable_management_api_is_reported_not_raised(tmp_path, exchange):
-    settings = make_settings(_sqlite(tmp_path), tmp_path, broker=services.AMQP_URL, exchange=exchange,
-                             RABBITMQ_MANAGEMENT_URL=f"http://127.0.0.1:{services.free_port()}/")
+    settings = make_settings(_sqlite(tmp_path), tmp_path, broker=services.AMQP_URL,
+                             exchange=exchange, RABBITMQ_MANAGEMENT_URL=f"http://127.0.0.1:{services.free_port()}/")
     with _client(settings) as client:
         api = Api(client, make_tenant(settings, roles=("admin",)))
         panel = api.get("/api/v1/dashboard/event-bus").json()

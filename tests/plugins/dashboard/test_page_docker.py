@@ -1,11 +1,11 @@
-"""The page in a real browser against a real `pos serve` on the Docker backend and real containers."""
+"""The page in a real browser against `pos serve` on the Docker backend and real containers."""
 
 import pytest
 from playwright.sync_api import expect
 
 from support.api import make_tenant
 from support.browser import browser_page, service_row, sign_in, wait_for_log_line
-from support.server import Server
+from support.server import serving
 from support.settings import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.containers]
@@ -15,15 +15,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.containers]
 def served(compose_project, tmp_path):
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'pos.db'}"
     tenant = make_tenant(make_settings(database_url, tmp_path), roles=("admin",))
-    server = Server({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
-                     "POS_PLUGINS": "auth,dashboard", "POS_DASHBOARD_BACKEND": "docker",
-                     "POS_COMPOSE_PROJECT": compose_project.name,
-                     "POS_DASHBOARD_STOP_TIMEOUT": "5"}, cwd=tmp_path)
-    try:
-        server.wait_healthy()
+    with serving({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
+                  "POS_PLUGINS": "auth,dashboard", "POS_DASHBOARD_BACKEND": "docker",
+                  "POS_COMPOSE_PROJECT": compose_project.name,
+                  "POS_DASHBOARD_STOP_TIMEOUT": "5"}, cwd=tmp_path) as server:
         yield server, tenant
-    finally:
-        server.stop()
 
 
 def test_the_page_lists_follows_and_controls_containers(served, compose_project):

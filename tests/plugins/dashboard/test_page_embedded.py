@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from support.browser import browser_page, service_row, sign_in, wait_for_log_line
 from support.api import make_tenant
-from support.server import Server
+from support.server import serving
 from support.settings import make_settings
 
 pytestmark = pytest.mark.browser
@@ -19,14 +19,10 @@ def served(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("dashboard-embedded")
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'pos.db'}"
     tenant = make_tenant(make_settings(database_url, tmp_path), roles=("admin", "cashier"))
-    server = Server({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
-                     "POS_DASHBOARD_BACKEND": "embedded", "POS_LOG_FORMAT": "json",
-                     "POS_PLUGINS": "auth,dashboard"}, cwd=tmp_path)
-    try:
-        server.wait_healthy()
+    with serving({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
+                  "POS_DASHBOARD_BACKEND": "embedded", "POS_LOG_FORMAT": "json",
+                  "POS_PLUGINS": "auth,dashboard"}, cwd=tmp_path) as server:
         yield server, tenant
-    finally:
-        server.stop()
 
 
 def test_the_page_follows_the_process_live(served):
