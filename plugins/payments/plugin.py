@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
-from posmodern.plugins.payments import registry, routes
+from posmodern.plugins.payments import follow_orders, registry, routes
 from posmodern.plugins.payments.asaas import AsaasProvider
 from posmodern.plugins.payments.cash import CashProvider
 
@@ -17,6 +17,11 @@ TAGS = ("payments",)
 @hookimpl
 def pos_payment_providers(settings):
     return [CashProvider(), AsaasProvider(settings)]
+
+
+@hookimpl
+def pos_subscriptions(settings):
+    return follow_orders.subscriptions()
 
 
 @hookimpl

@@ -103,3 +103,18 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert error["code"] == code, error
     return error
+
+
+def eventually(check, timeout: float = 20.0) -> bool:
+    """Poll ``check()`` until it is true or ``timeout`` seconds passed; returns its last answer.
+
+    For what happens after an event is relayed: the test waits for the outcome, never for a time.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return bool(check())

@@ -58,18 +58,24 @@ def add_order(settings: Settings, client_id: str, store_id: str,
     return order_id
 
 
-def set_order_status(settings: Settings, client_id: str, order_id: uuid.UUID,
-                     status: str, previous: str) -> Envelope:
-    """Move an order as the orders plugin does: the row and ``order.status_updated`` together."""
+def change_order(settings: Settings, client_id: str, order_id: uuid.UUID, event_type: str,
+                 data: dict | None = None, **values) -> Envelope:
+    """Change an order as the orders plugin does: the row and its event in one transaction."""
     async def work(conn):
         row = await conn.execute(update(orders).where(orders.c.order_id == order_id)
-                                 .values(status=status, updated_at=utcnow())
+                                 .values(updated_at=utcnow(), **values)
                                  .returning(orders.c.store_id))
         store_id = row.scalar_one()
-        return await emit(conn, "order.status_updated", client_id=client_id, store_id=store_id,
-                          data={"order_id": order_id, "previous_status": previous,
-                                "status": status})
+        return await emit(conn, event_type, client_id=client_id, store_id=store_id,
+                          data={"order_id": order_id, **(data or {})})
     return asyncio.run(_in_tenant(settings, client_id, work))
+
+
+def set_order_status(settings: Settings, client_id: str, order_id: uuid.UUID,
+                     status: str, previous: str) -> Envelope:
+    """Move an order as the orders plugin does (``order.status_updated``)."""
+    return change_order(settings, client_id, order_id, "order.status_updated",
+                        {"previous_status": previous, "new_status": status}, status=status)
 
 
 def outbox_events(settings: Settings, client_id: str, prefix: str = "") -> list[dict]:

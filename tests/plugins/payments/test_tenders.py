@@ -1,11 +1,12 @@
 """Paying orders through the HTTP API: split tenders, change, the order's payment status, events,
 idempotency and bad input, on both backends."""
 
+import uuid
 from decimal import Decimal
 
 from posmodern.schema.tables import outbox, payments
-from support.api import assert_error
-from support.rows import count_rows, outbox_events
+from support.api import assert_error, eventually
+from support.rows import change_order, count_rows, outbox_events
 from support.tenders import MARIA, pay, webhook
 
 
@@ -148,3 +149,20 @@ def test_a_waiting_tender_can_be_cancelled_and_refreshed(api, new_order, asaas):
     settled = api.post(f"/api/v1/payments/{second['payment_id']}/refresh", "cashier").json()
     assert settled["status"] == "CONFIRMED" and settled["order"]["payment_status"] == "PAID"
     assert Decimal(settled["order"]["paid"]) == Decimal("25.00")
+
+
+def test_the_payment_status_follows_a_bill_that_changes(api, new_order, pay_settings):
+    order_id = new_order("20.00")
+    assert pay(api, order_id, "cash", "20.00").json()["order"]["payment_status"] == "PAID"
+
+    def status():
+        return api.get(f"/api/v1/orders/{order_id}/payments", "cashier").json()["order"]
+    # A waiter adds a round to the paid order: 5.00 more is due.
+    change_order(pay_settings, api.tenant.client_id, uuid.UUID(order_id), "order.items_changed",
+                 subtotal=Decimal("25.00"), total=Decimal("25.00"))
+    assert eventually(lambda: status()["payment_status"] == "PARTIALLY_PAID")
+    assert status()["outstanding"] == "5.00"
+    paid = pay(api, order_id, "cash", "5.00").json()
+    assert paid["order"]["payment_status"] == "PAID"
+    completed = outbox_events(pay_settings, api.tenant.client_id, "payment.completed")
+    assert [e["data"]["total"] for e in completed] == ["20.00", "25.00"]

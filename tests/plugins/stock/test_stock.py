@@ -2,7 +2,6 @@
 follows order events (redelivered ones included), on both backends."""
 
 import asyncio
-import time
 import uuid
 from decimal import Decimal
 
@@ -17,7 +16,7 @@ from posmodern.hosts.app import create_app
 from posmodern.plugins.stock.follow_orders import follow_order
 from posmodern.plugins.stock.movements import Movement, move
 from posmodern.schema.tables import outbox, stock_items, stock_movements
-from support.api import Api, assert_error, make_tenant
+from support.api import Api, assert_error, eventually, make_tenant
 from support.rows import add_order, add_product, count_rows, outbox_events, set_order_status
 
 
@@ -163,15 +162,6 @@ def test_concurrent_movements_never_lose_an_update(api, product, settings):
     assert count_rows(settings, api.tenant.client_id, stock_movements) == 31
 
 
-def _eventually(check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def test_stock_follows_orders_and_a_redelivered_event_moves_it_once(api, client, product,
                                                                     settings):
     tenant = api.tenant
@@ -182,7 +172,7 @@ def test_stock_follows_orders_and_a_redelivered_event_moves_it_once(api, client,
                          [(uuid.UUID(burger), "2", "25.00"), (uuid.UUID(soda), "1", "7.00"),
                           (uuid.UUID(napkin), "3", "6.00"), (uuid.UUID(burger), "1", "25.00")])
     confirmed = set_order_status(settings, tenant.client_id, order_id, "CONFIRMED", "PENDING")
-    assert _eventually(lambda: quantity_of(api, burger) == "7.000")
+    assert eventually(lambda: quantity_of(api, burger) == "7.000")
     assert quantity_of(api, soda) == "4.000"
 
     # The broker delivers the confirmation again: skipped by its id, stock stays.
@@ -192,11 +182,11 @@ def test_stock_follows_orders_and_a_redelivered_event_moves_it_once(api, client,
         Producer(conn.channel(), exchange=Exchange(settings.bus_exchange, type="topic",
                                                    durable=True), serializer="json").publish(
             json_safe(confirmed.to_dict()), routing_key=confirmed.type, message_id=confirmed.id)
-    assert _eventually(lambda: bus.stats.duplicates > seen)
+    assert eventually(lambda: bus.stats.duplicates > seen)
     assert (quantity_of(api, burger), quantity_of(api, soda)) == ("7.000", "4.000")
 
     set_order_status(settings, tenant.client_id, order_id, "CANCELLED", "CONFIRMED")
-    assert _eventually(lambda: quantity_of(api, burger) == "10.000")
+    assert eventually(lambda: quantity_of(api, burger) == "10.000")
     assert quantity_of(api, soda) == "5.000"
     moves = api.get(f"/api/v1/stock/movements?reference_id={order_id}", "cashier").json()["items"]
     assert sorted((m["movement_type"], m["quantity"], m["reason"]) for m in moves) == [
@@ -207,7 +197,7 @@ def test_stock_follows_orders_and_a_redelivered_event_moves_it_once(api, client,
     never = add_order(settings, tenant.client_id, tenant.store_id,
                       [(uuid.UUID(burger), "4", "25.00")])
     set_order_status(settings, tenant.client_id, never, "CANCELLED", "PENDING")
-    assert _eventually(lambda: bus.stats.handled["stock.follow_orders"] >= 3)
+    assert eventually(lambda: bus.stats.handled["stock.follow_orders"] >= 3)
     assert quantity_of(api, burger) == "10.000"
     assert api.get(f"/api/v1/stock/movements?reference_id={never}", "cashier").json()["items"] == []
 
