@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, ApiRoute
-from posmodern.plugins.stock import follow_orders, routes
+from posmodern.plugins.stock import follow_orders, routes, stocktake
 
 KEEPERS = frozenset({"admin", "manager", "kitchen"})
 MANAGERS = frozenset({"admin", "manager"})
@@ -39,3 +39,9 @@ def pos_routes(settings):
 @hookimpl
 def pos_subscriptions(settings):
     return follow_orders.subscriptions()
+
+
+@hookimpl(trylast=True)
+async def pos_demo_data(conn, client_id, store_id):
+    # After the catalog's menu (trylast): every demo product gets a shelf.
+    await stocktake.stock_every_product(conn, client_id, store_id)

@@ -222,3 +222,23 @@ def test_following_an_order_is_a_reconciliation(api, product, settings):
     asyncio.run(handle_twice())
     # The cancellation came first (the confirmation is not even an event here): nothing moved.
     assert quantity_of(api, fries) == "20.000"
+
+
+def test_demo_shelves_are_made_once(api, product, settings):
+    from posmodern.plugins.stock.stocktake import stock_every_product
+    tenant = api.tenant
+    product("Coxinha")
+    product("Pastel")
+
+    async def stocktake():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(tenant.client_id) as conn:
+                return await stock_every_product(conn, tenant.client_id, tenant.store_id)
+        finally:
+            await db.dispose()
+    assert asyncio.run(stocktake()) == 2
+    assert asyncio.run(stocktake()) == 0
+    items = api.get("/api/v1/stock/items", "cashier").json()["items"]
+    assert [(i["product_name"], i["quantity"], i["min_quantity"]) for i in items] == [
+        ("Coxinha", "50.000", "10.000"), ("Pastel", "50.000", "10.000")]
