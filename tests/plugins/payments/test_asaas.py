@@ -2,12 +2,13 @@
 its error answers and a slow answer, and a retry that never makes a second charge."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.testclient import TestClient
 
 from posmodern.hosts.app import create_app
-from posmodern.schema.tables import outbox, payments
-from support.api import Api, assert_error, make_tenant
+from posmodern.schema.tables import outbox
+from support.api import Api, assert_error, eventually, make_tenant
 from support.fake_asaas import valid_cpf
 from support.rows import add_order, add_product, count_rows, outbox_events
 from support.settings import make_settings
@@ -81,10 +82,20 @@ def test_asaas_error_answers_become_clear_errors(api, new_order, asaas, pay_sett
 
 def test_a_slow_asaas_times_out_and_the_retry_finds_the_same_charge(api, new_order, asaas,
                                                                    pay_settings):
-    order_id = new_order("33.00")
+    order_id, other_order = new_order("33.00"), new_order("5.00")
     key = {"Idempotency-Key": "slow-pix-1"}
     asaas.slow(2.5)  # more than ASAAS_TIMEOUT=1: Asaas makes the charge, answers too late
-    slow = pay(api, order_id, "pix", "33.00", headers=key, customer=MARIA)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(pay, api, order_id, "pix", "33.00", headers=key, customer=MARIA)
+        assert eventually(lambda: any(r["method"] == "POST" and r["path"] == "/v3/payments"
+                                      for r in asaas.requests))
+        # The same key while the first attempt waits for Asaas: not run twice, told to retry.
+        assert_error(pay(api, order_id, "pix", "33.00", headers=key, customer=MARIA), 409,
+                     "idempotency_key_in_flight")
+        # No lock is held while Asaas thinks: the till goes on (even on SQLite's one writer).
+        assert pay(api, other_order, "cash", "5.00").status_code == 201
+        assert not first.done()
+        slow = first.result()
     error = assert_error(slow, 504, "provider_timeout")
     assert "Idempotency-Key" in error["message"]
     listed = api.get(f"/api/v1/orders/{order_id}/payments", "cashier").json()
@@ -97,7 +108,7 @@ def test_a_slow_asaas_times_out_and_the_retry_finds_the_same_charge(api, new_ord
     assert retry.json()["status"] == "PENDING" and retry.json()["details"]["pix"]["payload"]
     assert len(asaas.charges) == 1
     assert retry.json()["external_id"] == next(iter(asaas.charges))
-    assert count_rows(pay_settings, api.tenant.client_id, payments) == 1
+    assert len(api.get(f"/api/v1/orders/{order_id}/payments", "cashier").json()["items"]) == 1
 
 
 def test_asaas_not_configured_refuses_with_503(tmp_path, database_url, exchange):
