@@ -142,6 +142,9 @@ def test_passwords_and_keys_reach_services_only_as_secret_files(models):
     prod = models[("prod", "split")]
     for secret in prod["secrets"].values():
         assert "secrets/dev" not in secret["file"], "production never reads development secrets"
+    development = {path.name for path in (DEPLOY / "secrets" / "dev").iterdir()}
+    for model in models.values():
+        assert set(model["secrets"]) == development, "a development file for every secret"
 
 
 def test_only_the_gateway_is_published_outside_development(models):
