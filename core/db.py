@@ -210,15 +210,29 @@ class Database:
         self._known_tenants.clear()
 
 
+def _dialect_insert(conn: AsyncConnection, table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
+
+
 async def insert_ignore(conn: AsyncConnection, table, **values) -> bool:
     """Insert a row unless its key exists; True when this call inserted it.
 
     On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
     reports False, which is what exactly-once handling needs.
     """
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    result = await conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+    statement = _dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
+    result = await conn.execute(statement)
     return result.rowcount == 1
+
+
+def upsert(conn: AsyncConnection, table, values: dict, *, keys: tuple[str, ...], set_: dict):
+    """An ``INSERT … ON CONFLICT (keys) DO UPDATE SET …`` statement for ``conn``'s dialect.
+
+    In ``set_``, the table's columns mean the row already stored.
+    """
+    statement = _dialect_insert(conn, table).values(**values)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=set_)

@@ -13,6 +13,8 @@ from typing import Any
 
 ORDER_STATUSES = ("PENDING", "CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED", "COMPLETED",
                   "CANCELLED")
+#: An order in one of these is closed: nothing more happens to it (its table is free again).
+CLOSED_STATUSES = ("COMPLETED", "CANCELLED")
 ADJUSTMENT_KINDS = ("tax", "fee")
 
 
