@@ -19,6 +19,7 @@ class TenantUsers:
     client_id: str
     store_id: str
     passwords: dict[str, str] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)  # role -> username, when not the role
 
 
 def new_client_id(prefix: str = "t") -> str:
@@ -62,7 +63,8 @@ class Api:
         if role not in self._tokens:
             assert self.tenant is not None
             response = self.client.post("/api/v1/auth/token", json={
-                "client_id": self.tenant.client_id, "username": role,
+                "client_id": self.tenant.client_id,
+                "username": self.tenant.usernames.get(role, role),
                 "password": self.tenant.passwords[role]})
             assert response.status_code == 200, response.text
             self._tokens[role] = response.json()["access_token"]
@@ -118,3 +120,23 @@ def eventually(check, timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.05)
     return bool(check())
+
+
+def make_store_users(settings: Settings, client_id: str, store_id: str,
+                     roles: tuple[str, ...] = ("admin",)) -> TenantUsers:
+    """Users of another store of an existing tenant (stores share the tenant's tables)."""
+    async def create() -> TenantUsers:
+        db = Database(settings.database_url)
+        try:
+            made = TenantUsers(client_id, store_id)
+            for role in roles:
+                password = f"{role}-{store_id}-pass"
+                await security.create_user(db, client_id=client_id, store_id=store_id,
+                                           username=f"{role}@{store_id}", password=password,
+                                           roles=[role])
+                made.passwords[role] = password
+                made.usernames[role] = f"{role}@{store_id}"
+            return made
+        finally:
+            await db.dispose()
+    return asyncio.run(create())

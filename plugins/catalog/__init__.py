@@ -1,0 +1,1 @@
+"""The menu: categories (nested) and products with their prices, which orders are priced from."""

@@ -1,0 +1,31 @@
+"""Fixtures of the domain plugins' tests: an app with the order-taking plugins and a tenant."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from posmodern.hosts.app import create_app
+from support.api import Api, make_tenant
+from support.menu import create_menu
+
+COUNTER_PLUGINS = ["auth", "catalog", "orders", "waiter"]
+
+
+@pytest.fixture
+def counter_client(settings):
+    """A TestClient of an app with the counter's plugins (auth, catalog, orders, waiter)."""
+    with TestClient(create_app(settings, plugins=COUNTER_PLUGINS)) as client:
+        yield client
+
+
+@pytest.fixture
+def staff(counter_client, settings) -> Api:
+    """An API client for a fresh tenant with one user per role."""
+    return Api(counter_client, make_tenant(settings))
+
+
+@pytest.fixture
+def menu(staff) -> dict[str, dict]:
+    """The tenant's menu (see support/menu.py), products by name."""
+    return create_menu(staff)
