@@ -1,0 +1,80 @@
+"""Request bodies and queries of the orders plugin."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal, get_args
+
+from pydantic import Field, field_validator
+
+from posmodern.core.bodies import PageQuery, Strict
+from posmodern.core.money import MoneyField
+from posmodern.core.orders import ORDER_STATUSES
+
+MAX_ITEMS = 100
+MAX_QUANTITY = Decimal("1000")
+Source = Literal["pos", "waiter", "kiosk", "remote"]
+SOURCES = get_args(Source)
+
+OrderStatus = Literal["PENDING", "CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED", "COMPLETED",
+                      "CANCELLED"]
+
+
+class ItemIn(Strict):
+    product_id: uuid.UUID
+    quantity: Decimal = Field(gt=0, le=MAX_QUANTITY, decimal_places=3, examples=["2"])
+    notes: str | None = Field(default=None, max_length=500)
+    customizations: dict[str, Any] | list[Any] | None = Field(
+        default=None, description="Free-form choices for the kitchen (no effect on the price)")
+
+
+class OrderCreate(Strict):
+    items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
+    customer_id: uuid.UUID | None = None
+    table_id: uuid.UUID | None = None
+    discount: MoneyField = Decimal("0.00")
+    notes: str | None = Field(default=None, max_length=1000)
+    source: Source | None = Field(
+        default=None, description="Where the order comes from; by default from the caller's role")
+
+
+class ItemsAdd(Strict):
+    items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class StatusChange(Strict):
+    status: OrderStatus
+
+
+class OrderQuery(PageQuery):
+    status: str | None = Field(default=None, max_length=200,
+                               description="One status or several, comma-separated")
+    created_from: datetime | None = Field(default=None, description="Created at or after (ISO)")
+    created_to: datetime | None = Field(default=None, description="Created before (ISO)")
+    table_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _known_statuses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        unknown = [s for s in value.split(",") if s not in ORDER_STATUSES]
+        if unknown:
+            raise ValueError(f"unknown status {', '.join(unknown)}; "
+                             f"one of {', '.join(ORDER_STATUSES)}")
+        return value
+
+    @field_validator("created_from", "created_to")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # A time without a zone is taken as UTC, the zone every stored time is in.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+    @property
+    def statuses(self) -> list[str]:
+        return self.status.split(",") if self.status else []

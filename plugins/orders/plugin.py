@@ -1,0 +1,37 @@
+"""The orders plugin's hooks: its HTTP routes."""
+
+from __future__ import annotations
+
+from posmodern.core import hookimpl
+from posmodern.core.api import ApiRoute
+from posmodern.plugins.orders import models, routes
+
+STAFF = frozenset({"admin", "manager", "cashier", "waiter", "kitchen", "integration"})
+TAKERS = frozenset({"admin", "manager", "cashier", "waiter", "kiosk", "integration"})
+SERVERS = frozenset({"admin", "manager", "cashier", "waiter"})
+ONE = "/api/v1/orders/{order_id:uuid}"
+
+
+@hookimpl
+def pos_routes(settings):
+    tags = ("orders",)
+    return [
+        ApiRoute("orders.create", "POST", "/api/v1/orders", routes.create_order, TAKERS,
+                 summary="Place an order (priced from the catalog; send an Idempotency-Key)",
+                 body=models.OrderCreate, status_code=201, idempotent=True, tags=tags,
+                 response_description="The order, numbered and priced"),
+        ApiRoute("orders.list", "GET", "/api/v1/orders", routes.list_orders, STAFF,
+                 summary="Orders, newest first, with their items (cursor pages)",
+                 query=models.OrderQuery, tags=tags),
+        ApiRoute("orders.get", "GET", ONE, routes.get_order, STAFF, summary="One order",
+                 tags=tags),
+        ApiRoute("orders.status", "POST", ONE + "/status", routes.change_status, STAFF,
+                 summary="Move an order along its lifecycle (409 names the allowed next states)",
+                 body=models.StatusChange, idempotent=True, tags=tags),
+        ApiRoute("orders.items.add", "POST", ONE + "/items", routes.add_items, SERVERS,
+                 summary="Add items while the order is PENDING or CONFIRMED",
+                 body=models.ItemsAdd, idempotent=True, tags=tags),
+        ApiRoute("orders.items.remove", "DELETE", ONE + "/items/{item_id:uuid}",
+                 routes.remove_item, SERVERS,
+                 summary="Remove an item while the order is PENDING or CONFIRMED", tags=tags),
+    ]

@@ -1,0 +1,124 @@
+"""Pricing an order: lines from the catalog in one query, totals in ``Decimal``, the order hooks.
+
+Unit prices always come from the catalog, never from the client. Taxes and fees come from
+``pos_order_adjustments`` (a tax plugin adds them); validation from ``pos_order_validate``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from posmodern.core.api import Principal
+from posmodern.core.asyncio_hooks import call_hook, collect
+from posmodern.core.config import Settings
+from posmodern.core.errors import Forbidden, ValidationFailed
+from posmodern.core.money import MAX_MONEY, ZERO, cents, quantity
+from posmodern.core.orders import Adjustment, OrderDraft, OrderLine
+from posmodern.plugins.orders.models import ItemIn
+from posmodern.schema.tables import products
+
+#: Roles that may give any discount; a cashier may give up to a share of the subtotal.
+DISCOUNT_ROLES = frozenset({"admin", "manager"})
+CASHIER_DISCOUNT_SETTING = "POS_CASHIER_MAX_DISCOUNT_PERCENT"
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    tax: Decimal
+    fees: Decimal
+    discount: Decimal
+    total: Decimal
+    adjustments: list[dict]
+
+
+def _problem(index: int, product_id: uuid.UUID, kind: str, message: str) -> dict:
+    return {"loc": ["items", index, "product_id"], "msg": message, "type": kind,
+            "product_id": str(product_id)}
+
+
+async def price_lines(conn: AsyncConnection, store_id: str, items: Sequence[ItemIn], *,
+                      first_index: int = 0) -> list[OrderLine]:
+    """Lines priced from the store's catalog: one query for all products.
+
+    Unknown products (including other tenants' or stores' ids) and inactive ones are a 422 that
+    points at each offending item.
+    """
+    wanted = {item.product_id for item in items}
+    found = {row.product_id: row for row in await conn.execute(
+        select(products.c.product_id, products.c.name, products.c.price, products.c.category_id,
+               products.c.active)
+        .where(products.c.product_id.in_(wanted), products.c.store_id == store_id))}
+    problems = []
+    for index, item in enumerate(items, start=first_index):
+        product = found.get(item.product_id)
+        if product is None:
+            problems.append(_problem(index, item.product_id, "unknown_product",
+                                     "no such product in this store"))
+        elif not product.active:
+            problems.append(_problem(index, item.product_id, "inactive_product",
+                                     f"{product.name} is not on sale"))
+    if problems:
+        kinds = {p["type"] for p in problems}
+        code = kinds.pop() if len(kinds) == 1 else "invalid_products"
+        raise ValidationFailed("some items cannot be ordered", code=code, details=problems)
+    lines = []
+    for item in items:
+        product = found[item.product_id]
+        amount = quantity(item.quantity)
+        lines.append(OrderLine(product_id=item.product_id, name=product.name, quantity=amount,
+                               unit_price=product.price, subtotal=cents(amount * product.price),
+                               category_id=product.category_id, notes=item.notes,
+                               customizations=item.customizations))
+    return lines
+
+
+def subtotal_of(lines: Sequence[OrderLine]) -> Decimal:
+    return sum((line.subtotal for line in lines), ZERO)
+
+
+def check_discount(principal: Principal, settings: Settings, discount: Decimal,
+                   subtotal: Decimal) -> None:
+    """Managers and admins give any discount; cashiers a bounded share; other roles none."""
+    if discount == 0 or principal.has_any(DISCOUNT_ROLES):
+        return
+    if "cashier" in principal.roles:
+        percent = Decimal(settings.setting(CASHIER_DISCOUNT_SETTING, "10"))
+        limit = cents(subtotal * percent / 100)
+        if discount <= limit:
+            return
+        raise Forbidden(f"a cashier may give up to {percent}% ({limit}); ask a manager",
+                        code="discount_not_allowed",
+                        details={"limit": str(limit), "discount": str(discount)})
+    raise Forbidden("only a cashier, manager or admin may give a discount",
+                    code="discount_not_allowed", details={"discount": str(discount)})
+
+
+async def price_order(conn: AsyncConnection, pm, draft: OrderDraft) -> Totals:
+    """Validate ``draft`` through the hooks and total it with its taxes, fees and discount."""
+    await call_hook(pm.hook.pos_order_validate, conn=conn, draft=draft)
+    adjustments: list[Adjustment] = await collect(pm.hook.pos_order_adjustments, conn=conn,
+                                                  draft=draft)
+    for adjustment in adjustments:
+        if not isinstance(adjustment, Adjustment):
+            raise TypeError(f"pos_order_adjustments returned {adjustment!r}, not an Adjustment")
+    tax = cents(sum((a.amount for a in adjustments if a.kind == "tax"), ZERO))
+    fees = cents(sum((a.amount for a in adjustments if a.kind == "fee"), ZERO))
+    gross = draft.subtotal + tax + fees
+    if draft.discount > gross:
+        raise ValidationFailed(f"the discount {draft.discount} is more than the order ({gross})",
+                               code="discount_too_large",
+                               details={"discount": str(draft.discount), "order": str(gross)})
+    if gross > MAX_MONEY:
+        raise ValidationFailed(f"an order cannot exceed {MAX_MONEY}", code="order_too_large",
+                               details={"order": str(gross), "limit": str(MAX_MONEY)})
+    return Totals(subtotal=draft.subtotal, tax=tax, fees=fees, discount=draft.discount,
+                  total=gross - draft.discount,
+                  adjustments=[{"name": a.name, "kind": a.kind, "amount": str(cents(a.amount))}
+                               for a in adjustments])
