@@ -72,6 +72,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[str], None]] = []
         self._retired: list[AsyncEngine] = []
+        self._side: AsyncEngine | None = None
         self.control = self._create_engine(self.url)
 
     # --- engines ---------------------------------------------------------------------------
@@ -183,6 +184,26 @@ class Database:
                 for listener in self._commit_listeners:
                     listener(client_id)
 
+    @asynccontextmanager
+    async def side_transaction(self, client_id: str) -> AsyncIterator[AsyncConnection]:
+        """A short transaction that commits on its own while the caller's one stays open.
+
+        PostgreSQL only (SQLite has one writer at a time: use the caller's transaction). It runs on
+        a small pool of its own, so a request holding a connection from the main pool never waits
+        for another one from it: with every main connection taken by requests each needing a
+        side transaction, a shared pool would deadlock. Do not publish events in it.
+        """
+        if self.is_sqlite:
+            raise RuntimeError("side transactions need PostgreSQL; SQLite has one writer")
+        await self._require_tenant(client_id)
+        if self._side is None:
+            self._side = create_async_engine(self.url, pool_pre_ping=True, pool_size=4,
+                                             max_overflow=4)
+        async with self._side.connect() as conn:
+            await conn.execution_options(**self.tenant_options(client_id))
+            async with conn.begin():
+                yield conn
+
     def on_outbox_commit(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(client_id)`` after each commit that wrote outbox rows (must not block)."""
         self._commit_listeners.append(listener)
@@ -203,8 +224,10 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pool."""
-        for engine in [*self._engines.values(), *self._retired, self.control]:
+        side = [self._side] if self._side is not None else []
+        for engine in [*self._engines.values(), *self._retired, *side, self.control]:
             await engine.dispose()
+        self._side = None
         self._engines.clear()
         self._retired.clear()
         self._known_tenants.clear()
