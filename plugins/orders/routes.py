@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import audit
@@ -211,6 +211,7 @@ async def add_items(ctx: RequestContext) -> dict:
 
 
 async def remove_item(ctx: RequestContext) -> dict:
+    """Take an item off (a void): it stays on record as ``REMOVED``, and the act is audited."""
     item_id = ctx.path["item_id"]
     async with ctx.transaction() as conn:
         current = await _load(conn, ctx, lock=True)
@@ -226,6 +227,11 @@ async def remove_item(ctx: RequestContext) -> dict:
                            code="last_item", details={"item_id": str(item_id)})
         kept = [storage.line_of(item) for item in existing if item.item_id != item_id]
         order = await _reprice_and_save(ctx, conn, current, kept)
-        await conn.execute(delete(order_items).where(order_items.c.item_id == item_id))
-        view = await _items_changed(ctx, conn, order, [], removed)
+        await conn.execute(update(order_items).where(order_items.c.item_id == item_id)
+                           .values(status=storage.REMOVED, updated_at=utcnow()))
+        removed_view = {**storage.item_view(removed[0]), "status": storage.REMOVED}
+        view = await _items_changed(ctx, conn, order, [], [removed_view])
+        await audit.record(conn, ctx, "order.item_removed", resource_type="order",
+                           resource_id=current.order_id,
+                           details={"order_status": current.status, **removed_view})
     return view

@@ -23,6 +23,8 @@ from posmodern.schema.types import utcnow
 
 ITEM_FIELDS = ("item_id", "product_id", "product_name", "quantity", "unit_price", "subtotal",
                "status", "notes", "customizations")
+#: An item taken off an order: kept (a void is audited) but no longer part of the order.
+REMOVED = "REMOVED"
 ORDER_FIELDS = ("order_id", "order_number", "status", "payment_status", "source", "external_id",
                 "customer_id", "table_id", "waiter_id", "notes", "subtotal", "tax", "discount",
                 "total", "created_at", "updated_at")
@@ -65,7 +67,7 @@ async def add_items(conn: AsyncConnection, items: list[dict[str, Any]]) -> None:
 
 async def load_items(conn: AsyncConnection, order_ids: Iterable[uuid.UUID], *,
                      with_category: bool = False) -> dict[uuid.UUID, list[Row]]:
-    """The items of every order in ``order_ids``, in the order they were added: one query.
+    """The live items of every order in ``order_ids``, in the order they were added: one query.
 
     ``with_category`` adds each product's current category (for repricing through the hooks).
     """
@@ -76,7 +78,8 @@ async def load_items(conn: AsyncConnection, order_ids: Iterable[uuid.UUID], *,
     if with_category:
         query = (select(order_items, products.c.category_id)
                  .join(products, products.c.product_id == order_items.c.product_id))
-    rows = await conn.execute(query.where(order_items.c.order_id.in_(ids))
+    rows = await conn.execute(query.where(order_items.c.order_id.in_(ids),
+                                          order_items.c.status != REMOVED)
                               .order_by(order_items.c.order_id, order_items.c.created_at,
                                         order_items.c.item_id))
     by_order: dict[uuid.UUID, list[Row]] = defaultdict(list)

@@ -111,11 +111,21 @@ def test_a_waiter_adds_a_round_and_removes_an_item(staff, menu, settings):
     assert_error(staff.delete(f"{base}/items/{juice}", "waiter"), 404, "item_not_found")
     changes = events(settings, staff.tenant.client_id, "order.items_changed")
     assert [len(c["data"]["added"]) for c in changes] == [2, 0]
-    assert [c["data"]["removed"][0]["product_name"] for c in changes[1:]] == ["Suco de laranja"]
+    assert [(c["data"]["removed"][0]["product_name"], c["data"]["removed"][0]["status"])
+            for c in changes[1:]] == [("Suco de laranja", "REMOVED")]
     assert changes[-1]["data"]["order"]["total"] == "39.90"
     stored = fetch(settings, staff.tenant.client_id,
                    select(orders.c.total).where(orders.c.order_id == uuid.UUID(order["order_id"])))
     assert stored[0].total == Decimal("39.90")
+    # A void stays on record, and is audited.
+    kept = fetch(settings, staff.tenant.client_id, select(order_items.c.status)
+                 .where(order_items.c.item_id == uuid.UUID(juice)))
+    assert [row.status for row in kept] == ["REMOVED"]
+    voids = fetch(settings, staff.tenant.client_id,
+                  select(audit_log.c.username, audit_log.c.details)
+                  .where(audit_log.c.action == "order.item_removed"))
+    assert [(v.username, v.details["product_name"], v.details["order_status"])
+            for v in voids] == [("waiter", "Suco de laranja", "CONFIRMED")]
     # Once the kitchen has started, the items are fixed.
     staff.post(base + "/status", json={"status": "IN_PREPARATION"})
     locked = assert_error(staff.post(base + "/items", "waiter",
@@ -197,5 +207,4 @@ def test_another_tenant_or_store_cannot_see_or_touch_orders(staff, menu, counter
     assert_error(other.post("/api/v1/orders", json=order_body(menu, ("X-Burger", "1"))), 422,
                  "unknown_product")
     assert staff.get(base).json()["status"] == "PENDING"
-    stored = fetch(settings, staff.tenant.client_id, select(order_items.c.item_id))
-    assert len(stored) == 1
+    assert len(fetch(settings, staff.tenant.client_id, select(order_items.c.item_id))) == 1
