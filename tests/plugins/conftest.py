@@ -9,12 +9,12 @@ from posmodern.hosts.app import create_app
 from support.api import Api, make_tenant
 from support.menu import create_menu
 
-COUNTER_PLUGINS = ["auth", "catalog", "orders", "waiter"]
+COUNTER_PLUGINS = ["auth", "catalog", "customers", "orders", "waiter"]
 
 
 @pytest.fixture
 def counter_client(settings):
-    """A TestClient of an app with the counter's plugins (auth, catalog, orders, waiter)."""
+    """A TestClient of an app with the counter's plugins (auth, catalog, customers, orders, waiter)."""
     with TestClient(create_app(settings, plugins=COUNTER_PLUGINS)) as client:
         yield client
 

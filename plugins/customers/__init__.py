@@ -1,0 +1,1 @@
+"""Customers: who ordered, how to reach them, and their CPF/CNPJ (encrypted at rest)."""
