@@ -53,13 +53,12 @@ def docker_client(env: Mapping[str, str], timeout: int = 60) -> docker.DockerCli
                                **docker.utils.kwargs_from_env(environment=dict(env)))
 
 
-def own_project(client: docker.DockerClient) -> str | None:
-    """The Compose project of the container this process runs in, if it runs in one."""
+def own_labels(client: docker.DockerClient) -> dict[str, str]:
+    """The Compose labels of the container this process runs in (none outside a container)."""
     try:
-        labels = client.api.inspect_container(socket.gethostname())["Config"]["Labels"] or {}
-    except (DockerException, KeyError):
-        return None
-    return labels.get(PROJECT)
+        return client.api.inspect_container(socket.gethostname())["Config"]["Labels"] or {}
+    except (DockerException, KeyError, OSError):
+        return {}
 
 
 class DockerBackend:
@@ -67,12 +66,14 @@ class DockerBackend:
 
     kind = "docker"
 
-    def __init__(self, client: docker.DockerClient, project: str, *,
-                 stop_timeout: int = 10) -> None:
+    def __init__(self, client: docker.DockerClient, project: str, *, stop_timeout: int = 10,
+                 own_service: str | None = None) -> None:
         self.client = client
         self.api = client.api
         self.project = project
         self.stop_timeout = stop_timeout
+        # The service the dashboard itself runs as: stopping it would end the page that asked.
+        self.own_service = own_service
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pos-docker")
         self._samples: dict[str, tuple[float, int, int, float]] = {}
         self._streams: set[ThreadedStream] = set()
@@ -197,6 +198,9 @@ class DockerBackend:
         if action not in ACTIONS:
             raise ValidationFailed(f"action must be one of {', '.join(ACTIONS)}")
         containers = await self._service_containers(service_id)
+        if action == "stop" and service_id == self.own_service:
+            raise Conflict(f"{service_id!r} is the dashboard itself; stop it with "
+                           "`pos services stop` or docker", code="stops_the_dashboard")
         calls = {"start": lambda cid: self.api.start(cid),
                  "stop": lambda cid: self.api.stop(cid, timeout=self.stop_timeout),
                  "restart": lambda cid: self.api.restart(cid, timeout=self.stop_timeout)}

@@ -56,13 +56,15 @@ async def pos_startup(runtime: Runtime) -> None:
     config = DashboardConfig.from_settings(runtime.settings)
     cleanups = []
     if config.backend == "docker":
-        from posmodern.plugins.dashboard.docker_backend import (DockerBackend, docker_client,
-                                                                own_project)
+        from posmodern.plugins.dashboard.docker_backend import (PROJECT, SERVICE, DockerBackend,
+                                                                docker_client, own_labels)
 
         client = docker_client(runtime.settings.extra)
-        project = config.project or await asyncio.to_thread(own_project, client) \
-            or DEFAULT_PROJECT
-        backend = DockerBackend(client, project, stop_timeout=config.stop_timeout)
+        labels = await asyncio.to_thread(own_labels, client)
+        project = config.project or labels.get(PROJECT) or DEFAULT_PROJECT
+        own_service = labels.get(SERVICE) if labels.get(PROJECT) == project else None
+        backend = DockerBackend(client, project, stop_timeout=config.stop_timeout,
+                                own_service=own_service)
     else:
         from posmodern.plugins.dashboard.embedded_backend import EmbeddedBackend
 

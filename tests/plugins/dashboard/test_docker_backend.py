@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from posmodern.core.errors import NotFound
+from posmodern.core.errors import Conflict, NotFound
 from posmodern.plugins.dashboard.docker_backend import DockerBackend, docker_client
 from posmodern.plugins.dashboard.docker_streams import Cursor, parse_docker_time
 from posmodern.plugins.dashboard.model import open_follow
@@ -117,6 +117,18 @@ async def test_follow_shows_new_lines_and_resumes_without_loss_or_repeat(backend
     assert after == list(range(after[0], after[0] + len(after)))
     both = ticks(seen, "ticker-2") + ticks(more, "ticker-2")
     assert both == list(range(both[0], both[0] + len(both))), both
+
+
+async def test_the_dashboard_does_not_stop_its_own_service(compose_project):
+    backend = DockerBackend(docker_client({}), compose_project.name, own_service="kitchen")
+    try:
+        with pytest.raises(Conflict) as refused:
+            await backend.control("kitchen", "stop")
+        assert refused.value.code == "stops_the_dashboard"
+        assert f"{compose_project.name}-kitchen-1" in compose_project.running()
+        assert (await backend.control("kitchen", "restart")).status_text.startswith("1/1")
+    finally:
+        await backend.close()
 
 
 async def test_stop_start_and_restart_every_replica(backend, compose_project):
