@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from support.api import make_tenant
 from support.browser import browser_page, service_row, sign_in, wait_for_log_line
 from support.server import serving
+from support.tcp_proxy import TcpProxy
 from support.settings import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.containers]
@@ -55,3 +56,29 @@ def test_the_page_lists_follows_and_controls_containers(served, compose_project)
         # The log followed the container through its stop, start and restart: once per start,
         # none lost and none repeated.
         expect(page.locator("#log .msg", has_text="kitchen ready")).to_have_count(3)
+
+
+def test_the_log_resumes_after_the_connection_drops_without_loss_or_repeat(served,
+                                                                          compose_project):
+    server, tenant = served
+    network = TcpProxy(server.port)
+    try:
+        with browser_page() as page:
+            sign_in(page, network.url, tenant.client_id, "admin", tenant.passwords["admin"])
+            service_row(page, "kitchen").locator("button.link").click()
+            compose_project.say("kitchen", "before the drop")
+            wait_for_log_line(page, "before the drop")
+            network.drop()
+            for n in range(3):
+                compose_project.say("kitchen", f"while cut off {n}")
+            # The page reconnects a second later, resuming after the last line it had.
+            expect(page.locator("#log .msg", has_text="while cut off 2")).to_be_visible()
+            compose_project.say("kitchen", "after the drop")
+            wait_for_log_line(page, "after the drop")
+            messages = page.locator("#log .msg").all_inner_texts()
+    finally:
+        network.close()
+    # The first stream did end (the server logs a request when it is over).
+    assert "/api/v1/dashboard/services/kitchen/logs" in server.log()
+    assert messages == ["kitchen ready", "before the drop", "while cut off 0", "while cut off 1",
+                        "while cut off 2", "after the drop"]
