@@ -284,6 +284,8 @@ function remember(service) {
   return series;
 }
 
+// Rows are updated in place, a cell only when what it shows changed, so a button keeps the
+// keyboard focus (and a click in flight) across the snapshots that arrive every few seconds.
 function renderServices(snapshot) {
   state.backend = snapshot.backend;
   $("backend").hidden = false;
@@ -291,33 +293,56 @@ function renderServices(snapshot) {
   $("project").textContent = snapshot.project ? `(Compose project ${snapshot.project})` : "";
   if (snapshot.error) showBanner(`The ${snapshot.backend} backend: ${snapshot.error}`, true);
   const body = $("services").querySelector("tbody");
-  body.replaceChildren();
+  const rows = new Map([...body.rows].map((row) => [row.dataset.service, row]));
   state.services.clear();
+  let previous = null;
   for (const service of snapshot.services) {
     state.services.set(service.id, service);
-    const series = remember(service);
-    const row = el("tr", { "data-service": service.id,
-                           class: service.id === state.selected ? "selected" : "" },
-      el("td", {}, el("button", { class: "link", type: "button",
-                                  onclick: () => select(service.id) }, service.id)),
-      el("td", {}, statusBadge(service.status, service.status_text),
-         el("div", { class: "muted" }, service.status_text)),
-      el("td", {}, `${service.replicas_running}/${service.replicas_total}`),
-      el("td", {}, el("span", { class: "spark" }, sparkline(series.cpu, `CPU of ${service.id}`),
-                      percent(service.usage.cpu_percent))),
-      el("td", {}, el("span", { class: "spark" },
-                      sparkline(series.memory, `memory of ${service.id}`, false),
-                      bytes(service.usage.memory_bytes))),
-      el("td", {}, duration(youngest(service))),
-      el("td", {}, service.restart_count),
-      el("td", { class: "actions" }, ...actionButtons(service)),
-    );
-    body.append(row);
+    let row = rows.get(service.id);
+    rows.delete(service.id);
+    if (!row) {
+      row = el("tr", { "data-service": service.id },
+        el("td", {}, el("button", { class: "link", type: "button",
+                                    onclick: () => select(service.id) }, service.id)),
+        ...Array.from({ length: 7 }, () => el("td")));
+      row.cells[7].className = "actions";
+      if (previous) previous.after(row); else body.prepend(row);
+    }
+    previous = row;
+    row.classList.toggle("selected", service.id === state.selected);
+    fillRow(row, service, remember(service));
   }
+  for (const gone of rows.values()) gone.remove();
   $("services-empty").hidden = snapshot.services.length > 0;
   if (state.selected && state.services.has(state.selected)) {
     renderDetailStatus(state.services.get(state.selected));
   }
+}
+
+function setCell(cell, key, ...content) {
+  if (cell.dataset.key === key) return;
+  cell.dataset.key = key;
+  cell.replaceChildren(...content);
+}
+
+function fillRow(row, service, series) {
+  const [, status, replicas, cpu, memory, uptime, restarts, actions] = row.cells;
+  setCell(status, `${service.status}|${service.status_text}`,
+          statusBadge(service.status, service.status_text),
+          el("div", { class: "muted" }, service.status_text));
+  setCell(replicas, `${service.replicas_running}/${service.replicas_total}`,
+          `${service.replicas_running}/${service.replicas_total}`);
+  cpu.replaceChildren(el("span", { class: "spark" },
+                         sparkline(series.cpu, `CPU of ${service.id}`),
+                         percent(service.usage.cpu_percent)));
+  memory.replaceChildren(el("span", { class: "spark" },
+                            sparkline(series.memory, `memory of ${service.id}`, false),
+                            bytes(service.usage.memory_bytes)));
+  const age = duration(youngest(service));
+  setCell(uptime, age, age);
+  setCell(restarts, String(service.restart_count), service.restart_count);
+  setCell(actions, `${service.actions}|${service.replicas_running}|${service.status}`,
+          ...actionButtons(service));
 }
 
 function youngest(service) {
