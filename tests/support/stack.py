@@ -114,6 +114,7 @@ class Stack:
     @property
     def env(self) -> dict[str, str]:
         return compose_env(
+            COMPOSE_PROJECT_NAME=self.project,
             COMPOSE_PROFILES=self.profile,
             POS_BASE_IMAGE=self.base_image,
             POS_EXTRA_CA_CERTS=local_ca_certificates(),
