@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from posmodern.core.api import Reply, RequestContext
+from posmodern.core.bodies import Strict
 from posmodern.core.errors import PayloadTooLarge
 from posmodern.plugins.payments import ledger, refunds, registry, tenders, webhooks
 from posmodern.schema.tables import payments
@@ -15,18 +16,16 @@ from posmodern.schema.tables import payments
 NAME = r"^[a-z][a-z0-9_]{0,49}$"
 
 
-class Payer(BaseModel):
+class Payer(Strict):
     """Who pays, for providers that charge a named customer (Asaas)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
     cpf_cnpj: str = Field(min_length=11, max_length=18, pattern=r"^[0-9./-]+$")
     email: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=20)
 
 
-class PaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class PaymentCreate(Strict):
     method: str = Field(pattern=NAME, description="cash, pix, credit_card, boleto, voucher …")
     amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2,
                             description="What this tender pays; with cash, what was handed over")
@@ -38,8 +37,7 @@ class PaymentCreate(BaseModel):
     description: str | None = Field(default=None, max_length=200)
 
 
-class RefundCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class RefundCreate(Strict):
     amount: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2,
                                    description="Default: everything that can still be refunded")
     reason: str | None = Field(default=None, max_length=200)

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, insert, or_, select, update
+from pydantic import Field, model_validator
+from sqlalchemy import and_, insert, select, update
 
 from posmodern.core.api import Reply, RequestContext
-from posmodern.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from posmodern.core.bodies import PageQuery, Strict
+from posmodern.core.errors import Conflict, NotFound, ValidationFailed
+from posmodern.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, after, decode_cursor, page
 from posmodern.plugins.stock.movements import (ZERO, Movement, item_query, item_view, move,
                                                movement_view)
 from posmodern.schema.tables import products, stock_items, stock_movements
 from posmodern.schema.types import utcnow
 
 
-class ItemQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ItemQuery(PageQuery):
     product_id: uuid.UUID | None = None
     low: bool | None = Field(default=None, description="Only items at or below their minimum")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=500)
 
 
-class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ItemCreate(Strict):
     product_id: uuid.UUID
     quantity: Decimal = Field(default=ZERO, ge=0, max_digits=10, decimal_places=3,
                               description="Opening balance (recorded as an IN movement)")
@@ -43,17 +39,15 @@ class ItemCreate(BaseModel):
         return self
 
 
-class ItemUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ItemUpdate(Strict):
     min_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
     max_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
 
 
-class MovementCreate(BaseModel):
+class MovementCreate(Strict):
     """``IN`` and ``OUT`` take a positive quantity; ``ADJUST`` a signed correction (-2 after a
     count found two fewer)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     stock_item_id: uuid.UUID | None = None
     product_id: uuid.UUID | None = None
     movement_type: Literal["IN", "OUT", "ADJUST"]
@@ -79,26 +73,10 @@ class MovementCreate(BaseModel):
         return -self.quantity if self.movement_type == "OUT" else self.quantity
 
 
-class MovementQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MovementQuery(Strict):
     stock_item_id: uuid.UUID | None = None
     reference_id: uuid.UUID | None = None
-    limit: int = Field(default=50, ge=1, le=200)
-
-
-def _cursor(row) -> str:
-    raw = json.dumps([row.product_name, str(row.stock_item_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _after(cursor: str):
-    try:
-        name, item_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        item_id = uuid.UUID(item_id)
-    except (ValueError, TypeError):
-        raise BadRequest("invalid cursor", code="invalid_cursor") from None
-    return or_(products.c.name > name,
-               and_(products.c.name == name, stock_items.c.stock_item_id > item_id))
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 async def list_items(ctx: RequestContext) -> dict:
@@ -110,15 +88,13 @@ async def list_items(ctx: RequestContext) -> dict:
         low = and_(stock_items.c.min_quantity.is_not(None),
                    stock_items.c.quantity <= stock_items.c.min_quantity)
         query = query.where(low if q.low else ~low)
+    key = (products.c.name, stock_items.c.stock_item_id)
     if q.cursor:
-        query = query.where(_after(q.cursor))
-    query = query.order_by(products.c.name, stock_items.c.stock_item_id).limit(q.limit + 1)
+        query = query.where(after(key, decode_cursor(q.cursor, (str, uuid.UUID))))
     async with ctx.transaction() as conn:
-        rows = (await conn.execute(query)).all()
-    more = len(rows) > q.limit
-    rows = rows[:q.limit]
-    return {"items": [item_view(r) for r in rows],
-            "next_cursor": _cursor(rows[-1]) if more else None}
+        rows = (await conn.execute(query.order_by(*key).limit(q.limit + 1))).all()
+    found, next_cursor = page(rows, q.limit, lambda r: (r.product_name, r.stock_item_id))
+    return {"items": [item_view(r) for r in found], "next_cursor": next_cursor}
 
 
 async def _item(conn, ctx: RequestContext, *, item_id: uuid.UUID | None = None,

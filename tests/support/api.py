@@ -107,21 +107,6 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return error
 
 
-def eventually(check, timeout: float = 20.0) -> bool:
-    """Poll ``check()`` until it is true or ``timeout`` seconds passed; returns its last answer.
-
-    For what happens after an event is relayed: the test waits for the outcome, never for a time.
-    """
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return bool(check())
-
-
 def make_store_users(settings: Settings, client_id: str, store_id: str,
                      roles: tuple[str, ...] = ("admin",)) -> TenantUsers:
     """Users of another store of an existing tenant (stores share the tenant's tables)."""

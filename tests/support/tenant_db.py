@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from posmodern.core.config import Settings
 from posmodern.core.db import Database
-from posmodern.schema.tables import outbox
+from posmodern.schema.tables import outbox, processed_events
 from support.services import _run
 
 
@@ -42,6 +42,12 @@ def events(settings: Settings, client_id: str, event_type: str | None = None) ->
     if event_type:
         statement = statement.where(outbox.c.event_type == event_type)
     return [row.payload for row in fetch(settings, client_id, statement)]
+
+
+def handled(settings: Settings, client_id: str, consumer: str, event_id: str) -> bool:
+    """Whether the subscription ``consumer`` has handled the event (its dedupe record exists)."""
+    return bool(fetch(settings, client_id, select(processed_events.c.event_id).where(
+        processed_events.c.consumer == consumer, processed_events.c.event_id == event_id)))
 
 
 def wait_for(check, timeout: float = 10.0, interval: float = 0.05):

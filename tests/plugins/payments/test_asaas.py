@@ -8,9 +8,9 @@ from starlette.testclient import TestClient
 
 from posmodern.hosts.app import create_app
 from posmodern.schema.tables import outbox
-from support.api import Api, assert_error, eventually, make_tenant
+from support.api import Api, assert_error, make_tenant
 from support.fake_asaas import valid_cpf
-from support.rows import add_order, add_product, count_rows, outbox_events
+from support.tenant_db import count, events, wait_for
 from support.settings import make_settings
 from support.tenders import MARIA, pay, webhook
 
@@ -31,9 +31,9 @@ def test_webhook_token_is_checked_and_replays_apply_once(api, client, new_order,
     assert again.json() == {"received": 1, "applied": 0, "duplicate": 1, "ignored": 0}
     # Asaas sends RECEIVED after CONFIRMED for the same charge: a different event, no change.
     assert webhook(client, asaas.event("PAYMENT_RECEIVED", charge["id"])).json()["applied"] == 1
-    confirmed = outbox_events(pay_settings, api.tenant.client_id, "payment.confirmed")
+    confirmed = events(pay_settings, api.tenant.client_id, "payment.confirmed")
     assert len(confirmed) == 1 and confirmed[0]["data"]["source"] == "webhook"
-    assert len(outbox_events(pay_settings, api.tenant.client_id, "payment.completed")) == 1
+    assert len(events(pay_settings, api.tenant.client_id, "payment.completed")) == 1
 
 
 def test_webhooks_find_the_tenant_from_our_records_only(api, client, new_order, asaas,
@@ -75,7 +75,7 @@ def test_asaas_error_answers_become_clear_errors(api, new_order, asaas, pay_sett
     # Each attempt is on record as failed; none holds any of the bill.
     assert [p["status"] for p in listed["items"]] == ["FAILED"] * 3
     assert listed["order"]["outstanding"] == "10.00" and listed["order"]["held"] == "0.00"
-    failed = outbox_events(pay_settings, api.tenant.client_id, "payment.failed")
+    failed = events(pay_settings, api.tenant.client_id, "payment.failed")
     assert [e["data"]["error"]["code"] for e in failed] == ["provider_rejected", "provider_error",
                                                             "provider_auth_failed"]
 
@@ -87,7 +87,7 @@ def test_a_slow_asaas_times_out_and_the_retry_finds_the_same_charge(api, new_ord
     asaas.slow(2.5)  # more than ASAAS_TIMEOUT=1: Asaas makes the charge, answers too late
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(pay, api, order_id, "pix", "33.00", headers=key, customer=MARIA)
-        assert eventually(lambda: any(r["method"] == "POST" and r["path"] == "/v3/payments"
+        wait_for(lambda: any(r["method"] == "POST" and r["path"] == "/v3/payments"
                                       for r in asaas.requests))
         # The same key while the first attempt waits for Asaas: not run twice, told to retry.
         assert_error(pay(api, order_id, "pix", "33.00", headers=key, customer=MARIA), 409,
@@ -113,10 +113,13 @@ def test_a_slow_asaas_times_out_and_the_retry_finds_the_same_charge(api, new_ord
 
 def test_asaas_not_configured_refuses_with_503(tmp_path, database_url, exchange):
     settings = make_settings(database_url, tmp_path, exchange=exchange)
-    with TestClient(create_app(settings, plugins=["auth", "payments"])) as bare:
-        api = Api(bare, make_tenant(settings, roles=("cashier",)))
-        product = add_product(settings, api.tenant.client_id, "store-1", "Suco", "8.00")
-        order_id = add_order(settings, api.tenant.client_id, "store-1", [(product, "1", "8.00")])
+    app = create_app(settings, plugins=["auth", "catalog", "orders", "payments"])
+    with TestClient(app) as bare:
+        api = Api(bare, make_tenant(settings, roles=("admin", "cashier")))
+        juice = api.post("/api/v1/products", json={"name": "Suco", "price": "8.00"}).json()
+        order_id = api.post("/api/v1/orders", "cashier", json={
+            "items": [{"product_id": juice["product_id"], "quantity": "1"}]}).json()["order_id"]
+        outbox_before = count(settings, api.tenant.client_id, outbox)
         listed = {p["name"]: p for p in api.get("/api/v1/payments/providers", "cashier")
                   .json()["items"]}
         assert listed["asaas"]["configured"] is False and listed["asaas"]["sandbox"] is True
@@ -126,7 +129,7 @@ def test_asaas_not_configured_refuses_with_503(tmp_path, database_url, exchange)
         # Without ASAAS_WEBHOOK_TOKEN every notification is refused.
         assert_error(bare.post("/api/v1/payments/webhooks/asaas", content=json.dumps(event),
                                headers={"asaas-access-token": ""}), 401)
-        assert count_rows(settings, api.tenant.client_id, outbox) == 0
+        assert count(settings, api.tenant.client_id, outbox) == outbox_before
 
 
 def test_customers_are_found_by_document_before_being_created(api, new_order, asaas):

@@ -2,7 +2,7 @@
 
 from posmodern.schema.tables import audit_log, outbox, refunds
 from support.api import assert_error
-from support.rows import count_rows, outbox_events
+from support.tenant_db import count, events
 from support.tenders import MARIA, pay, webhook
 
 
@@ -25,9 +25,9 @@ def test_partial_then_full_refund_of_cash(api, new_order, pay_settings):
     assert rest.json()["payment"]["status"] == "REFUNDED"
     assert rest.json()["payment"]["order"]["payment_status"] == "REFUNDED"
     assert_error(refund(api, payment["payment_id"], amount="0.01"), 409, "payment_not_refundable")
-    events = outbox_events(pay_settings, api.tenant.client_id, "payment.refunded")
-    assert [e["data"]["refund_amount"] for e in events] == ["10.00", "20.00"]
-    assert count_rows(pay_settings, api.tenant.client_id, audit_log) == 2
+    refunded = events(pay_settings, api.tenant.client_id, "payment.refunded")
+    assert [e["data"]["refund_amount"] for e in refunded] == ["10.00", "20.00"]
+    assert count(pay_settings, api.tenant.client_id, audit_log) == 2
 
 
 def test_refund_bad_input_and_roles_write_nothing(api, new_order, pay_settings):
@@ -35,7 +35,7 @@ def test_refund_bad_input_and_roles_write_nothing(api, new_order, pay_settings):
     order_id = new_order("30.00")
     payment = pay(api, order_id, "cash", "12.00").json()
     waiting = pay(api, order_id, "pix", "5.00", customer=MARIA).json()
-    outbox_before = count_rows(pay_settings, client_id, outbox)
+    outbox_before = count(pay_settings, client_id, outbox)
     assert_error(refund(api, payment["payment_id"], role="cashier", amount="1.00"), 403)
     assert_error(refund(api, payment["payment_id"], amount="12.01"), 422, "refund_exceeds_paid")
     assert_error(refund(api, payment["payment_id"], amount="-1.00"), 422)
@@ -43,8 +43,8 @@ def test_refund_bad_input_and_roles_write_nothing(api, new_order, pay_settings):
     assert_error(refund(api, waiting["payment_id"], amount="1.00"), 409, "payment_not_refundable")
     assert_error(refund(api, "00000000-0000-4000-8000-000000000000", amount="1.00"), 404,
                  "payment_not_found")
-    assert count_rows(pay_settings, client_id, refunds) == 0
-    assert count_rows(pay_settings, client_id, outbox) == outbox_before
+    assert count(pay_settings, client_id, refunds) == 0
+    assert count(pay_settings, client_id, outbox) == outbox_before
 
 
 def test_refund_is_idempotent(api, new_order):
@@ -76,7 +76,7 @@ def test_asaas_refund_then_its_webhook_changes_nothing_more(api, client, new_ord
     assert told.json()["applied"] == 1
     after = api.get(f"/api/v1/payments/{pix['payment_id']}", "cashier").json()
     assert after["refunded_amount"] == "15.00" and after["status"] == "PARTIALLY_REFUNDED"
-    assert len(outbox_events(pay_settings, api.tenant.client_id, "payment.refunded")) == 1
+    assert len(events(pay_settings, api.tenant.client_id, "payment.refunded")) == 1
 
 
 def test_a_refund_made_at_asaas_is_recorded_from_its_webhook(api, client, new_order, asaas):
