@@ -104,8 +104,11 @@ def test_the_order_path_scales_horizontally(manifests):
     deployments = of_kind(manifests, "Deployment")
     autoscalers = of_kind(manifests, "HorizontalPodAutoscaler")
     for hpa in autoscalers.values():
-        assert hpa["spec"]["scaleTargetRef"]["name"] in deployments
+        target = hpa["spec"]["scaleTargetRef"]["name"]
+        assert target in deployments
         assert hpa["spec"]["minReplicas"] >= 2
+        # A replica count in the Deployment would undo the autoscaler's at every apply.
+        assert "replicas" not in deployments[target]["spec"], f"{target} sets replicas"
     if "orders" in installed_plugins():
         targets = {hpa["spec"]["scaleTargetRef"]["name"] for hpa in autoscalers.values()}
         assert "orders" in targets, "the orders Deployment needs a HorizontalPodAutoscaler"
