@@ -127,7 +127,12 @@ def pos_order_status_changed(conn: AsyncConnection, order: dict, previous: str, 
 
 @hookspec
 def pos_payment_providers(settings: Settings) -> list[PaymentProvider]:
-    """Called when the payments plugin starts. Return the payment providers this plugin offers."""
+    """Called when the payments plugin starts. Return the payment providers this plugin offers.
+
+    Each is a :class:`~posmodern.core.payments.PaymentProvider` (subclass ``ProviderBase``); its
+    ``name`` must be unique across plugins (a clash stops the start-up) and is the last part of its
+    webhook path. See ``core/payments.py`` for what the payments plugin counts on.
+    """
 
 
 # --- peripherals ----------------------------------------------------------------------------
