@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute, Reply
+from posmodern.core.errors import GatewayTimeout
 from posmodern.core.plugins import get_plugin_manager
 from posmodern.hosts.app import create_app
 from posmodern.schema.tables import audit_log
@@ -47,11 +48,26 @@ class Probe:
         async def ping(ctx):
             return {"pong": True}
 
+        async def call_out(ctx):
+            # Writes, then "calls a provider" with no transaction open; fails when told to.
+            async with ctx.transaction() as conn:
+                await conn.execute(insert(audit_log).values(
+                    audit_id=uuid.uuid4(), client_id=ctx.client_id, store_id=ctx.store_id,
+                    action="call_out", details={"key": ctx.idempotency_key}))
+                calls = await conn.scalar(select(func.count()).select_from(audit_log)
+                                          .where(audit_log.c.action == "call_out"))
+            if ctx.body.note == "fail" and calls == 1:
+                raise GatewayTimeout("the provider did not answer", code="provider_timeout")
+            return Reply({"calls": calls, "key": ctx.idempotency_key}, 201)
+
         return [
             ApiRoute("probe.boom", "GET", "/api/v1/probe/boom", boom, ANY_ROLE),
             ApiRoute("probe.tip", "POST", "/api/v1/probe/tips", tip, frozenset({"cashier"}),
                      body=Tip, status_code=201, idempotent=True),
             ApiRoute("probe.ping", "GET", "/api/v1/probe/ping", ping, PUBLIC),
+            ApiRoute("probe.call_out", "POST", "/api/v1/probe/call-out", call_out,
+                     frozenset({"cashier"}), body=Tip, status_code=201, idempotent=True,
+                     own_transactions=True),
         ]
 
 
@@ -144,6 +160,22 @@ def test_idempotency_key_replays_and_refuses_reuse(api):
                           headers=headers), 422, "idempotency_key_reused")
     assert api.post("/api/v1/probe/tips", "cashier", json={"amount": "6.00"},
                     headers={"Idempotency-Key": "tip-2"}).json()["tips_so_far"] == 2
+
+
+def test_a_route_that_calls_out_claims_the_key_and_releases_it_on_failure(api):
+    key = {"Idempotency-Key": "call-1"}
+    failed = api.post("/api/v1/probe/call-out", "cashier", json={"amount": "1", "note": "fail"},
+                      headers=key)
+    assert_error(failed, 504, "provider_timeout")
+    # The failure released the key: the retry runs again, and sees the key it came with.
+    retried = api.post("/api/v1/probe/call-out", "cashier", json={"amount": "1", "note": "fail"},
+                       headers=key)
+    assert retried.status_code == 201 and retried.json() == {"calls": 2, "key": "call-1"}
+    replayed = api.post("/api/v1/probe/call-out", "cashier", json={"amount": "1", "note": "fail"},
+                        headers=key)
+    assert replayed.json() == retried.json() and replayed.headers["idempotent-replayed"] == "true"
+    assert_error(api.post("/api/v1/probe/call-out", "cashier", json={"amount": "2"},
+                          headers=key), 422, "idempotency_key_reused")
 
 
 def test_idempotency_keys_are_per_tenant(api, client, settings):
