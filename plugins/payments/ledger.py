@@ -145,11 +145,18 @@ async def insert_payment(conn: AsyncConnection, *, payment_id: uuid.UUID, order:
         refunded_amount=ZERO, metadata=metadata, created_at=now, updated_at=now))
 
 
-async def hold_again(conn: AsyncConnection, payment_id: uuid.UUID, *, amount: Decimal,
+def answered(payment: Row) -> bool:
+    """Whether a provider's answer (or webhook) was ever written for this tender."""
+    return bool((payment.metadata or {}).get("answered"))
+
+
+async def hold_again(conn: AsyncConnection, payment: Row, *, amount: Decimal,
                      change_due: Decimal) -> None:
     """Put a failed tender back on hold for another attempt with the provider."""
-    await conn.execute(update(payments).where(payments.c.payment_id == payment_id).values(
-        status="PENDING", amount=amount, change_due=change_due, updated_at=utcnow()))
+    meta = {k: v for k, v in (payment.metadata or {}).items() if k != "answered"}
+    await conn.execute(update(payments).where(payments.c.payment_id == payment.payment_id).values(
+        status="PENDING", amount=amount, change_due=change_due, metadata=meta,
+        updated_at=utcnow()))
 
 
 async def move_payment(conn: AsyncConnection, payment: Row, status: str, *,
@@ -161,6 +168,8 @@ async def move_payment(conn: AsyncConnection, payment: Row, status: str, *,
     it) keeps the state and only fills in what was missing (the provider's id, the QR code).
     """
     meta = dict(payment.metadata or {})
+    first_answer = not meta.get("answered")
+    meta["answered"] = True
     if details:
         meta["details"] = {**meta.get("details", {}), **details}
     moves = status in MOVES.get(payment.status, set())
@@ -176,7 +185,7 @@ async def move_payment(conn: AsyncConnection, payment: Row, status: str, *,
     await conn.execute(update(payments).where(payments.c.payment_id == payment.payment_id)
                        .values(**values))
     moved = await find_payment(conn, payment.payment_id)
-    if moves and (status != payment.status or status == "PENDING"):
+    if moves and (status != payment.status or first_answer):
         late = payment.status in ("FAILED", "CANCELLED")
         await emit(conn, EVENT_OF[status], client_id=moved.client_id, store_id=moved.store_id,
                    data=event_data(moved, source=source, previous_status=payment.status,

@@ -9,6 +9,7 @@ provider answers with the charge it already made.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -60,7 +61,7 @@ async def take(ctx: RequestContext, state: PaymentsState, order_id: uuid.UUID, *
             return ledger.payment_view(existing, covered.to_dict(order.payment_status)), 201
         applied = await _hold(conn, ctx, order, provider, payment_id, amount, method, existing,
                               customer)
-    request = PaymentRequest(**{**request.__dict__, "amount": applied})
+    request = dataclasses.replace(request, amount=applied)
 
     async with failure_recorded(
             lambda error: _record(ctx, payment_id, PaymentResult("FAILED"), error=error)):
@@ -82,7 +83,8 @@ async def take(ctx: RequestContext, state: PaymentsState, order_id: uuid.UUID, *
 
 def _needs_provider(payment) -> bool:
     """An earlier attempt that failed, or never got its answer written, is asked again."""
-    return payment.status == "FAILED" or (payment.status == "PENDING" and not payment.external_id)
+    return payment.status == "FAILED" or (payment.status == "PENDING"
+                                          and not ledger.answered(payment))
 
 
 async def _hold(conn, ctx: RequestContext, order, provider: PaymentProvider,
@@ -114,7 +116,7 @@ async def _hold(conn, ctx: RequestContext, order, provider: PaymentProvider,
                                     provider=provider.name, method=method, amount=applied,
                                     tendered=amount, change_due=change, metadata=meta)
     else:
-        await ledger.hold_again(conn, payment_id, amount=applied, change_due=change)
+        await ledger.hold_again(conn, existing, amount=applied, change_due=change)
     return applied
 
 

@@ -129,11 +129,13 @@ def test_idempotency_key_makes_one_payment(api, new_order, asaas):
     assert len(listed["items"]) == 1 and listed["order"]["held"] == "15.00"
 
 
-def test_a_waiting_tender_can_be_cancelled_and_refreshed(api, new_order, asaas):
+def test_a_waiting_tender_can_be_cancelled_and_refreshed(api, new_order, asaas, pay_settings):
     order_id = new_order("25.00")
     pix = pay(api, order_id, "pix", "25.00", customer=MARIA).json()
     refreshed = api.post(f"/api/v1/payments/{pix['payment_id']}/refresh", "cashier")
     assert refreshed.status_code == 200 and refreshed.json()["status"] == "PENDING"
+    # Still waiting is no news: one payment.pending, however often it is asked.
+    assert len(events(pay_settings, api.tenant.client_id, "payment.pending")) == 1
     cancelled = api.post(f"/api/v1/payments/{pix['payment_id']}/cancel", "cashier")
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "CANCELLED"
