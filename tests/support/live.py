@@ -14,10 +14,11 @@ COUNTER_PLUGINS = "auth,catalog,customers,orders,waiter"
 
 
 @contextlib.contextmanager
-def live_server(settings: Settings, tmp_path, **env: str) -> Iterator[Server]:
-    """``pos serve`` on a free port against ``settings``' database (in-process bus)."""
+def live_server(settings: Settings, tmp_path, broker: str = "memory://",
+                **env: str) -> Iterator[Server]:
+    """``pos serve`` on a free port against ``settings``' database and ``broker``."""
     server = Server({"DATABASE_URL": settings.database_url, "POS_DATA_DIR": str(settings.data_dir),
-                     "BROKER_URL": "memory://", "POS_BUS_EXCHANGE": settings.bus_exchange,
+                     "BROKER_URL": broker, "POS_BUS_EXCHANGE": settings.bus_exchange,
                      "POS_AUTO_MIGRATE": "true", "POS_PLUGINS": COUNTER_PLUGINS,
                      "POS_LOG_LEVEL": "WARNING", "POS_OUTBOX_POLL_SECONDS": "0.2", **env},
                     cwd=tmp_path)
