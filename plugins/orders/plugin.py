@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
-from posmodern.plugins.orders import models, routes
+from posmodern.plugins.orders import models, pricing, routes
 
 STAFF = frozenset({"admin", "manager", "cashier", "waiter", "kitchen", "integration"})
 TAKERS = frozenset({"admin", "manager", "cashier", "waiter", "kiosk", "integration"})
@@ -14,6 +14,7 @@ ONE = "/api/v1/orders/{order_id:uuid}"
 
 @hookimpl
 def pos_routes(settings):
+    pricing.cashier_discount_percent(settings)  # a bad setting stops the start, not a sale
     tags = ("orders",)
     return [
         ApiRoute("orders.create", "POST", "/api/v1/orders", routes.create_order, TAKERS,

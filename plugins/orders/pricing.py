@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from posmodern.core.api import Principal
 from posmodern.core.asyncio_hooks import call_hook, collect
 from posmodern.core.config import Settings
-from posmodern.core.errors import Forbidden, ValidationFailed
+from posmodern.core.errors import ConfigError, Forbidden, ValidationFailed
 from posmodern.core.money import MAX_MONEY, ZERO, cents, quantity
 from posmodern.core.orders import Adjustment, OrderDraft, OrderLine
 from posmodern.plugins.orders.models import ItemIn
@@ -83,13 +83,25 @@ def subtotal_of(lines: Sequence[OrderLine]) -> Decimal:
     return sum((line.subtotal for line in lines), ZERO)
 
 
+def cashier_discount_percent(settings: Settings) -> Decimal:
+    raw = settings.setting(CASHIER_DISCOUNT_SETTING) or "10"
+    try:
+        percent = Decimal(raw)
+        valid = percent.is_finite() and 0 <= percent <= 100
+    except ArithmeticError:
+        valid = False
+    if not valid:
+        raise ConfigError(f"{CASHIER_DISCOUNT_SETTING} must be a percentage 0-100, got {raw!r}")
+    return percent
+
+
 def check_discount(principal: Principal, settings: Settings, discount: Decimal,
                    subtotal: Decimal) -> None:
     """Managers and admins give any discount; cashiers a bounded share; other roles none."""
     if discount == 0 or principal.has_any(DISCOUNT_ROLES):
         return
     if "cashier" in principal.roles:
-        percent = Decimal(settings.setting(CASHIER_DISCOUNT_SETTING, "10"))
+        percent = cashier_discount_percent(settings)
         limit = cents(subtotal * percent / 100)
         if discount <= limit:
             return
