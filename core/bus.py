@@ -59,7 +59,8 @@ class EventBus:
 
     def __init__(self, db: Database, broker_url: str, *, exchange: str = "posmodern.events",
                  subscriptions: list[Subscription] | None = None,
-                 broadcasts: list[Broadcast] | None = None, poll_seconds: float = 0.5) -> None:
+                 broadcasts: list[Broadcast] | None = None, poll_seconds: float = 0.5,
+                 linger_seconds: float = 0.0) -> None:
         self.db = db
         # kombu warns about a memory:// URL without a host name; give it one.
         self.broker_url = "memory://localhost/" if broker_url.rstrip("/") == "memory:" else broker_url
@@ -67,6 +68,7 @@ class EventBus:
         self.subscriptions = list(subscriptions or [])
         self.broadcasts = list(broadcasts or [])
         self.poll_seconds = poll_seconds
+        self.linger_seconds = linger_seconds
         self.stats = BusStats()
         self._check_names()
         self._dirty: set[str] = set()
@@ -185,6 +187,10 @@ class EventBus:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                if self.linger_seconds:
+                    # Let the commits of a busy moment gather: one relay transaction sends them
+                    # all, instead of one per commit.
+                    await asyncio.sleep(self.linger_seconds)
             except TimeoutError:
                 pass
             self._wake.clear()

@@ -122,9 +122,12 @@ class Settings:
     plugins: tuple[str, ...] | None = None
     data_dir: Path = Path("var")
     max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
     idempotency_ttl_hours: int = 24
     bus_exchange: str = "posmodern.events"
     outbox_poll_seconds: float = 0.5
+    outbox_linger_ms: int = 10
     log_level: str = "INFO"
     log_format: str = "json"
     rabbitmq_management_url: str | None = None
@@ -150,9 +153,12 @@ class Settings:
             plugins=_plugin_names(env.get("POS_PLUGINS")),
             data_dir=data_dir,
             max_body_bytes=_int(env, "POS_MAX_BODY_BYTES", 1024 * 1024),
+            db_pool_size=_int(env, "POS_DB_POOL_SIZE", 20),
+            db_max_overflow=_int(env, "POS_DB_MAX_OVERFLOW", 10),
             idempotency_ttl_hours=_int(env, "POS_IDEMPOTENCY_TTL_HOURS", 24),
             bus_exchange=env.get("POS_BUS_EXCHANGE") or "posmodern.events",
             outbox_poll_seconds=float(env.get("POS_OUTBOX_POLL_SECONDS") or "0.5"),
+            outbox_linger_ms=_int(env, "POS_OUTBOX_LINGER_MS", 10),
             log_level=(env.get("POS_LOG_LEVEL") or "INFO").upper(),
             log_format=env.get("POS_LOG_FORMAT") or "json",
             rabbitmq_management_url=_read(env, "RABBITMQ_MANAGEMENT_URL"),

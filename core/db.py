@@ -25,6 +25,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from posmodern.core.errors import NotFound, ServiceUnavailable
+from posmodern.core.writes import insert_ignore, upsert, write  # noqa: F401 - part of this API
+from posmodern.core.jsonable import dumps
 from posmodern.schema.control import CONTROL_SCHEMA, tenants
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -63,7 +65,7 @@ def _sqlite_begin(conn) -> None:
 class Database:
     """Engines and transactions for the control tables and every tenant."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, max_overflow: int = 10) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self._pool = dict(pool_size=pool_size, max_overflow=max_overflow)
@@ -72,7 +74,8 @@ class Database:
         self._lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[str], None]] = []
         self._retired: list[AsyncEngine] = []
-        self._side: AsyncEngine | None = None
+        self._autonomous: AsyncEngine | None = None
+        self._scoped: dict[str | tuple[str, str], AsyncEngine] = {}
         self.control = self._create_engine(self.url)
 
     # --- engines ---------------------------------------------------------------------------
@@ -93,11 +96,16 @@ class Database:
         if self.dialect == "sqlite":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=5,
-                                         max_overflow=10)
+                                         max_overflow=10, json_serializer=dumps)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
             return engine
-        return create_async_engine(url, pool_pre_ping=True, **self._pool)
+        # No pre-ping: with asyncpg it costs three round trips (BEGIN, a query, ROLLBACK) on every
+        # checkout. After a database restart the first statement on a dead connection fails,
+        # SQLAlchemy then drops every connection made before it, and the client retries (with
+        # its Idempotency-Key). Connections above pool_size are closed when returned, so the
+        # pool is sized for the usual concurrency.
+        return create_async_engine(url, pool_recycle=1800, json_serializer=dumps, **self._pool)
 
     def tenant_engine(self, client_id: str) -> AsyncEngine:
         """The engine a tenant's transactions run on (shared on PostgreSQL)."""
@@ -107,6 +115,18 @@ class Database:
         if engine is None:
             engine = self._create_engine(self.url.set(database=str(self.tenant_file(client_id))))
             self._engines[client_id] = engine
+        return engine
+
+    def _scoped_engine(self, client_id: str) -> AsyncEngine:
+        # The tenant's schema set once on an engine view sharing the pool, rather than on every
+        # connection (which costs a trip through SQLAlchemy's greenlet bridge each time).
+        engine = self._scoped.get(client_id)
+        if engine is None:
+            engine = self.tenant_engine(client_id)
+            options = self.tenant_options(client_id)
+            if options:
+                engine = engine.execution_options(**options)
+            self._scoped[client_id] = engine
         return engine
 
     def control_options(self) -> dict:
@@ -143,6 +163,8 @@ class Database:
     def forget_tenant(self, client_id: str) -> None:
         """Drop what is cached about a tenant (after it is dropped)."""
         self._known_tenants.discard(client_id)
+        self._scoped.pop(client_id, None)
+        self._scoped.pop(("autonomous", client_id), None)
         engine = self._engines.pop(client_id, None)
         if engine is not None:
             self._retired.append(engine)
@@ -169,9 +191,7 @@ class Database:
         the commit succeeded.
         """
         await self._require_tenant(client_id)
-        engine = self.tenant_engine(client_id)
-        async with engine.connect() as conn:
-            await conn.execution_options(**self.tenant_options(client_id))
+        async with self._scoped_engine(client_id).connect() as conn:
             info = conn.sync_connection.info
             info.pop(OUTBOX_WRITTEN, None)
             try:
@@ -185,24 +205,34 @@ class Database:
                     listener(client_id)
 
     @asynccontextmanager
-    async def side_transaction(self, client_id: str) -> AsyncIterator[AsyncConnection]:
-        """A short transaction that commits on its own while the caller's one stays open.
+    async def autonomous(self, client_id: str) -> AsyncIterator[AsyncConnection]:
+        """A connection of a tenant whose statements commit at once, each on its own.
 
-        PostgreSQL only (SQLite has one writer at a time: use the caller's transaction). It runs on
-        a small pool of its own, so a request holding a connection from the main pool never waits
-        for another one from it: with every main connection taken by requests each needing a
-        side transaction, a shared pool would deadlock. Do not publish events in it.
+        PostgreSQL only (SQLite has one writer at a time: use the caller's transaction). For a
+        short write that must not wait for, or hold locks until, the caller's transaction ends
+        (taking an order number). Its commits do not wait for the disk (``synchronous_commit =
+        off``): fine for what a later, durable commit depends on, since that one's log record is
+        written after it, but nothing that must survive a crash on its own belongs here; neither
+        do events. It draws from a small pool of its own, so a request holding a connection of
+        the main pool never waits for a second one from it: with every main connection taken by
+        requests each needing another, a shared pool would deadlock.
         """
         if self.is_sqlite:
-            raise RuntimeError("side transactions need PostgreSQL; SQLite has one writer")
+            raise RuntimeError("autonomous statements need PostgreSQL; SQLite has one writer")
         await self._require_tenant(client_id)
-        if self._side is None:
-            self._side = create_async_engine(self.url, pool_pre_ping=True, pool_size=4,
-                                             max_overflow=4)
-        async with self._side.connect() as conn:
-            await conn.execution_options(**self.tenant_options(client_id))
-            async with conn.begin():
-                yield conn
+        if self._autonomous is None:
+            self._autonomous = create_async_engine(
+                # No overflow: a connection opened and closed per use would cost more than
+                # the wait for one of these, each held for one statement.
+                self.url, pool_size=8, max_overflow=0, isolation_level="AUTOCOMMIT",
+                json_serializer=dumps,
+                connect_args={"server_settings": {"synchronous_commit": "off"}})
+        engine = self._scoped.get(("autonomous", client_id))
+        if engine is None:
+            engine = self._autonomous.execution_options(**self.tenant_options(client_id))
+            self._scoped[("autonomous", client_id)] = engine
+        async with engine.connect() as conn:
+            yield conn
 
     def on_outbox_commit(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(client_id)`` after each commit that wrote outbox rows (must not block)."""
@@ -224,38 +254,11 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pool."""
-        side = [self._side] if self._side is not None else []
-        for engine in [*self._engines.values(), *self._retired, *side, self.control]:
+        autonomous = [self._autonomous] if self._autonomous is not None else []
+        for engine in [*self._engines.values(), *self._retired, *autonomous, self.control]:
             await engine.dispose()
-        self._side = None
+        self._autonomous = None
         self._engines.clear()
+        self._scoped.clear()
         self._retired.clear()
         self._known_tenants.clear()
-
-
-def _dialect_insert(conn: AsyncConnection, table):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
-
-
-async def insert_ignore(conn: AsyncConnection, table, **values) -> bool:
-    """Insert a row unless its key exists; True when this call inserted it.
-
-    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
-    reports False, which is what exactly-once handling needs.
-    """
-    statement = _dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
-    result = await conn.execute(statement)
-    return result.rowcount == 1
-
-
-def upsert(conn: AsyncConnection, table, values: dict, *, keys: tuple[str, ...], set_: dict):
-    """An ``INSERT … ON CONFLICT (keys) DO UPDATE SET …`` statement for ``conn``'s dialect.
-
-    In ``set_``, the table's columns mean the row already stored.
-    """
-    statement = _dialect_insert(conn, table).values(**values)
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=set_)

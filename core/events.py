@@ -7,37 +7,19 @@ transaction, so an event exists exactly when the change it describes was committ
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.db import OUTBOX_WRITTEN
+from posmodern.core.writes import write
+from posmodern.core.jsonable import json_default, json_safe  # noqa: F401 - their old home
 from posmodern.schema.tables import outbox
 from posmodern.schema.types import utcnow
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON-safe")
-
-
-def json_safe(data: Any) -> Any:
-    """``data`` as plain JSON values: decimals become strings, UUIDs and times ISO strings."""
-    return json.loads(json.dumps(data, default=json_default))
 
 
 @dataclass(frozen=True)
@@ -53,7 +35,8 @@ class Envelope:
     version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose: ``data`` is JSON-safe already, and asdict() would deep-copy it.
+        return {name: getattr(self, name) for name in _ENVELOPE_FIELDS}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "Envelope":
@@ -68,6 +51,8 @@ class Envelope:
             version=int(raw.get("version", 1)),
         )
 
+
+_ENVELOPE_FIELDS = tuple(f.name for f in fields(Envelope))
 
 EventHandler = Callable[[Envelope, AsyncConnection], Awaitable[None]]
 Listener = Callable[[Envelope], Awaitable[None] | None]
@@ -110,15 +95,18 @@ def matches(pattern: str, event_type: str) -> bool:
     return match(pattern.split("."), event_type.split("."))
 
 
+_INSERT_OUTBOX = insert(outbox)
+
+
 async def publish(conn: AsyncConnection, envelope: Envelope) -> Envelope:
-    """Write ``envelope`` to the outbox in ``conn``'s transaction; it is sent once committed."""
-    payload = json_safe(envelope.to_dict())
-    await conn.execute(
-        insert(outbox).values(
-            event_id=uuid.UUID(envelope.id), event_type=envelope.type, payload=payload,
-            created_at=utcnow(),
-        )
-    )
+    """Write ``envelope`` to the outbox in ``conn``'s transaction; it is sent once committed.
+
+    Its ``data`` must be JSON-safe already (:func:`emit` makes it so).
+    """
+    payload = envelope.to_dict()
+    await write(conn, _INSERT_OUTBOX, {"event_id": uuid.UUID(envelope.id),
+                                       "event_type": envelope.type, "payload": payload,
+                                       "created_at": utcnow()})
     conn.sync_connection.info[OUTBOX_WRITTEN] = True
     return envelope
 

@@ -158,12 +158,14 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
 
 async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
     """Open the database, cache and bus, and start the plugins."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size,
+                  max_overflow=settings.db_max_overflow)
     if settings.auto_migrate:
         await tenancy.upgrade_all(db)
     bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
                    subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings),
-                   poll_seconds=settings.outbox_poll_seconds)
+                   poll_seconds=settings.outbox_poll_seconds,
+                   linger_seconds=settings.outbox_linger_ms / 1000)
     runtime = Runtime(settings=settings, db=db, bus=bus,
                       cache=create_cache(settings.redis_url), pm=pm)
     await call_hook(pm.hook.pos_startup, runtime=runtime)

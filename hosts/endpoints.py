@@ -14,15 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
 from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
-from posmodern.core.db import insert_ignore
+from posmodern.core.writes import insert_ignore, write
 from posmodern.core.errors import (BadRequest, Conflict, Forbidden, PayloadTooLarge, PosError,
                                    Unauthorized, UnsupportedMediaType, ValidationFailed)
-from posmodern.core.events import json_safe
+from posmodern.core.jsonable import dumps
 from posmodern.core.security import decode_token
 from posmodern.hosts.logs import request_id_var
 from posmodern.hosts.responses import PosJSONResponse, error_response
@@ -114,7 +114,7 @@ def _as_reply(result: Any, route: ApiRoute) -> Reply:
 
 
 def request_hash(request: Request, raw_body: Any) -> str:
-    canonical = json.dumps(json_safe(raw_body), sort_keys=True, separators=(",", ":"))
+    canonical = dumps(raw_body, sort_keys=True, separators=(",", ":"))
     material = f"{request.method} {request.url.path}\n{canonical}"
     return hashlib.sha256(material.encode()).hexdigest()
 
@@ -148,12 +148,18 @@ async def _claim(conn, ctx: RequestContext, key: str, fingerprint: str) -> Respo
                            headers={"Idempotent-Replayed": "true"})
 
 
+_STORE_REPLY = (update(idempotency_keys)
+                .where(idempotency_keys.c.idempotency_key == bindparam("key"))
+                .values(status_code=bindparam("reply_status"),
+                        response_body=bindparam("reply_body",
+                                                type_=idempotency_keys.c.response_body.type)))
+
+
 async def _store_reply(conn, key: str, reply: Reply) -> Any:
-    body = json_safe(reply.body)
-    await conn.execute(update(idempotency_keys)
-                       .where(idempotency_keys.c.idempotency_key == key)
-                       .values(status_code=reply.status, response_body=body))
-    return body
+    # The JSON column writes Decimal, UUID and times as the response does (core.jsonable).
+    await write(conn, _STORE_REPLY, {"key": key, "reply_status": reply.status,
+                                     "reply_body": reply.body})
+    return reply.body
 
 
 async def _run_idempotent(ctx: RequestContext, key: str, fingerprint: str) -> Response:

@@ -167,3 +167,38 @@ async def test_drop_tenant_removes_its_data(db):
     # The name can be used again, empty.
     await tenancy.create_tenant(db, client)
     assert await _product_names(db, client) == []
+
+
+async def test_write_is_execute_in_the_callers_transaction(db):
+    """core.db.write (the drivers' fast path on PostgreSQL) writes what execute would, to the
+    caller's tenant, with column defaults, and only if the transaction commits."""
+    from posmodern.core.writes import insert_ignore, write
+    from posmodern.schema.tables import counters, outbox
+
+    a, b = _client(), _client()
+    await tenancy.create_tenant(db, a)
+    await tenancy.create_tenant(db, b)
+    event = {"event_id": uuid.uuid4(), "event_type": "order.created",
+             "payload": {"total": Decimal("29.90"), "id": uuid.uuid4()}}
+    async with db.transaction(a) as conn:
+        await conn.execute(select(1))  # begun: from here writes go straight to the driver
+        await write(conn, insert(outbox), event)
+        await write(conn, insert(counters), [{"store_id": "s1", "name": n, "value": 1}
+                                             for n in ("order", "fiscal")])
+        changed = await write(conn, update(counters).where(counters.c.name == "order")
+                              .values(value=counters.c.value + 41), {})
+        assert changed == 1
+        assert await insert_ignore(conn, counters, store_id="s1", name="order", value=7) is False
+    with pytest.raises(RuntimeError):
+        async with db.transaction(a) as conn:
+            await conn.execute(select(1))
+            await write(conn, insert(counters), {"store_id": "s1", "name": "lost", "value": 1})
+            raise RuntimeError("the order failed")
+    async with db.transaction(a) as conn:
+        (row,) = (await conn.execute(select(outbox))).all()
+        values = dict((await conn.execute(select(counters.c.name, counters.c.value))).all())
+    assert row.attempts == 0 and row.created_at is not None and row.published_at is None
+    assert row.payload == {"total": "29.90", "id": str(event["payload"]["id"])}
+    assert values == {"order": 42, "fiscal": 1}
+    async with db.transaction(b) as conn:
+        assert (await conn.execute(select(outbox))).all() == []

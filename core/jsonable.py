@@ -1,0 +1,36 @@
+"""JSON for POS Modern's values: ``Decimal`` money as strings, times as ISO 8601, UUIDs as strings.
+
+One encoding everywhere: HTTP bodies, events, and JSON columns (the database engines serialize
+with :func:`dumps`), so an amount reads ``"29.70"`` wherever it is seen.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+def json_default(value: Any) -> Any:
+    """How :mod:`json` writes the values it does not know."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-safe")
+
+
+def dumps(data: Any, **options: Any) -> str:
+    """``data`` as JSON text."""
+    return json.dumps(data, default=json_default, **options)
+
+
+def json_safe(data: Any) -> Any:
+    """``data`` as plain JSON values: decimals become strings, UUIDs and times ISO strings."""
+    return json.loads(dumps(data))
