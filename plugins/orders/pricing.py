@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.api import Principal
@@ -38,6 +38,13 @@ class Totals:
     adjustments: list[dict]
 
 
+_CATALOG_PRICES = (
+    select(products.c.product_id, products.c.name, products.c.price, products.c.category_id,
+           products.c.active)
+    .where(products.c.product_id.in_(bindparam("product_ids", expanding=True)),
+           products.c.store_id == bindparam("store_id")))
+
+
 def _problem(index: int, product_id: uuid.UUID, kind: str, message: str) -> dict:
     return {"loc": ["items", index, "product_id"], "msg": message, "type": kind,
             "product_id": str(product_id)}
@@ -50,11 +57,9 @@ async def price_lines(conn: AsyncConnection, store_id: str, items: Sequence[Item
     Unknown products (including other tenants' or stores' ids) and inactive ones are a 422 that
     points at each offending item.
     """
-    wanted = {item.product_id for item in items}
+    wanted = list({item.product_id for item in items})
     found = {row.product_id: row for row in await conn.execute(
-        select(products.c.product_id, products.c.name, products.c.price, products.c.category_id,
-               products.c.active)
-        .where(products.c.product_id.in_(wanted), products.c.store_id == store_id))}
+        _CATALOG_PRICES, {"product_ids": wanted, "store_id": store_id})}
     problems = []
     for index, item in enumerate(items, start=first_index):
         product = found.get(item.product_id)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from posmodern.core.writes import write
 from posmodern.core.orders import OrderLine
 from posmodern.plugins.orders.pricing import Totals
 from posmodern.schema.tables import order_items, orders, products
@@ -53,16 +54,20 @@ def totals_values(totals: Totals) -> dict[str, Any]:
                 total=totals.total, metadata={"adjustments": totals.adjustments})
 
 
+_INSERT_ORDER = insert(orders)
+_INSERT_ITEMS = insert(order_items)
+
+
 async def insert_order(conn: AsyncConnection, order: dict[str, Any],
                        items: list[dict[str, Any]]) -> None:
     """Write an order and its items: two statements, whatever the number of items."""
-    await conn.execute(insert(orders).values(**order))
+    await write(conn, _INSERT_ORDER, order)
     await add_items(conn, items)
 
 
 async def add_items(conn: AsyncConnection, items: list[dict[str, Any]]) -> None:
-    if items:
-        await conn.execute(insert(order_items).values(items))
+    """Write items in one go (one batched statement on PostgreSQL)."""
+    await write(conn, _INSERT_ITEMS, items)
 
 
 async def load_items(conn: AsyncConnection, order_ids: Iterable[uuid.UUID], *,
