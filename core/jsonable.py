@@ -13,16 +13,19 @@ from decimal import Decimal
 from typing import Any
 
 
+_BY_TYPE = {Decimal: str, uuid.UUID: str, datetime: datetime.isoformat, date: date.isoformat,
+            set: list, frozenset: list, tuple: list}
+
+
 def json_default(value: Any) -> Any:
     """How :mod:`json` writes the values it does not know."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
+    # By exact type first: a listing of orders calls this for every amount, id and time.
+    convert = _BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
+    for kind, convert in _BY_TYPE.items():
+        if isinstance(value, kind):
+            return convert(value)
     raise TypeError(f"{type(value).__name__} is not JSON-safe")
 
 

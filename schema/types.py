@@ -51,7 +51,9 @@ class _Fixed(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return Decimal(str(value)).quantize(self.places)
+        if not isinstance(value, Decimal):  # SQLite's REAL
+            value = Decimal(str(value))
+        return value.quantize(self.places)
 
 
 class Money(_Fixed):
@@ -86,16 +88,19 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
+        if value.tzinfo is timezone.utc:  # asyncpg's, already
+            return value
         return value.astimezone(timezone.utc)
 
 
 class JSONDocument(TypeDecorator):
-    """JSONB on PostgreSQL, JSON elsewhere."""
+    """JSONB on PostgreSQL, JSON elsewhere. Python ``None`` is SQL ``NULL`` (not JSON ``null``),
+    so an absent document costs nothing to read back."""
 
     impl = JSON
     cache_ok = True
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(JSON(none_as_null=True))
