@@ -14,7 +14,7 @@ COUNTER_PLUGINS = ["auth", "catalog", "customers", "orders", "waiter"]
 
 @pytest.fixture
 def counter_client(settings):
-    """A TestClient of an app with the counter's plugins (auth, catalog, customers, orders, waiter)."""
+    """A TestClient of an app serving the counter's plugins (COUNTER_PLUGINS)."""
     with TestClient(create_app(settings, plugins=COUNTER_PLUGINS)) as client:
         yield client
 
