@@ -1,4 +1,4 @@
-"""Endpoints for the menu's categories (a category may sit under a parent category)."""
+"""The menu's categories: a category may sit under a parent category, never under itself."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core.api import Reply, RequestContext
 from posmodern.core.errors import ValidationFailed
-from posmodern.core.records import (as_dict, fetch_one, insert_one, missing_ids, list_by_name,
-                                    update_one)
-from posmodern.plugins.catalog.models import CategoryCreate, CategoryQuery, CategoryUpdate
+from posmodern.core.records import missing_ids
+from posmodern.plugins.catalog.resource import MenuResource
 from posmodern.schema.tables import categories
 
 
@@ -38,47 +36,14 @@ async def _check_no_cycle(conn: AsyncConnection, store_id: str, category_id: uui
         current = parents.get(current)
 
 
-async def list_categories(ctx: RequestContext) -> dict:
-    query: CategoryQuery = ctx.query
-    async with ctx.transaction() as conn:
-        return await list_by_name(conn, categories, ctx.store_id, limit=query.limit,
-                                  cursor=query.cursor, search=query.q,
-                                  equal={"parent_id": query.parent_id, "active": query.active})
+async def _check_parent(conn: AsyncConnection, store_id: str, category_id: uuid.UUID | None,
+                        values: dict) -> None:
+    parent_id = values.get("parent_id")
+    if parent_id is None:
+        return
+    await check_category(conn, store_id, parent_id, "parent_id")
+    if category_id is not None:
+        await _check_no_cycle(conn, store_id, category_id, parent_id)
 
 
-async def create_category(ctx: RequestContext) -> Reply:
-    body: CategoryCreate = ctx.body
-    values = dict(body.model_dump(), category_id=uuid.uuid4(), client_id=ctx.client_id,
-                  store_id=ctx.store_id)
-    async with ctx.transaction() as conn:
-        await check_category(conn, ctx.store_id, body.parent_id, "parent_id")
-        row = await insert_one(conn, categories, values)
-    return Reply(as_dict(row), 201)
-
-
-async def get_category(ctx: RequestContext) -> dict:
-    async with ctx.transaction() as conn:
-        row = await fetch_one(conn, categories, ctx.store_id, ctx.path["category_id"],
-                              what="category")
-    return as_dict(row)
-
-
-async def _change(ctx: RequestContext, changes: dict) -> dict:
-    category_id = ctx.path["category_id"]
-    async with ctx.transaction() as conn:
-        if changes.get("parent_id") is not None:
-            await check_category(conn, ctx.store_id, changes["parent_id"], "parent_id")
-            await _check_no_cycle(conn, ctx.store_id, category_id, changes["parent_id"])
-        row = await update_one(conn, categories, ctx.store_id, category_id, changes,
-                               what="category")
-    return as_dict(row)
-
-
-async def update_category(ctx: RequestContext) -> dict:
-    body: CategoryUpdate = ctx.body
-    return await _change(ctx, body.changes())
-
-
-async def deactivate_category(ctx: RequestContext) -> dict:
-    """Soft delete: the category stays (products keep pointing at it) but is inactive."""
-    return await _change(ctx, {"active": False})
+CATEGORIES = MenuResource(categories, "category", ("parent_id", "active"), _check_parent)

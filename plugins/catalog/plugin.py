@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, ApiRoute
-from posmodern.plugins.catalog import categories, demo, models, products
+from posmodern.plugins.catalog import demo, models
+from posmodern.plugins.catalog.categories import CATEGORIES
+from posmodern.plugins.catalog.products import PRODUCTS
+from posmodern.plugins.catalog.resource import MenuResource
 
 MENU_EDITORS = frozenset({"admin", "manager"})
 
 
-def _resource(name: str, path: str, module, model_create, model_update, model_query,
-              singular: str) -> list[ApiRoute]:
-    """The five routes of one menu resource: list, create, read, partial update, deactivate."""
-    one = f"{path}/{{{singular}_id:uuid}}"
+def _routes(resource: MenuResource, name: str, path: str, create: type[BaseModel],
+            update: type[BaseModel], query: type[BaseModel]) -> list[ApiRoute]:
+    """The five routes of one menu table: list, create, read, partial update, deactivate."""
+    singular = resource.what
+    one = f"{path}/{{{resource.id_name}:uuid}}"
     tags = ("catalog",)
     return [
-        ApiRoute(f"catalog.{name}.list", "GET", path, getattr(module, f"list_{name}"), ANY_ROLE,
-                 summary=f"List {name} (filters, text search, cursor pages)", query=model_query,
+        ApiRoute(f"catalog.{name}.list", "GET", path, resource.list, ANY_ROLE,
+                 summary=f"List {name} (filters, text search, cursor pages)", query=query,
                  tags=tags),
-        ApiRoute(f"catalog.{name}.create", "POST", path, getattr(module, f"create_{singular}"),
-                 MENU_EDITORS, summary=f"Add a {singular}", body=model_create, status_code=201,
-                 tags=tags),
-        ApiRoute(f"catalog.{name}.get", "GET", one, getattr(module, f"get_{singular}"), ANY_ROLE,
+        ApiRoute(f"catalog.{name}.create", "POST", path, resource.create, MENU_EDITORS,
+                 summary=f"Add a {singular}", body=create, status_code=201, tags=tags),
+        ApiRoute(f"catalog.{name}.get", "GET", one, resource.get, ANY_ROLE,
                  summary=f"One {singular}", tags=tags),
-        ApiRoute(f"catalog.{name}.update", "PATCH", one, getattr(module, f"update_{singular}"),
-                 MENU_EDITORS, summary=f"Change some fields of a {singular}", body=model_update,
-                 tags=tags),
-        ApiRoute(f"catalog.{name}.delete", "DELETE", one,
-                 getattr(module, f"deactivate_{singular}"), MENU_EDITORS,
+        ApiRoute(f"catalog.{name}.update", "PATCH", one, resource.update, MENU_EDITORS,
+                 summary=f"Change some fields of a {singular}", body=update, tags=tags),
+        ApiRoute(f"catalog.{name}.delete", "DELETE", one, resource.deactivate, MENU_EDITORS,
                  summary=f"Deactivate a {singular} (soft delete)", tags=tags),
     ]
 
@@ -35,10 +38,10 @@ def _resource(name: str, path: str, module, model_create, model_update, model_qu
 @hookimpl
 def pos_routes(settings):
     return [
-        *_resource("categories", "/api/v1/categories", categories, models.CategoryCreate,
-                   models.CategoryUpdate, models.CategoryQuery, "category"),
-        *_resource("products", "/api/v1/products", products, models.ProductCreate,
-                   models.ProductUpdate, models.ProductQuery, "product"),
+        *_routes(CATEGORIES, "categories", "/api/v1/categories", models.CategoryCreate,
+                 models.CategoryUpdate, models.CategoryQuery),
+        *_routes(PRODUCTS, "products", "/api/v1/products", models.ProductCreate,
+                 models.ProductUpdate, models.ProductQuery),
     ]
 
 

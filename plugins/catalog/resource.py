@@ -1,0 +1,66 @@
+"""The endpoints every menu table has: list by name, create, read, change, deactivate."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from posmodern.core.api import Reply, RequestContext
+from posmodern.core.records import as_dict, fetch_one, insert_one, list_by_name, update_one
+
+#: Checks what a new row or a change refers to: (conn, store_id, row_id or None, values).
+ReferenceCheck = Callable[[AsyncConnection, str, "uuid.UUID | None", dict[str, Any]],
+                          Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MenuResource:
+    table: Table
+    what: str                    # "category", "product": names the id and the 404 code
+    filters: tuple[str, ...]     # query fields that select rows equal to them
+    check_references: ReferenceCheck
+
+    @property
+    def id_name(self) -> str:
+        return f"{self.what}_id"
+
+    async def list(self, ctx: RequestContext) -> dict:
+        query = ctx.query
+        async with ctx.transaction() as conn:
+            return await list_by_name(
+                conn, self.table, ctx.store_id, limit=query.limit, cursor=query.cursor,
+                search=query.q, equal={name: getattr(query, name) for name in self.filters})
+
+    async def create(self, ctx: RequestContext) -> Reply:
+        values = dict(ctx.body.model_dump(), client_id=ctx.client_id, store_id=ctx.store_id)
+        values[self.id_name] = uuid.uuid4()
+        async with ctx.transaction() as conn:
+            await self.check_references(conn, ctx.store_id, None, values)
+            row = await insert_one(conn, self.table, values)
+        return Reply(as_dict(row), 201)
+
+    async def get(self, ctx: RequestContext) -> dict:
+        async with ctx.transaction() as conn:
+            row = await fetch_one(conn, self.table, ctx.store_id, ctx.path[self.id_name],
+                                  what=self.what)
+        return as_dict(row)
+
+    async def update(self, ctx: RequestContext) -> dict:
+        return await self._change(ctx, ctx.body.changes())
+
+    async def deactivate(self, ctx: RequestContext) -> dict:
+        """Soft delete: the row stays (orders and products keep pointing at it), inactive."""
+        return await self._change(ctx, {"active": False})
+
+    async def _change(self, ctx: RequestContext, changes: dict[str, Any]) -> dict:
+        row_id = ctx.path[self.id_name]
+        async with ctx.transaction() as conn:
+            await self.check_references(conn, ctx.store_id, row_id, changes)
+            row = await update_one(conn, self.table, ctx.store_id, row_id, changes,
+                                   what=self.what)
+        return as_dict(row)
