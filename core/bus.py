@@ -219,7 +219,12 @@ class EventBus:
         sent = 0
         backlog = 0
         for client_id in await self._tenant_ids():
-            sent += await self.relay_tenant(client_id)
+            try:
+                sent += await self.relay_tenant(client_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others'
+                log.exception("outbox relay failed for tenant %s; retrying later", client_id)
             backlog += await self.pending(client_id)
         self.stats.backlog = backlog
         self.stats.last_sweep = time.time()

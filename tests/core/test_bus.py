@@ -177,3 +177,22 @@ def test_topic_matching():
     assert matches("order.#", "order.item.added")
     assert matches("#", "anything.at.all")
     assert not matches("payment.*", "order.created")
+
+
+async def test_a_tenant_whose_outbox_cannot_be_sent_does_not_stop_the_others(world):
+    db, client, make_bus = world
+    broken = f"t{uuid.uuid4().hex[:10]}"
+    await tenancy.create_tenant(db, broken)
+    try:
+        async with db.transaction(broken) as conn:  # a row no relay can send (no type, no id)
+            await conn.execute(outbox.insert().values(event_id=uuid.uuid4(), event_type="x",
+                                                      payload={"garbled": True}))
+        seen = []
+        bus = make_bus(broadcasts=[Broadcast("test.screen", ("#",), seen.append)])
+        await bus.start()
+        async with db.transaction(client) as conn:
+            await emit(conn, "order.created", client_id=client, store_id="s1", data={})
+        await bus.relay_once()  # the sweep over every tenant, the broken one included
+        assert await eventually(lambda: _true(len(seen) == 1))
+    finally:
+        await tenancy.drop_tenant(db, broken)
