@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ARRAY, BigInteger, Text, any_, bindparam, cast, delete, func, select, update
 
 from posmodern.core.asyncio_hooks import await_me_maybe
 from posmodern.core.db import Database, insert_ignore
+from posmodern.core.writes import fetch, write
 from posmodern.core.errors import NotFound
 from posmodern.core.events import Broadcast, Envelope, Subscription, matches
 from posmodern.schema.control import tenants
@@ -39,6 +40,54 @@ log = logging.getLogger("posmodern.bus")
 BATCH = 200
 MAX_ATTEMPTS = 5
 OUTBOX_RETENTION = timedelta(days=7)
+
+
+# Pending outbox rows, oldest first; on PostgreSQL several relays skip each other's rows.
+_PENDING = (select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type,
+                   cast(outbox.c.payload, Text).label("payload"))
+            .where(outbox.c.published_at.is_(None)).order_by(outbox.c.seq)
+            .limit(bindparam("batch")).with_for_update(skip_locked=True))
+_MARK_SENT = {
+    dialect: update(outbox).where(seqs).values(published_at=bindparam("now"),
+                                               attempts=outbox.c.attempts + 1)
+    for dialect, seqs in (
+        ("postgresql", outbox.c.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger)))),
+        ("sqlite", outbox.c.seq.in_(bindparam("seqs", expanding=True))))
+}
+
+
+class _Confirms:
+    """Publisher confirms of one channel: delivery tags sent and not yet acknowledged."""
+
+    def __init__(self) -> None:
+        self.last = 0
+        self.pending: set[int] = set()
+        self.refused = False
+
+    def sent(self) -> None:
+        self.last += 1
+        self.pending.add(self.last)
+
+    def ack(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self.pending = {t for t in self.pending if t > tag}
+        else:
+            self.pending.discard(tag)
+
+    def nack(self, tag: int, multiple: bool) -> None:
+        self.refused = True
+        self.ack(tag, multiple)
+
+    def wait(self, connection: Connection, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the broker did not confirm {len(self.pending)} messages")
+            connection.drain_events(timeout=remaining)
+        if self.refused:
+            self.refused = False
+            raise RuntimeError("the broker refused (nacked) a message")
 
 
 @dataclass
@@ -77,6 +126,7 @@ class EventBus:
         self._publisher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pos-publish")
         self._publisher: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: _Confirms | None = None
         self._consumer_thread: threading.Thread | None = None
         self._relay_task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -99,8 +149,8 @@ class EventBus:
     def is_memory(self) -> bool:
         return self.broker_url.startswith("memory://")
 
-    def _connection(self) -> Connection:
-        options = {"polling_interval": 0.005} if self.is_memory else {"confirm_publish": True}
+    def _connection(self, *, confirms: bool = True) -> Connection:
+        options = {"polling_interval": 0.005} if self.is_memory else {"confirm_publish": confirms}
         return Connection(self.broker_url, transport_options=options, heartbeat=0,
                           connect_timeout=5)
 
@@ -250,20 +300,12 @@ class EventBus:
 
     async def _relay_batch(self, client_id: str) -> int:
         async with self.db.transaction(client_id) as conn:
-            rows = (await conn.execute(
-                select(outbox.c.seq, outbox.c.payload)
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.seq)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            )).all()
+            rows = await fetch(conn, _PENDING, {"batch": BATCH})
             if not rows:
                 return 0
-            payloads = [row.payload for row in rows]
-            await self._in_publisher(self._publish_batch, payloads)
-            await conn.execute(
-                update(outbox).where(outbox.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=utcnow(), attempts=outbox.c.attempts + 1))
+            await self._in_publisher(self._publish_batch, rows)
+            await write(conn, _MARK_SENT[conn.dialect.name],
+                        {"seqs": [row.seq for row in rows], "now": utcnow()})
         self.stats.published += len(rows)
         return len(rows)
 
@@ -281,11 +323,18 @@ class EventBus:
         return await asyncio.get_running_loop().run_in_executor(self._publisher_thread, fn, *args)
 
     def _open_publisher(self) -> None:
-        self._publisher = self._connection()
+        self._publisher = self._connection(confirms=False)
         self._publisher.ensure_connection(max_retries=3)
         channel = self._publisher.channel()
         self.exchange(channel).declare()
-        self._producer = Producer(channel, exchange=self.exchange, serializer="json")
+        self._confirms = None
+        if not self.is_memory:
+            # Publisher confirms, awaited once per batch rather than once per message.
+            self._confirms = _Confirms()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._confirms.ack)
+            channel.events["basic_nack"].add(self._confirms.nack)
+        self._producer = Producer(channel, exchange=self.exchange)
 
     def _close_publisher(self) -> None:
         if self._publisher is not None:
@@ -293,14 +342,30 @@ class EventBus:
             self._publisher = None
             self._producer = None
 
-    def _publish_batch(self, payloads: list[dict]) -> None:
-        if self._producer is None:
-            self._open_publisher()
-        publish = self._publisher.ensure(self._producer, self._producer.publish, max_retries=3)
-        for payload in payloads:
-            # With confirm_publish each call returns once RabbitMQ has the message.
-            publish(payload, routing_key=payload["type"], message_id=payload["id"],
-                    delivery_mode=2, retry=True)
+    def _publish_batch(self, rows) -> None:
+        """Send outbox rows (their JSON as stored, not decoded and encoded again) and return
+        once the broker has confirmed every one; on any failure the batch is retried once on a
+        new connection, then the error goes up and the rows stay pending (a consumer drops
+        what it already received, by event id)."""
+        for attempt in (1, 2):
+            try:
+                if self._producer is None:
+                    self._open_publisher()
+                for row in rows:
+                    self._producer.publish(
+                        row.payload, routing_key=row.event_type, message_id=str(row.event_id),
+                        delivery_mode=2, content_type="application/json",
+                        content_encoding="utf-8")
+                    if self._confirms is not None:
+                        self._confirms.sent()
+                if self._confirms is not None:
+                    self._confirms.wait(self._publisher, timeout=30)
+                return
+            except Exception:
+                self._close_publisher()
+                if attempt == 2:
+                    raise
+                log.warning("publishing to the broker failed; reconnecting", exc_info=True)
 
     async def ping(self) -> None:
         """Raise if the broker cannot be reached."""

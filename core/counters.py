@@ -18,7 +18,7 @@ from functools import lru_cache
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.db import Database
-from posmodern.core.writes import upsert
+from posmodern.core.writes import fetch, upsert
 from posmodern.schema.tables import counters
 
 
@@ -31,7 +31,8 @@ def _increment(dialect: str):
 async def increment(conn: AsyncConnection, store_id: str, name: str) -> int:
     """Increment a store's counter in ``conn``'s transaction and return the new value (1 first)."""
     statement = _increment(conn.dialect.name)
-    return int(await conn.scalar(statement, {"store_id": store_id, "name": name, "value": 1}))
+    rows = await fetch(conn, statement, {"store_id": store_id, "name": name, "value": 1})
+    return int(rows[0].value)
 
 
 async def take_number(db: Database, client_id: str, conn: AsyncConnection, store_id: str,

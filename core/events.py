@@ -7,6 +7,7 @@ transaction, so an event exists exactly when the change it describes was committ
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.db import OUTBOX_WRITTEN
 from posmodern.core.writes import write
-from posmodern.core.jsonable import json_default, json_safe  # noqa: F401 - their old home
+from posmodern.core.jsonable import Encoded, encode, json_default, json_safe  # noqa: F401 - their old home
 from posmodern.schema.tables import outbox
 from posmodern.schema.types import utcnow
 
@@ -103,16 +104,24 @@ async def publish(conn: AsyncConnection, envelope: Envelope) -> Envelope:
 
     Its ``data`` must be JSON-safe already (:func:`emit` makes it so).
     """
-    payload = envelope.to_dict()
+    await _insert(conn, envelope, envelope.to_dict())
+    return envelope
+
+
+async def _insert(conn: AsyncConnection, envelope: Envelope, payload: dict | Encoded) -> None:
     await write(conn, _INSERT_OUTBOX, {"event_id": uuid.UUID(envelope.id),
                                        "event_type": envelope.type, "payload": payload,
                                        "created_at": utcnow()})
     conn.sync_connection.info[OUTBOX_WRITTEN] = True
-    return envelope
 
 
 async def emit(conn: AsyncConnection, event_type: str, *, client_id: str, store_id: str,
                data: dict[str, Any], version: int = 1) -> Envelope:
-    """Build an envelope and :func:`publish` it."""
-    return await publish(conn, Envelope(type=event_type, client_id=client_id, store_id=store_id,
-                                        data=json_safe(data), version=version))
+    """Build an envelope of ``data`` (any values :mod:`~posmodern.core.jsonable` writes) and
+    :func:`publish` it; ``data`` is encoded once, for the outbox row and the envelope's copy."""
+    text = encode(data)
+    envelope = Envelope(type=event_type, client_id=client_id, store_id=store_id,
+                        data=json.loads(text), version=version)
+    head = encode({name: value for name, value in envelope.to_dict().items() if name != "data"})
+    await _insert(conn, envelope, Encoded(f'{head[:-1]},"data":{text}}}'))
+    return envelope

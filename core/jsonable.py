@@ -29,9 +29,23 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-safe")
 
 
+class Encoded(str):
+    """JSON text already encoded: :func:`dumps` (and so a JSON column) writes it as it is."""
+
+    __slots__ = ()
+
+
 def dumps(data: Any, **options: Any) -> str:
     """``data`` as JSON text."""
+    if type(data) is Encoded:
+        return data
     return json.dumps(data, default=json_default, **options)
+
+
+def encode(data: Any) -> Encoded:
+    """``data`` as compact JSON text, for a JSON column or an HTTP body (UTF-8, not escaped)."""
+    return Encoded(json.dumps(data, default=json_default, ensure_ascii=False,
+                              separators=(",", ":")))
 
 
 def json_safe(data: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Writing rows: insert-or-ignore, upsert, and :func:`write`, the drivers' short path.
+"""Rows in and out: insert-or-ignore, upsert, and :func:`write` / :func:`fetch`, the short path
+to the driver.
 
 Part of :mod:`posmodern.core.db`'s API (it re-exports these). Statements are SQLAlchemy Core built
 once; only their parameters change per call, so SQLAlchemy's compiled cache (or :func:`write`'s
@@ -7,7 +8,7 @@ own) always hits.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,13 +19,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 @dataclass(frozen=True)
 class _DriverStatement:
-    """A Core statement compiled for the driver: its SQL, and for each positional parameter
-    where its value comes from (``params`` key, or a fixed ``value``) and its bind processor."""
+    """A Core statement compiled for the driver: its SQL; for each positional parameter where
+    its value comes from (a ``params`` key, or ``values``: a fixed value or a column's Python
+    default) and its bind processor; for a statement returning rows, a named-tuple type of its
+    columns and their result processors."""
 
     sql: str
     keys: tuple[str | None, ...]
     values: tuple[Callable[[], Any] | None, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    row: type | None = None
+    results: tuple[Callable[[Any], Any] | None, ...] = ()
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        args = []
+        for key, value, process in zip(self.keys, self.values, self.processors, strict=True):
+            given = params[key] if key is not None else value()
+            args.append(process(given) if process is not None else given)
+        return args
+
+    def rows(self, records) -> list[tuple]:
+        make, results = self.row._make, self.results
+        return [make(value if process is None else process(value)
+                     for value, process in zip(record, results, strict=True))
+                for record in records]
 
 
 _driver_statements: OrderedDict[tuple, _DriverStatement] = OrderedDict()
@@ -34,7 +52,8 @@ def _fixed(value: Any) -> Callable[[], Any]:
     return lambda: value
 
 
-def _driver_statement(conn: AsyncConnection, statement, keys: tuple[str, ...]) -> _DriverStatement:
+async def _driver_statement(conn: AsyncConnection, driver, statement,
+                            keys: tuple[str, ...]) -> _DriverStatement:
     schemas = conn.sync_connection.get_execution_options().get("schema_translate_map")
     cache_key = (statement, keys, tuple(sorted((schemas or {}).items(), key=str)))
     found = _driver_statements.get(cache_key)
@@ -42,7 +61,8 @@ def _driver_statement(conn: AsyncConnection, statement, keys: tuple[str, ...]) -
         return found
     dialect = conn.dialect
     compiled = statement.compile(dialect=dialect, column_keys=list(keys),
-                                 schema_translate_map=schemas, render_schema_translate=True)
+                                 schema_translate_map=schemas,
+                                 render_schema_translate=bool(schemas))
     table = getattr(statement, "table", None)
     names, values = [], []
     for name in compiled.positiontup:
@@ -60,14 +80,37 @@ def _driver_statement(conn: AsyncConnection, statement, keys: tuple[str, ...]) -
         else:  # a literal written into the statement
             names.append(None)
             values.append(_fixed(bind.effective_value))
-    found = _DriverStatement(
-        compiled.string, tuple(names), tuple(values),
-        tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect)
-              for n in compiled.positiontup))
+    processors = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect)
+                       for n in compiled.positiontup)
+    columns = list(statement.exported_columns)  # a SELECT's, or what a write RETURNs
+    if columns:
+        # Result processors want the driver's type of each column, as a cursor reports it.
+        attributes = (await driver.prepare(compiled.string)).get_attributes()
+        found = _DriverStatement(
+            compiled.string, tuple(names), tuple(values), processors,
+            namedtuple("Row", [column.key for column in columns]),
+            tuple(column.type.dialect_impl(dialect).result_processor(dialect, attr.type.oid)
+                  for column, attr in zip(columns, attributes, strict=True)))
+    else:
+        found = _DriverStatement(compiled.string, tuple(names), tuple(values), processors)
     _driver_statements[cache_key] = found
     while len(_driver_statements) > 256:
         _driver_statements.popitem(last=False)
     return found
+
+
+async def fetch(conn: AsyncConnection, statement, params: dict[str, Any]) -> list[tuple]:
+    """The rows of a Core SELECT (or a statement with RETURNING), as named tuples, as
+    ``conn.execute(statement, params)`` gives them.
+
+    On PostgreSQL it takes :func:`write`'s short path. No expanding (``IN``) parameters there:
+    compare with ``= ANY`` of an array parameter instead.
+    """
+    driver = await _driver(conn)
+    if driver is None:
+        return list(await conn.execute(statement, params))
+    prepared = await _driver_statement(conn, driver, statement, tuple(params))
+    return prepared.rows(await driver.fetch(prepared.sql, *prepared.args(params)))
 
 
 async def write(conn: AsyncConnection, statement, rows: dict[str, Any] | list[dict[str, Any]]
@@ -75,36 +118,49 @@ async def write(conn: AsyncConnection, statement, rows: dict[str, Any] | list[di
     """Run an INSERT, UPDATE or DELETE built with Core for one row of parameters or several, as
     ``conn.execute(statement, rows)`` would; return the rows affected (-1 for several).
 
-    On PostgreSQL, inside a transaction already begun, it skips SQLAlchemy's per-execution work,
-    about half of a small insert's CPU (see docs/benchmarks.md): the statement is compiled once
-    per schema, its parameters converted here by the column types' bind processors, and it runs
-    on the asyncpg connection. Errors are then asyncpg's own.
+    On PostgreSQL it skips SQLAlchemy's per-execution work, about half of a small insert's CPU
+    (see docs/benchmarks.md): the statement is compiled once per schema, its parameters
+    converted here by the column types' bind processors, and it runs on the asyncpg connection.
+    Errors are then asyncpg's own.
     """
     many = isinstance(rows, list)
     if many and not rows:
         return 0
     first = rows[0] if many else rows
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    if conn.dialect.name != "postgresql" or not driver.is_in_transaction():
-        # SQLite, or the first statement of a transaction (SQLAlchemy begins it lazily).
+    driver = await _driver(conn)
+    if driver is None:
         result = await conn.execute(statement, rows)
         return -1 if many else result.rowcount
-    prepared = _driver_statement(conn, statement, tuple(first))
-
-    def row_args(row: dict[str, Any]) -> list[Any]:
-        args = []
-        for key, value, process in zip(prepared.keys, prepared.values, prepared.processors,
-                                       strict=True):
-            given = row[key] if key is not None else value()
-            args.append(process(given) if process is not None else given)
-        return args
-
+    prepared = await _driver_statement(conn, driver, statement, tuple(first))
     if many:
-        await driver.executemany(prepared.sql, [row_args(row) for row in rows])
+        await driver.executemany(prepared.sql, [prepared.args(row) for row in rows])
         return -1
-    status = await driver.execute(prepared.sql, *row_args(rows))
+    status = await driver.execute(prepared.sql, *prepared.args(rows))
     return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else -1
+
+
+async def _driver(conn: AsyncConnection):
+    """``conn``'s asyncpg connection, ready for a statement of ``conn``'s transaction; None on
+    SQLite, or when ``conn`` is in no transaction and does not autocommit.
+
+    SQLAlchemy begins a transaction lazily, at its first statement; here the asyncpg adapter is
+    asked to begin it, so that first statement goes the short way too.
+    """
+    if conn.dialect.name != "postgresql":
+        return None
+    sync = conn.sync_connection
+    # A connection checked out and valid gives its DB-API connection without I/O.
+    pooled = sync.connection if sync is not None and not (sync.closed or sync.invalidated) \
+        else await conn.get_raw_connection()
+    adapter = pooled.dbapi_connection
+    if adapter.isolation_level == "autocommit":
+        return adapter.driver_connection
+    if not conn.in_transaction():
+        return None
+    driver = adapter.driver_connection
+    if not driver.is_in_transaction():
+        await adapter._start_transaction()  # what the adapter does before its first statement
+    return driver
 
 
 @lru_cache(maxsize=None)

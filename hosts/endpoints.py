@@ -22,7 +22,7 @@ from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
 from posmodern.core.writes import insert_ignore, write
 from posmodern.core.errors import (BadRequest, Conflict, Forbidden, PayloadTooLarge, PosError,
                                    Unauthorized, UnsupportedMediaType, ValidationFailed)
-from posmodern.core.jsonable import dumps
+from posmodern.core.jsonable import Encoded, dumps, encode
 from posmodern.core.security import decode_token
 from posmodern.hosts.logs import request_id_var
 from posmodern.hosts.responses import PosJSONResponse, error_response
@@ -155,11 +155,12 @@ _STORE_REPLY = (update(idempotency_keys)
                                                 type_=idempotency_keys.c.response_body.type)))
 
 
-async def _store_reply(conn, key: str, reply: Reply) -> Any:
-    # The JSON column writes Decimal, UUID and times as the response does (core.jsonable).
+async def _store_reply(conn, key: str, reply: Reply) -> Encoded:
+    """Keep the reply for repeats; its body encoded once, for the column and the response."""
+    body = encode(reply.body)
     await write(conn, _STORE_REPLY, {"key": key, "reply_status": reply.status,
-                                     "reply_body": reply.body})
-    return reply.body
+                                     "reply_body": body})
+    return body
 
 
 async def _run_idempotent(ctx: RequestContext, key: str, fingerprint: str) -> Response:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 from posmodern.core.errors import PosError
-from posmodern.core.events import json_default
+from posmodern.core.jsonable import Encoded, encode
 
 
 def dumps(content: Any) -> bytes:
-    return json.dumps(content, default=json_default, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    return (content if type(content) is Encoded else encode(content)).encode("utf-8")
 
 
 class PosJSONResponse(JSONResponse):
+    """A JSON body from data, or from :class:`~posmodern.core.jsonable.Encoded` text as is."""
+
     def render(self, content: Any) -> bytes:
         return dumps(content)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ARRAY, any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.api import Principal
@@ -20,6 +20,7 @@ from posmodern.core.config import Settings
 from posmodern.core.errors import ConfigError, Forbidden, ValidationFailed
 from posmodern.core.money import MAX_MONEY, ZERO, cents, quantity
 from posmodern.core.orders import Adjustment, OrderDraft, OrderLine
+from posmodern.core.writes import fetch
 from posmodern.plugins.orders.models import ItemIn
 from posmodern.schema.tables import products
 
@@ -38,11 +39,18 @@ class Totals:
     adjustments: list[dict]
 
 
-_CATALOG_PRICES = (
-    select(products.c.product_id, products.c.name, products.c.price, products.c.category_id,
-           products.c.active)
-    .where(products.c.product_id.in_(bindparam("product_ids", expanding=True)),
-           products.c.store_id == bindparam("store_id")))
+_PRICE_COLUMNS = (products.c.product_id, products.c.name, products.c.price,
+                  products.c.category_id, products.c.active)
+_CATALOG_PRICES = {
+    # PostgreSQL takes the ids as one array parameter, so the statement runs on the driver.
+    "postgresql": select(*_PRICE_COLUMNS).where(
+        products.c.product_id == any_(bindparam("product_ids",
+                                                type_=ARRAY(products.c.product_id.type))),
+        products.c.store_id == bindparam("store_id")),
+    "sqlite": select(*_PRICE_COLUMNS).where(
+        products.c.product_id.in_(bindparam("product_ids", expanding=True)),
+        products.c.store_id == bindparam("store_id")),
+}
 
 
 def _problem(index: int, product_id: uuid.UUID, kind: str, message: str) -> dict:
@@ -58,8 +66,8 @@ async def price_lines(conn: AsyncConnection, store_id: str, items: Sequence[Item
     points at each offending item.
     """
     wanted = list({item.product_id for item in items})
-    found = {row.product_id: row for row in await conn.execute(
-        _CATALOG_PRICES, {"product_ids": wanted, "store_id": store_id})}
+    found = {row.product_id: row for row in await fetch(
+        conn, _CATALOG_PRICES[conn.dialect.name], {"product_ids": wanted, "store_id": store_id})}
     problems = []
     for index, item in enumerate(items, start=first_index):
         product = found.get(item.product_id)
