@@ -30,6 +30,7 @@ from posmodern.core.config import Settings
 from posmodern.core.db import Database
 from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
 from posmodern.core.plugins import PosPluginManager, get_plugin_manager
+from posmodern.core.retention import Retention
 from posmodern.core.runtime import Runtime
 from posmodern.hosts.endpoints import make_endpoint
 from posmodern.hosts.metrics import Metrics
@@ -165,7 +166,8 @@ async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
     bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
                    subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings),
                    poll_seconds=settings.outbox_poll_seconds,
-                   linger_seconds=settings.outbox_linger_ms / 1000)
+                   linger_seconds=settings.outbox_linger_ms / 1000,
+                   retention=Retention.from_settings(settings))
     runtime = Runtime(settings=settings, db=db, bus=bus,
                       cache=create_cache(settings.redis_url), pm=pm)
     await call_hook(pm.hook.pos_startup, runtime=runtime)

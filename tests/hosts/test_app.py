@@ -1,8 +1,11 @@
 """The host: health, readiness, metrics, OpenAPI, auth, errors and idempotency, on both backends."""
 
+import asyncio
 import json
 import logging
+import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,11 +16,14 @@ from starlette.testclient import TestClient
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute, Reply
+from posmodern.core.db import Database
 from posmodern.core.errors import GatewayTimeout
 from posmodern.core.plugins import get_plugin_manager
 from posmodern.hosts.app import create_app
-from posmodern.schema.tables import audit_log
+from posmodern.schema.tables import audit_log, idempotency_keys, outbox
+from posmodern.schema.types import utcnow
 from support.api import Api, assert_error, make_tenant
+from support.tenant_db import count
 
 THIRDPARTY = Path(__file__).resolve().parents[1] / "fixtures" / "thirdparty"
 
@@ -185,6 +191,33 @@ def test_idempotency_keys_are_per_tenant(api, client, settings):
                     headers=headers).json()["tips_so_far"] == 1
     theirs = other.post("/api/v1/probe/tips", "cashier", json={"amount": "9"}, headers=headers)
     assert theirs.status_code == 201 and "idempotent-replayed" not in theirs.headers
+
+
+async def _write_old_rows(settings, client_id: str) -> None:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction(client_id) as conn:
+            long_ago = utcnow() - timedelta(days=8)
+            await conn.execute(outbox.insert().values(
+                event_id=uuid.uuid4(), event_type="test.old", payload={}, created_at=long_ago,
+                published_at=long_ago))
+            await conn.execute(idempotency_keys.insert().values(
+                idempotency_key="old-key", route="probe.tip", request_hash="0" * 64,
+                status_code=201, created_at=long_ago, expires_at=long_ago + timedelta(hours=24)))
+    finally:
+        await db.dispose()
+
+
+def test_the_running_host_purges_what_is_past_its_retention(settings):
+    tenant = make_tenant(settings)
+    asyncio.run(_write_old_rows(settings, tenant.client_id))
+    assert count(settings, tenant.client_id, outbox) == 1
+    with TestClient(create_app(settings, plugins=["auth"])):
+        deadline = time.monotonic() + 10
+        while (count(settings, tenant.client_id, outbox)
+               or count(settings, tenant.client_id, idempotency_keys)):
+            assert time.monotonic() < deadline, "the old rows were not purged"
+            time.sleep(0.1)
 
 
 def test_a_plugin_subset_serves_only_its_routes(settings, monkeypatch):
