@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -19,7 +20,7 @@ from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute, Reply
 from posmodern.core.db import Database
 from posmodern.core.errors import GatewayTimeout
 from posmodern.core.plugins import get_plugin_manager
-from posmodern.hosts.app import create_app
+from posmodern.hosts.app import create_app, start_runtime
 from posmodern.schema.tables import audit_log, idempotency_keys, outbox
 from posmodern.schema.types import utcnow
 from support.api import Api, assert_error, make_tenant
@@ -218,6 +219,33 @@ def test_the_running_host_purges_what_is_past_its_retention(settings):
                or count(settings, tenant.client_id, idempotency_keys)):
             assert time.monotonic() < deadline, "the old rows were not purged"
             time.sleep(0.1)
+
+
+class BrokenStartup:
+    """A plugin whose start-up fails, after the payments plugin (called later) has started."""
+
+    runtime = None
+
+    @hookimpl
+    async def pos_startup(self, runtime):
+        self.runtime = runtime
+        raise RuntimeError("the printer is on fire")
+
+
+async def test_a_failing_start_up_closes_what_was_opened_and_raises(settings):
+    broken = BrokenStartup()
+    pm = get_plugin_manager(["auth", "payments", "dashboard"], extra=[("broken", broken)])
+    threads_before = set(threading.enumerate())
+    with pytest.raises(RuntimeError, match="on fire"):
+        await start_runtime(settings, pm)
+    runtime = broken.runtime
+    assert "payments" in pm.infos and runtime.state == {}  # started, then shut down again
+    assert runtime.db.control.pool.checkedin() == 0  # the engine was disposed
+    for _ in range(100):  # SQLite connections and the bus's publisher have threads
+        if set(threading.enumerate()) <= threads_before:
+            break
+        await asyncio.sleep(0.02)
+    assert set(threading.enumerate()) <= threads_before
 
 
 def test_a_plugin_subset_serves_only_its_routes(settings, monkeypatch):
