@@ -74,7 +74,7 @@ class Probe:
             ApiRoute("probe.ping", "GET", "/api/v1/probe/ping", ping, PUBLIC),
             ApiRoute("probe.call_out", "POST", "/api/v1/probe/call-out", call_out,
                      frozenset({"cashier"}), body=Tip, status_code=201, idempotent=True,
-                     own_transactions=True),
+                     own_transactions=True, errors=(502, 504)),
         ]
 
 
@@ -113,6 +113,13 @@ def test_openapi_lists_every_route(client):
     assert tip["security"] == [{"bearerAuth": []}] and tip["x-roles"] == ["cashier"]
     assert tip["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/Tip")
     assert any(p["name"] == "Idempotency-Key" for p in tip["parameters"])
+    assert set(tip["responses"]) == {"201", "400", "401", "403", "404", "409", "413", "415",
+                                     "422", "503"}
+    call_out = document["paths"]["/api/v1/probe/call-out"]["post"]
+    assert {"502", "503", "504"} <= set(call_out["responses"])
+    assert "provider" in call_out["responses"]["502"]["description"]
+    ping = document["paths"]["/api/v1/probe/ping"]["get"]
+    assert "401" not in ping["responses"] and "504" not in ping["responses"]
 
 
 def test_bad_input_gets_the_spec_error_shape(api):
