@@ -66,6 +66,9 @@ class ApiRoute:
     transaction of its own, the endpoint opens its own transactions (``ctx.transaction()``), and
     its answer is stored afterwards. A failed attempt releases the key, so a retry runs again:
     such an endpoint must itself recognise its earlier attempt (``ctx.idempotency_key``).
+
+    ``errors`` names the statuses the route may answer besides the host's usual ones (400-422,
+    503), for ``/openapi.json``: 502 and 504 on a route that calls an outside service.
     """
 
     name: str
@@ -81,6 +84,7 @@ class ApiRoute:
     idempotent: bool = False
     response_description: str = "OK"
     own_transactions: bool = False
+    errors: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

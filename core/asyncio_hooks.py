@@ -22,8 +22,22 @@ async def await_me_maybe(value: Any) -> Any:
 
 
 async def call_hook(hook: HookCaller, **kwargs: Any) -> list[Any]:
-    """Call every implementation of ``hook`` and return their results, awaited, in pluggy's order."""
-    return [await await_me_maybe(result) for result in hook(**kwargs)]
+    """Call every implementation of ``hook`` and return their results, awaited, in pluggy's order.
+
+    When one raises, the coroutines of the implementations after it are closed unawaited (they
+    never run) and the error propagates.
+    """
+    results = hook(**kwargs)
+    awaited = []
+    for index, result in enumerate(results):
+        try:
+            awaited.append(await await_me_maybe(result))
+        except BaseException:
+            for pending in results[index + 1:]:
+                if inspect.iscoroutine(pending):
+                    pending.close()
+            raise
+    return awaited
 
 
 async def collect(hook: HookCaller, **kwargs: Any) -> list[Any]:

@@ -8,6 +8,8 @@
 - The **consumer** (a thread, as kombu is synchronous) takes each :class:`Subscription`'s durable
   queue, shared by every replica of the service, and each process's own broadcast queue; it hands
   messages to the event loop and acknowledges them once handled.
+- Each sweep also purges, at most once per ``retention.interval`` per tenant, sent outbox rows,
+  handled-event records and expired Idempotency-Keys past their retention (core/retention.py).
 - ``memory://`` is kombu's in-process transport: the embedded mode runs the same code path.
 """
 
@@ -21,16 +23,16 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
-from sqlalchemy import ARRAY, BigInteger, Text, any_, bindparam, cast, delete, func, select, update
+from sqlalchemy import ARRAY, BigInteger, Text, any_, bindparam, cast, func, select, update
 
 from posmodern.core.asyncio_hooks import await_me_maybe
 from posmodern.core.db import Database, insert_ignore
-from posmodern.core.writes import fetch, write
 from posmodern.core.errors import NotFound
 from posmodern.core.events import Broadcast, Envelope, Subscription, matches
+from posmodern.core.retention import PurgeSchedule, Retention
+from posmodern.core.writes import fetch, write
 from posmodern.schema.control import tenants
 from posmodern.schema.tables import outbox, processed_events
 from posmodern.schema.types import utcnow
@@ -39,7 +41,6 @@ log = logging.getLogger("posmodern.bus")
 
 BATCH = 200
 MAX_ATTEMPTS = 5
-OUTBOX_RETENTION = timedelta(days=7)
 
 
 # Pending outbox rows, oldest first; on PostgreSQL several relays skip each other's rows.
@@ -100,6 +101,7 @@ class BusStats:
     failures: int = 0
     dead: int = 0
     backlog: int = 0
+    purged: int = 0
     last_sweep: float = 0.0
 
 
@@ -109,7 +111,7 @@ class EventBus:
     def __init__(self, db: Database, broker_url: str, *, exchange: str = "posmodern.events",
                  subscriptions: list[Subscription] | None = None,
                  broadcasts: list[Broadcast] | None = None, poll_seconds: float = 0.5,
-                 linger_seconds: float = 0.0) -> None:
+                 linger_seconds: float = 0.0, retention: Retention | None = None) -> None:
         self.db = db
         # kombu warns about a memory:// URL without a host name; give it one.
         self.broker_url = "memory://localhost/" if broker_url.rstrip("/") == "memory:" else broker_url
@@ -118,6 +120,7 @@ class EventBus:
         self.broadcasts = list(broadcasts or [])
         self.poll_seconds = poll_seconds
         self.linger_seconds = linger_seconds
+        self.purge = PurgeSchedule(db, retention) if retention is not None else None
         self.stats = BusStats()
         self._check_names()
         self._dirty: set[str] = set()
@@ -248,6 +251,7 @@ class EventBus:
                 if time.monotonic() >= next_sweep:
                     self._dirty.clear()
                     await self.relay_once()
+                    await self.purge_due()
                     next_sweep = time.monotonic() + self.poll_seconds
                 else:
                     dirty, self._dirty = self._dirty, set()
@@ -309,13 +313,13 @@ class EventBus:
         self.stats.published += len(rows)
         return len(rows)
 
-    async def purge_published(self, client_id: str) -> int:
-        """Delete sent outbox rows older than the retention (7 days)."""
-        async with self.db.transaction(client_id) as conn:
-            result = await conn.execute(delete(outbox).where(
-                outbox.c.published_at.is_not(None),
-                outbox.c.published_at < utcnow() - OUTBOX_RETENTION))
-            return result.rowcount
+    async def purge_due(self) -> int:
+        """Purge every tenant if the retention interval has passed; returns rows deleted."""
+        if self.purge is None or not self.purge.due():
+            return 0
+        deleted = await self.purge.run(await self._tenant_ids())
+        self.stats.purged += deleted
+        return deleted
 
     # --- publishing (the publisher thread only) ----------------------------------------------
 

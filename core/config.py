@@ -46,6 +46,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool | None) -> bool | None:
     raw = env.get(name)
     if raw in (None, ""):
@@ -125,6 +132,9 @@ class Settings:
     db_pool_size: int = 20
     db_max_overflow: int = 10
     idempotency_ttl_hours: int = 24
+    outbox_retention_days: int = 7
+    processed_events_retention_days: int = 30
+    purge_interval_minutes: int = 60
     bus_exchange: str = "posmodern.events"
     outbox_poll_seconds: float = 0.5
     outbox_linger_ms: int = 10
@@ -156,6 +166,10 @@ class Settings:
             db_pool_size=_int(env, "POS_DB_POOL_SIZE", 20),
             db_max_overflow=_int(env, "POS_DB_MAX_OVERFLOW", 10),
             idempotency_ttl_hours=_int(env, "POS_IDEMPOTENCY_TTL_HOURS", 24),
+            outbox_retention_days=_positive(env, "POS_OUTBOX_RETENTION_DAYS", 7),
+            processed_events_retention_days=_positive(env, "POS_PROCESSED_EVENTS_RETENTION_DAYS",
+                                                      30),
+            purge_interval_minutes=_positive(env, "POS_PURGE_INTERVAL_MINUTES", 60),
             bus_exchange=env.get("POS_BUS_EXCHANGE") or "posmodern.events",
             outbox_poll_seconds=float(env.get("POS_OUTBOX_POLL_SECONDS") or "0.5"),
             outbox_linger_ms=_int(env, "POS_OUTBOX_LINGER_MS", 10),

@@ -52,7 +52,11 @@ def pos_startup(runtime: Runtime) -> None | Awaitable[None]:
 
 @hookspec
 def pos_shutdown(runtime: Runtime) -> None | Awaitable[None]:
-    """Called when the host stops, before the bus and database close. Release resources."""
+    """Called when the host stops, before the bus and database close. Release resources.
+
+    Also called when start-up failed part-way (this plugin's ``pos_startup`` may not have run):
+    release what you find in ``runtime.state``, nothing more.
+    """
 
 
 @hookspec

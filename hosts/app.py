@@ -30,6 +30,7 @@ from posmodern.core.config import Settings
 from posmodern.core.db import Database
 from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
 from posmodern.core.plugins import PosPluginManager, get_plugin_manager
+from posmodern.core.retention import Retention
 from posmodern.core.runtime import Runtime
 from posmodern.hosts.endpoints import make_endpoint
 from posmodern.hosts.metrics import Metrics
@@ -157,30 +158,54 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
 
 
 async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
-    """Open the database, cache and bus, and start the plugins."""
+    """Open the database, cache and bus, and start the plugins.
+
+    If a step fails (a migration, a plugin's ``pos_startup``, the broker), what was opened is
+    closed again, the plugins getting ``pos_shutdown``, and the error is raised.
+    """
     db = Database(settings.database_url, pool_size=settings.db_pool_size,
                   max_overflow=settings.db_max_overflow)
-    if settings.auto_migrate:
-        await tenancy.upgrade_all(db)
-    bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
-                   subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings),
-                   poll_seconds=settings.outbox_poll_seconds,
-                   linger_seconds=settings.outbox_linger_ms / 1000)
+    try:
+        if settings.auto_migrate:
+            await tenancy.upgrade_all(db)
+        bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
+                       subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings),
+                       poll_seconds=settings.outbox_poll_seconds,
+                       linger_seconds=settings.outbox_linger_ms / 1000,
+                       retention=Retention.from_settings(settings))
+    except BaseException:
+        await db.dispose()
+        raise
     runtime = Runtime(settings=settings, db=db, bus=bus,
                       cache=create_cache(settings.redis_url), pm=pm)
-    await call_hook(pm.hook.pos_startup, runtime=runtime)
-    bus.add_broadcasts(collect_sync(pm.hook.pos_broadcasts, runtime=runtime))
-    await bus.start()
+    try:
+        await call_hook(pm.hook.pos_startup, runtime=runtime)
+        bus.add_broadcasts(collect_sync(pm.hook.pos_broadcasts, runtime=runtime))
+        await bus.start()
+    except BaseException:
+        for error in await _close(runtime):
+            log.error("closing after a failed start also failed", exc_info=error)
+        raise
     log.info("started", extra={"plugins": sorted(pm.infos), "database": db.dialect,
                                "bus": bus.safe_url})
     return runtime
 
 
 async def stop_runtime(runtime: Runtime) -> None:
-    """Stop the plugins, then the bus, cache and database."""
-    try:
-        await call_hook(runtime.pm.hook.pos_shutdown, runtime=runtime)
-    finally:
-        await runtime.bus.stop()
-        await runtime.cache.close()
-        await runtime.db.dispose()
+    """Stop the plugins, then the bus, cache and database; raises the first failure, if any."""
+    errors = await _close(runtime)
+    if errors:
+        raise errors[0]
+
+
+async def _close(runtime: Runtime) -> list[Exception]:
+    """Run every closing step, even after one fails; returns what failed."""
+    steps = (lambda: call_hook(runtime.pm.hook.pos_shutdown, runtime=runtime),
+             runtime.bus.stop, runtime.cache.close, runtime.db.dispose)
+    errors = []
+    for step in steps:
+        try:
+            await step()
+        except Exception as error:  # noqa: BLE001 - the next steps still release their part
+            errors.append(error)
+    return errors

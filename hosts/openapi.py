@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -30,7 +31,18 @@ ERROR_SCHEMA = {
 }
 _ERROR_STATUSES = {"400": "Bad request", "401": "Missing or invalid token",
                    "403": "Role not allowed", "404": "Not found", "409": "Conflict",
-                   "413": "Body too large", "415": "Not JSON", "422": "Validation failed"}
+                   "413": "Body too large", "415": "Not JSON", "422": "Validation failed",
+                   # Any route reaching the database: a tenant whose tables are not migrated.
+                   "503": "Unavailable: the database is not migrated, or a service the route "
+                          "needs is not configured or cannot be reached"}
+# What a route declares in ApiRoute.errors.
+_OUTSIDE_ERRORS = {
+    "502": "An outside service (a payment provider) failed, refused our credentials or could "
+           "not be reached",
+    "503": _ERROR_STATUSES["503"],
+    "504": "An outside service did not answer in time; what it did is unknown until asked "
+           "again (retry with the same Idempotency-Key)",
+}
 
 
 def _package_version() -> str:
@@ -71,9 +83,12 @@ def _operation(route: ApiRoute, components: dict[str, Any]) -> tuple[str, dict[s
                            "schema": {"type": "string", "maxLength": 255},
                            "description": "Retry-safe key: a repeat returns the first answer."})
     responses: dict[str, Any] = {str(route.status_code): {"description": route.response_description}}
-    for status, text in _ERROR_STATUSES.items():
-        if status in ("401", "403") and route.roles is None:
-            continue
+    errors = dict(_ERROR_STATUSES)
+    if route.roles is None:
+        del errors["401"], errors["403"]
+    for status in map(str, sorted(route.errors)):
+        errors[status] = _OUTSIDE_ERRORS.get(status) or HTTPStatus(int(status)).phrase
+    for status, text in sorted(errors.items()):
         responses.setdefault(status, {
             "description": text,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

@@ -116,7 +116,8 @@ customers = Table(
     Index("idx_customers_client_store", "client_id", "store_id"),
     Index("idx_customers_email", "email"),
     Index("idx_customers_phone", "phone"),
-    Index("idx_customers_document", "document_hash"),
+    # One document per store (a race between two registrations is decided here).
+    Index("idx_customers_store_document", "store_id", "document_hash", unique=True),
 )
 
 # --- waiter (layouts and tables) -----------------------------------------------------------

@@ -8,10 +8,12 @@ compares hashes, and the database never holds the number in clear.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import audit, crypto
@@ -58,10 +60,8 @@ def _view(settings: Settings):
     return view
 
 
-async def _check_unique_document(conn: AsyncConnection, store_id: str, document_hash: str | None,
+async def _check_unique_document(conn: AsyncConnection, store_id: str, document_hash: str,
                                  customer_id: uuid.UUID | None = None) -> None:
-    if document_hash is None:
-        return
     query = select(customers.c.customer_id).where(customers.c.store_id == store_id,
                                                   customers.c.document_hash == document_hash)
     if customer_id is not None:
@@ -70,6 +70,26 @@ async def _check_unique_document(conn: AsyncConnection, store_id: str, document_
     if existing is not None:
         raise Conflict("a customer with this document already exists", code="customer_exists",
                        details={"customer_id": str(existing)})
+
+
+async def _write_with_document(conn: AsyncConnection, store_id: str, document_hash: str | None,
+                               write: Callable[[], Awaitable[Row]],
+                               customer_id: uuid.UUID | None = None) -> Row:
+    """Run ``write`` unless another customer of the store has this document (409).
+
+    The check answers the usual case. Two requests with one new document at once both pass it;
+    the unique index (store_id, document_hash) then refuses the second write, which is undone to
+    a savepoint and gets the same 409 naming the customer that won.
+    """
+    if document_hash is None:
+        return await write()
+    await _check_unique_document(conn, store_id, document_hash, customer_id)
+    try:
+        async with conn.begin_nested():
+            return await write()
+    except IntegrityError:
+        await _check_unique_document(conn, store_id, document_hash, customer_id)
+        raise
 
 
 async def list_customers(ctx: RequestContext) -> dict:
@@ -92,8 +112,8 @@ async def create_customer(ctx: RequestContext) -> Reply:
                   **_sealed_document(settings, body.document_number, body.document_type),
                   customer_id=uuid.uuid4(), client_id=ctx.client_id, store_id=ctx.store_id)
     async with ctx.transaction() as conn:
-        await _check_unique_document(conn, ctx.store_id, values["document_hash"])
-        row = await insert_one(conn, customers, values)
+        row = await _write_with_document(conn, ctx.store_id, values["document_hash"],
+                                         lambda: insert_one(conn, customers, values))
     return Reply(_view(settings)(row), 201)
 
 
@@ -117,10 +137,10 @@ async def update_customer(ctx: RequestContext) -> dict:
             if raw is None and "document_type" in changes and current.document_number:
                 raw = crypto.unseal(settings, PURPOSE, current.document_number)
             changes.update(_sealed_document(settings, raw, changes.pop("document_type", None)))
-            await _check_unique_document(conn, ctx.store_id, changes["document_hash"],
-                                         customer_id)
-        row = await update_one(conn, customers, ctx.store_id, customer_id, changes,
-                               what="customer")
+        row = await _write_with_document(
+            conn, ctx.store_id, changes.get("document_hash"),
+            lambda: update_one(conn, customers, ctx.store_id, customer_id, changes,
+                               what="customer"), customer_id)
     return _view(settings)(row)
 
 

@@ -12,6 +12,8 @@ TAKERS = frozenset({"admin", "manager", "cashier", "waiter", "kiosk"})
 CASHIERS = frozenset({"admin", "manager", "cashier"})
 REFUNDERS = frozenset({"admin", "manager"})
 TAGS = ("payments",)
+# A route that asks a provider: it failed (502), is not configured (503), did not answer (504).
+ASKS_PROVIDER = (502, 503, 504)
 
 
 @hookimpl
@@ -43,7 +45,7 @@ def pos_routes(settings):
                  ANY_ROLE, summary="Payment providers and the methods they take", tags=TAGS),
         ApiRoute("payments.create", "POST", "/api/v1/orders/{order_id:uuid}/payments",
                  routes.create_payment, TAKERS, body=routes.PaymentCreate, status_code=201,
-                 idempotent=True, own_transactions=True, tags=TAGS,
+                 idempotent=True, own_transactions=True, errors=ASKS_PROVIDER, tags=TAGS,
                  summary="Pay (part of) an order: one tender; several until the total is covered"),
         ApiRoute("payments.list", "GET", "/api/v1/orders/{order_id:uuid}/payments",
                  routes.list_order_payments, ANY_ROLE, tags=TAGS,
@@ -52,13 +54,13 @@ def pos_routes(settings):
                  ANY_ROLE, summary="One payment", tags=TAGS),
         ApiRoute("payments.refund", "POST", "/api/v1/payments/{payment_id:uuid}/refund",
                  routes.refund_payment, REFUNDERS, body=routes.RefundCreate, status_code=201,
-                 idempotent=True, own_transactions=True, tags=TAGS,
+                 idempotent=True, own_transactions=True, errors=ASKS_PROVIDER, tags=TAGS,
                  summary="Refund all or part of a payment (managers)"),
         ApiRoute("payments.cancel", "POST", "/api/v1/payments/{payment_id:uuid}/cancel",
-                 routes.cancel_payment, CASHIERS, tags=TAGS,
+                 routes.cancel_payment, CASHIERS, errors=ASKS_PROVIDER, tags=TAGS,
                  summary="Give up on a tender still waiting for the customer"),
         ApiRoute("payments.refresh", "POST", "/api/v1/payments/{payment_id:uuid}/refresh",
-                 routes.refresh_payment, TAKERS, tags=TAGS,
+                 routes.refresh_payment, TAKERS, errors=ASKS_PROVIDER, tags=TAGS,
                  summary="Ask the provider where a waiting tender stands"),
         ApiRoute("payments.webhook", "POST", "/api/v1/payments/webhooks/{provider}",
                  routes.webhook, PUBLIC, tags=TAGS,

@@ -1,16 +1,24 @@
 """The `pos` command line, against SQLite and PostgreSQL."""
 
+import asyncio
 import json
 import os
+import re
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from click.testing import CliRunner
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
 
 from posmodern.cli.main import cli
 from posmodern.cli import commands  # noqa: F401 - registers the commands
+from posmodern.core.db import Database, schema_name
+from posmodern.schema import migrate, tables
 from support.server import Server
 
 THIRDPARTY = Path(__file__).resolve().parents[1] / "fixtures" / "thirdparty"
@@ -47,10 +55,67 @@ def test_tenant_lifecycle_and_users(pos):
     assert pos("users", "create", "--client", client, "--store", "s1", "--username", "bob",
                "--password", "bob-secret-1", "--role", "chef", ok=False).exit_code == 2
     current = pos("db", "current").output
-    assert f"{client}" in current and "0001" in current
+    assert re.search(rf"^{client}\s+{migrate.head()}$", current, flags=re.M), current
     assert client in pos("db", "upgrade").output
     pos("tenant", "drop", client, "--yes")
     assert client not in pos("tenant", "list").output
+
+
+def _downgrade(sync_conn, schema: str | None, revision: str) -> None:
+    if schema:
+        sync_conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+    command.downgrade(migrate.alembic_config(migrate.TENANT_SCRIPTS, sync_conn, tables.metadata,
+                                             schema), revision)
+
+
+async def _in_tenant(database_url: str, client_id: str, work) -> None:
+    db = Database(database_url)
+    try:
+        await work(db)
+    finally:
+        await db.dispose()
+
+
+def test_db_upgrade_brings_a_tenant_of_0001_to_one_document_per_store(pos, database_url):
+    """Migration 0002 on a tenant made before it: refused while two customers of a store share a
+    document (saying which), done once they do not, and the database refuses a third."""
+    client = f"cli{uuid.uuid4().hex[:10]}"
+    pos("tenant", "create", client)
+    customer = {"client_id": client, "store_id": "s1", "name": "Ana", "document_type": "CPF",
+                "document_number": "sealed", "document_hash": "a" * 64}
+    twins = [uuid.uuid4(), uuid.uuid4()]
+
+    async def back_to_0001_with_twins(db):
+        async with db.tenant_engine(client).begin() as conn:
+            await conn.run_sync(_downgrade, None if db.is_sqlite else schema_name(client), "0001")
+        async with db.transaction(client) as conn:
+            for customer_id in twins:
+                await conn.execute(insert(tables.customers).values(customer_id=customer_id,
+                                                                   **customer))
+
+    async def part_the_twins(db):
+        async with db.transaction(client) as conn:
+            await conn.execute(update(tables.customers).values(document_hash="b" * 64)
+                               .where(tables.customers.c.customer_id == twins[1]))
+
+    async def a_third_twin(db):
+        async with db.transaction(client) as conn:
+            await conn.execute(insert(tables.customers).values(customer_id=uuid.uuid4(),
+                                                               **customer))
+    try:
+        asyncio.run(_in_tenant(database_url, client, back_to_0001_with_twins))
+        assert re.search(rf"^{client}\s+0001$", pos("db", "current").output, flags=re.M)
+        with pytest.raises(RuntimeError, match="share one CPF/CNPJ") as refused:
+            pos("db", "upgrade")
+        assert all(f"s1: {twin}" in str(refused.value) for twin in twins)
+        asyncio.run(_in_tenant(database_url, client, part_the_twins))
+        assert client in pos("db", "upgrade").output
+        assert re.search(rf"^{client}\s+{migrate.head()}$", pos("db", "current").output,
+                         flags=re.M)
+        with pytest.raises(IntegrityError):
+            asyncio.run(_in_tenant(database_url, client, a_third_twin))
+    finally:
+        pos("tenant", "drop", client, "--yes")
 
 
 def test_plugins_lists_origin_and_hooks(pos, monkeypatch):

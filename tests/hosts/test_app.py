@@ -1,8 +1,12 @@
 """The host: health, readiness, metrics, OpenAPI, auth, errors and idempotency, on both backends."""
 
+import asyncio
 import json
 import logging
+import threading
+import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,11 +17,14 @@ from starlette.testclient import TestClient
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute, Reply
+from posmodern.core.db import Database
 from posmodern.core.errors import GatewayTimeout
 from posmodern.core.plugins import get_plugin_manager
-from posmodern.hosts.app import create_app
-from posmodern.schema.tables import audit_log
+from posmodern.hosts.app import create_app, start_runtime
+from posmodern.schema.tables import audit_log, idempotency_keys, outbox
+from posmodern.schema.types import utcnow
 from support.api import Api, assert_error, make_tenant
+from support.tenant_db import count
 
 THIRDPARTY = Path(__file__).resolve().parents[1] / "fixtures" / "thirdparty"
 
@@ -67,7 +74,7 @@ class Probe:
             ApiRoute("probe.ping", "GET", "/api/v1/probe/ping", ping, PUBLIC),
             ApiRoute("probe.call_out", "POST", "/api/v1/probe/call-out", call_out,
                      frozenset({"cashier"}), body=Tip, status_code=201, idempotent=True,
-                     own_transactions=True),
+                     own_transactions=True, errors=(502, 504)),
         ]
 
 
@@ -106,6 +113,13 @@ def test_openapi_lists_every_route(client):
     assert tip["security"] == [{"bearerAuth": []}] and tip["x-roles"] == ["cashier"]
     assert tip["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/Tip")
     assert any(p["name"] == "Idempotency-Key" for p in tip["parameters"])
+    assert set(tip["responses"]) == {"201", "400", "401", "403", "404", "409", "413", "415",
+                                     "422", "503"}
+    call_out = document["paths"]["/api/v1/probe/call-out"]["post"]
+    assert {"502", "503", "504"} <= set(call_out["responses"])
+    assert "provider" in call_out["responses"]["502"]["description"]
+    ping = document["paths"]["/api/v1/probe/ping"]["get"]
+    assert "401" not in ping["responses"] and "504" not in ping["responses"]
 
 
 def test_bad_input_gets_the_spec_error_shape(api):
@@ -185,6 +199,60 @@ def test_idempotency_keys_are_per_tenant(api, client, settings):
                     headers=headers).json()["tips_so_far"] == 1
     theirs = other.post("/api/v1/probe/tips", "cashier", json={"amount": "9"}, headers=headers)
     assert theirs.status_code == 201 and "idempotent-replayed" not in theirs.headers
+
+
+async def _write_old_rows(settings, client_id: str) -> None:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction(client_id) as conn:
+            long_ago = utcnow() - timedelta(days=8)
+            await conn.execute(outbox.insert().values(
+                event_id=uuid.uuid4(), event_type="test.old", payload={}, created_at=long_ago,
+                published_at=long_ago))
+            await conn.execute(idempotency_keys.insert().values(
+                idempotency_key="old-key", route="probe.tip", request_hash="0" * 64,
+                status_code=201, created_at=long_ago, expires_at=long_ago + timedelta(hours=24)))
+    finally:
+        await db.dispose()
+
+
+def test_the_running_host_purges_what_is_past_its_retention(settings):
+    tenant = make_tenant(settings)
+    asyncio.run(_write_old_rows(settings, tenant.client_id))
+    assert count(settings, tenant.client_id, outbox) == 1
+    with TestClient(create_app(settings, plugins=["auth"])):
+        deadline = time.monotonic() + 10
+        while (count(settings, tenant.client_id, outbox)
+               or count(settings, tenant.client_id, idempotency_keys)):
+            assert time.monotonic() < deadline, "the old rows were not purged"
+            time.sleep(0.1)
+
+
+class BrokenStartup:
+    """A plugin whose start-up fails, after the payments plugin (called later) has started."""
+
+    runtime = None
+
+    @hookimpl
+    async def pos_startup(self, runtime):
+        self.runtime = runtime
+        raise RuntimeError("the printer is on fire")
+
+
+async def test_a_failing_start_up_closes_what_was_opened_and_raises(settings):
+    broken = BrokenStartup()
+    pm = get_plugin_manager(["auth", "payments", "dashboard"], extra=[("broken", broken)])
+    threads_before = set(threading.enumerate())
+    with pytest.raises(RuntimeError, match="on fire"):
+        await start_runtime(settings, pm)
+    runtime = broken.runtime
+    assert "payments" in pm.infos and runtime.state == {}  # started, then shut down again
+    assert runtime.db.control.pool.checkedin() == 0  # the engine was disposed
+    for _ in range(100):  # SQLite connections and the bus's publisher have threads
+        if set(threading.enumerate()) <= threads_before:
+            break
+        await asyncio.sleep(0.02)
+    assert set(threading.enumerate()) <= threads_before
 
 
 def test_a_plugin_subset_serves_only_its_routes(settings, monkeypatch):

@@ -1,10 +1,15 @@
-"""Customers over the API: lookups by phone, e-mail and document; the document sealed at rest."""
+"""Customers over the API: lookups by phone, e-mail and document; the document sealed at rest;
+one document per store, also when registrations race."""
 
+import asyncio
+
+import httpx
 import pytest
 from sqlalchemy import select
 
 from posmodern.core import crypto
 from posmodern.core.config import Settings
+from posmodern.hosts.app import create_app
 from posmodern.schema.tables import audit_log, customers, orders
 from support.api import Api, assert_error, make_tenant
 from support.menu import create_menu, order_body
@@ -110,3 +115,43 @@ def test_customers_of_another_tenant_are_invisible(staff, counter_client, settin
     theirs = create_menu(other)
     assert_error(other.post("/api/v1/orders", json=order_body(
         theirs, ("X-Burger", "1"), customer_id=ana["customer_id"])), 422, "unknown_customer")
+
+
+async def _at_once(settings, tenant, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:
+    """Send ``requests`` (method, path, body) together to an app in this event loop."""
+    app = create_app(settings, plugins=["auth", "customers"])
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pos") as client:
+            token = (await client.post("/api/v1/auth/token", json={
+                "client_id": tenant.client_id, "username": "cashier",
+                "password": tenant.passwords["cashier"]})).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            return await asyncio.gather(*(client.request(method, path, json=body, headers=headers)
+                                          for method, path, body in requests))
+
+
+def test_ten_registrations_of_one_document_at_once_make_one_customer(settings):
+    tenant = make_tenant(settings, roles=("cashier",))
+    answers = asyncio.run(_at_once(settings, tenant, [
+        ("POST", "/api/v1/customers", {**ANA, "name": f"Ana {n}"}) for n in range(10)]))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 9, [a.text for a in answers]
+    (winner,) = [a.json() for a in answers if a.status_code == 201]
+    for refused in (a for a in answers if a.status_code == 409):
+        assert refused.json()["error"]["code"] == "customer_exists"
+        assert refused.json()["error"]["details"] == {"customer_id": winner["customer_id"]}
+    assert counts(settings, tenant.client_id, customers) == {"customers": 1}
+
+
+def test_ten_customers_changed_to_one_document_at_once_leave_one_with_it(settings, staff):
+    made = [staff.post("/api/v1/customers", json={"name": f"Cliente {n}"}).json()
+            for n in range(10)]
+    answers = asyncio.run(_at_once(settings, staff.tenant, [
+        ("PATCH", f"/api/v1/customers/{c['customer_id']}", {"document_number": "52998224725"})
+        for c in made]))
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 9, [a.text for a in answers]
+    (winner,) = [a.json() for a in answers if a.status_code == 200]
+    assert {a.json()["error"]["details"]["customer_id"] for a in answers
+            if a.status_code == 409} == {winner["customer_id"]}
+    found = staff.get("/api/v1/customers", params={"document": "52998224725"}).json()["items"]
+    assert [c["customer_id"] for c in found] == [winner["customer_id"]]

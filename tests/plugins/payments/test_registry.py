@@ -5,6 +5,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from posmodern.core import hookimpl
+from posmodern.core.config import Settings
 from posmodern.core.errors import PluginError, ValidationFailed
 from posmodern.core.payments import PaymentResult, ProviderBase, ProviderRegistry
 from posmodern.core.plugins import get_plugin_manager
@@ -61,3 +62,12 @@ def test_a_provider_name_claimed_twice_stops_the_start_up(settings):
     with pytest.raises(PluginError, match="'cash' is registered twice"):
         with TestClient(app):
             pass
+
+
+def test_the_routes_that_ask_a_provider_document_its_failures(tmp_path):
+    document = create_app(Settings.from_env({"POS_DATA_DIR": str(tmp_path)}),
+                          plugins=["payments"]).state.openapi
+    asking = {operation["operationId"] for operation in
+              (op for ops in document["paths"].values() for op in ops.values())
+              if {"502", "503", "504"} <= set(operation["responses"])}
+    assert asking == {"payments.create", "payments.refund", "payments.cancel", "payments.refresh"}
