@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.db import OUTBOX_WRITTEN
 from posmodern.core.writes import write
-from posmodern.core.jsonable import Encoded, encode, json_default, json_safe  # noqa: F401 - their old home
+from posmodern.core.jsonable import (  # noqa: F401 - json_default, json_safe: their old home
+    Encoded, encode, json_default, json_safe)
 from posmodern.schema.tables import outbox
 from posmodern.schema.types import utcnow
 
