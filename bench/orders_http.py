@@ -59,6 +59,7 @@ class Load:
     latencies: list[float]
     cpu: float = 0.0  # seconds of CPU the server process used
     db_cpu: float = 0.0  # seconds of CPU the database's server processes used
+    client_cpu: float = 0.0  # seconds of CPU this load generator used
 
     @property
     def rate(self) -> float:
@@ -70,7 +71,8 @@ class Load:
         return (f"{self.label}: {self.rate:,.0f} orders/s ({self.orders} orders in "
                 f"{self.seconds:.1f} s), p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms; "
                 f"CPU per order: server {self.cpu / self.orders * 1000:.2f} ms, PostgreSQL "
-                f"{self.db_cpu / self.orders * 1000:.2f} ms")
+                f"{self.db_cpu / self.orders * 1000:.2f} ms, load generator "
+                f"{self.client_cpu / self.orders * 1000:.2f} ms")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -170,12 +172,14 @@ def backends_cpu(pids: list[int]) -> float:
 
 
 def measured(pid: int, database: str, load) -> Load:
-    """Run ``load()`` and note the CPU the server ``pid`` and the database's backends used."""
+    """Run ``load()`` and note the CPU the server ``pid``, the database's backends and this
+    process (the clients) used."""
     pids = backend_pids(database)
-    before, db_before = cpu_seconds(pid), backends_cpu(pids)
+    before, db_before, own_before = cpu_seconds(pid), backends_cpu(pids), time.process_time()
     result = load()
     result.cpu = cpu_seconds(pid) - before
     result.db_cpu = backends_cpu(pids) - db_before
+    result.client_cpu = time.process_time() - own_before
     return result
 
 
