@@ -43,7 +43,11 @@ def pos_static_assets(settings: Settings) -> list[StaticAssets]:
 
 @hookspec
 def pos_startup(runtime: Runtime) -> None | Awaitable[None]:
-    """Called when the host starts, after the database and bus are up and before requests.
+    """Called when the host starts, once the database is open and before requests.
+
+    The bus is built (``runtime.bus``: events written to the outbox go out) but starts relaying
+    and consuming only after every plugin's ``pos_startup``, so subscriptions and broadcasts are
+    in place before the first message arrives.
 
     Build what the plugin needs for the life of the process and keep it in
     ``runtime.state[<plugin name>]``.
