@@ -25,14 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
-from sqlalchemy import ARRAY, BigInteger, Text, any_, bindparam, cast, func, select, update
+from sqlalchemy import Text, bindparam, cast, func, select, update
 
 from posmodern.core.asyncio_hooks import await_me_maybe
 from posmodern.core.db import Database, insert_ignore
 from posmodern.core.errors import NotFound
 from posmodern.core.events import Broadcast, Envelope, Subscription, matches
 from posmodern.core.retention import PurgeSchedule, Retention
-from posmodern.core.writes import fetch, write
+from posmodern.core.writes import fetch, one_of, write
 from posmodern.schema.control import tenants
 from posmodern.schema.tables import outbox, processed_events
 from posmodern.schema.types import utcnow
@@ -51,10 +51,7 @@ _PENDING = (select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type,
 _MARK_SENT = {
     dialect: update(outbox).where(seqs).values(published_at=bindparam("now"),
                                                attempts=outbox.c.attempts + 1)
-    for dialect, seqs in (
-        ("postgresql", outbox.c.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger)))),
-        ("sqlite", outbox.c.seq.in_(bindparam("seqs", expanding=True))))
-}
+    for dialect, seqs in one_of(outbox.c.seq, "seqs").items()}
 
 
 class _Confirms:

@@ -25,8 +25,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from posmodern.core.errors import NotFound, ServiceUnavailable
-from posmodern.core.writes import insert_ignore, upsert, write  # noqa: F401 - part of this API
 from posmodern.core.jsonable import dumps
+from posmodern.core.writes import insert_ignore, upsert, write  # noqa: F401 - part of this API
 from posmodern.schema.control import CONTROL_SCHEMA, tenants
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

@@ -17,9 +17,9 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.db import OUTBOX_WRITTEN
-from posmodern.core.writes import write
 from posmodern.core.jsonable import (  # noqa: F401 - json_default, json_safe: their old home
     Encoded, encode, json_default, json_safe)
+from posmodern.core.writes import write
 from posmodern.schema.tables import outbox
 from posmodern.schema.types import utcnow
 

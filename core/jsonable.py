@@ -43,7 +43,10 @@ def dumps(data: Any, **options: Any) -> str:
 
 
 def encode(data: Any) -> Encoded:
-    """``data`` as compact JSON text, for a JSON column or an HTTP body (UTF-8, not escaped)."""
+    """``data`` as compact JSON text, for a JSON column or an HTTP body (UTF-8, not escaped);
+    text already :class:`Encoded` as it is."""
+    if type(data) is Encoded:
+        return data
     return Encoded(json.dumps(data, default=json_default, ensure_ascii=False,
                               separators=(",", ":")))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import ARRAY, any_, bindparam
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -99,12 +100,20 @@ async def _driver_statement(conn: AsyncConnection, driver, statement,
     return found
 
 
+def one_of(column, name: str) -> dict[str, Any]:
+    """``column`` is one of the values of the list parameter ``name``, per dialect: ``= ANY`` of
+    one array parameter on PostgreSQL (so the statement can take the short path, which has no
+    expanding parameters), an expanding ``IN`` on SQLite. Build one statement per dialect."""
+    return {"postgresql": column == any_(bindparam(name, type_=ARRAY(column.type))),
+            "sqlite": column.in_(bindparam(name, expanding=True))}
+
+
 async def fetch(conn: AsyncConnection, statement, params: dict[str, Any]) -> list[tuple]:
     """The rows of a Core SELECT (or a statement with RETURNING), as named tuples, as
     ``conn.execute(statement, params)`` gives them.
 
     On PostgreSQL it takes :func:`write`'s short path. No expanding (``IN``) parameters there:
-    compare with ``= ANY`` of an array parameter instead.
+    use :func:`one_of`.
     """
     driver = await _driver(conn)
     if driver is None:

@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
-from posmodern.core.writes import insert_ignore, write
 from posmodern.core.errors import (BadRequest, Conflict, Forbidden, PayloadTooLarge, PosError,
                                    Unauthorized, UnsupportedMediaType, ValidationFailed)
 from posmodern.core.jsonable import Encoded, dumps, encode
 from posmodern.core.security import decode_token
+from posmodern.core.writes import insert_ignore, write
 from posmodern.hosts.logs import request_id_var
 from posmodern.hosts.responses import PosJSONResponse, error_response
 from posmodern.schema.tables import idempotency_keys

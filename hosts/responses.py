@@ -7,11 +7,11 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from posmodern.core.errors import PosError
-from posmodern.core.jsonable import Encoded, encode
+from posmodern.core.jsonable import encode
 
 
 def dumps(content: Any) -> bytes:
-    return (content if type(content) is Encoded else encode(content)).encode("utf-8")
+    return encode(content).encode("utf-8")
 
 
 class PosJSONResponse(JSONResponse):

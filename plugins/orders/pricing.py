@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, any_, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.api import Principal
@@ -20,7 +20,7 @@ from posmodern.core.config import Settings
 from posmodern.core.errors import ConfigError, Forbidden, ValidationFailed
 from posmodern.core.money import MAX_MONEY, ZERO, cents, quantity
 from posmodern.core.orders import Adjustment, OrderDraft, OrderLine
-from posmodern.core.writes import fetch
+from posmodern.core.writes import fetch, one_of
 from posmodern.plugins.orders.models import ItemIn
 from posmodern.schema.tables import products
 
@@ -42,15 +42,8 @@ class Totals:
 _PRICE_COLUMNS = (products.c.product_id, products.c.name, products.c.price,
                   products.c.category_id, products.c.active)
 _CATALOG_PRICES = {
-    # PostgreSQL takes the ids as one array parameter, so the statement runs on the driver.
-    "postgresql": select(*_PRICE_COLUMNS).where(
-        products.c.product_id == any_(bindparam("product_ids",
-                                                type_=ARRAY(products.c.product_id.type))),
-        products.c.store_id == bindparam("store_id")),
-    "sqlite": select(*_PRICE_COLUMNS).where(
-        products.c.product_id.in_(bindparam("product_ids", expanding=True)),
-        products.c.store_id == bindparam("store_id")),
-}
+    dialect: select(*_PRICE_COLUMNS).where(ids, products.c.store_id == bindparam("store_id"))
+    for dialect, ids in one_of(products.c.product_id, "product_ids").items()}
 
 
 def _problem(index: int, product_id: uuid.UUID, kind: str, message: str) -> dict:

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core.writes import write
 from posmodern.core.orders import OrderLine
+from posmodern.core.writes import write
 from posmodern.plugins.orders.pricing import Totals
 from posmodern.schema.tables import order_items, orders, products
 from posmodern.schema.types import utcnow
