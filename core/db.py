@@ -76,6 +76,8 @@ class Database:
         self._retired: list[AsyncEngine] = []
         self._autonomous: AsyncEngine | None = None
         self._scoped: dict[str | tuple[str, str], AsyncEngine] = {}
+        #: Counter sequences known to exist, per tenant (:mod:`posmodern.core.counters`).
+        self.sequences: dict[str, set[str]] = {}
         self.control = self._create_engine(self.url)
 
     # --- engines ---------------------------------------------------------------------------
@@ -163,6 +165,7 @@ class Database:
     def forget_tenant(self, client_id: str) -> None:
         """Drop what is cached about a tenant (after it is dropped)."""
         self._known_tenants.discard(client_id)
+        self.sequences.pop(client_id, None)
         self._scoped.pop(client_id, None)
         self._scoped.pop(("autonomous", client_id), None)
         engine = self._engines.pop(client_id, None)
@@ -262,3 +265,4 @@ class Database:
         self._scoped.clear()
         self._retired.clear()
         self._known_tenants.clear()
+        self.sequences.clear()

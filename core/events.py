@@ -117,9 +117,10 @@ async def _insert(conn: AsyncConnection, envelope: Envelope, payload: dict | Enc
 
 
 async def emit(conn: AsyncConnection, event_type: str, *, client_id: str, store_id: str,
-               data: dict[str, Any], version: int = 1) -> Envelope:
-    """Build an envelope of ``data`` (any values :mod:`~posmodern.core.jsonable` writes) and
-    :func:`publish` it; ``data`` is encoded once, for the outbox row and the envelope's copy."""
+               data: dict[str, Any] | Encoded, version: int = 1) -> Envelope:
+    """Build an envelope of ``data`` (any values :mod:`~posmodern.core.jsonable` writes, or an
+    object already :class:`Encoded`) and :func:`publish` it; ``data`` is encoded once, for the
+    outbox row and the envelope's copy."""
     text = encode(data)
     envelope = Envelope(type=event_type, client_id=client_id, store_id=store_id,
                         data=json.loads(text), version=version)

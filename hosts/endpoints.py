@@ -119,23 +119,26 @@ def request_hash(request: Request, raw_body: Any) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-async def _claim(conn, ctx: RequestContext, key: str, fingerprint: str) -> Response | None:
-    """Own ``key`` in ``conn``'s transaction, or answer for it: the stored reply, or an error."""
-    ttl = timedelta(hours=ctx.runtime.settings.idempotency_ttl_hours)
+def _key_row(ctx: RequestContext, key: str, fingerprint: str, **answer: Any) -> dict[str, Any]:
     now = utcnow()
-    row_values = dict(idempotency_key=key, route=ctx.route.name, request_hash=fingerprint,
-                      created_at=now, expires_at=now + ttl)
-    if await insert_ignore(conn, idempotency_keys, **row_values):
-        return None
-    # Another request holds this key and has committed (PostgreSQL made us wait for it).
+    return dict(idempotency_key=key, route=ctx.route.name, request_hash=fingerprint,
+                created_at=now, expires_at=now + timedelta(
+                    hours=ctx.runtime.settings.idempotency_ttl_hours), **answer)
+
+
+async def _stored(conn, ctx: RequestContext, key: str, fingerprint: str) -> Response | None:
+    """What a key already used answers for this request: None if the key is free (unknown,
+    expired, or claimed by an attempt that died without an answer, then deleted here), its
+    stored reply for a repeat, or an error (another request's key; one still in flight)."""
     stored = (await conn.execute(select(idempotency_keys).where(
         idempotency_keys.c.idempotency_key == key))).first()
+    if stored is None:
+        return None
+    now = utcnow()
     in_flight = stored.status_code is None
     if stored.expires_at <= now or (in_flight and stored.created_at <= now - IN_FLIGHT_LEASE):
-        # Expired, or claimed by an attempt that died without an answer: take it over.
         await conn.execute(delete(idempotency_keys).where(
             idempotency_keys.c.idempotency_key == key))
-        await insert_ignore(conn, idempotency_keys, **row_values)
         return None
     if stored.request_hash != fingerprint:
         raise ValidationFailed(
@@ -146,6 +149,39 @@ async def _claim(conn, ctx: RequestContext, key: str, fingerprint: str) -> Respo
                        code="idempotency_key_in_flight", details={"idempotency_key": key})
     return PosJSONResponse(stored.response_body, status_code=stored.status_code,
                            headers={"Idempotent-Replayed": "true"})
+
+
+async def _claim(conn, ctx: RequestContext, key: str, fingerprint: str) -> Response | None:
+    """Own ``key`` (in flight, no answer yet) in ``conn``'s transaction, or answer for it."""
+    if await insert_ignore(conn, idempotency_keys, **_key_row(ctx, key, fingerprint)):
+        return None
+    # Another request holds this key and has committed (PostgreSQL made us wait for it).
+    answered = await _stored(conn, ctx, key, fingerprint)
+    if answered is None:
+        await insert_ignore(conn, idempotency_keys, **_key_row(ctx, key, fingerprint))
+    return answered
+
+
+class _Answered(Exception):
+    """The key was answered already: roll this attempt back and give that answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered")
+        self.response = response
+
+
+async def _keep_answer(conn, ctx: RequestContext, key: str, fingerprint: str, status: int,
+                       body: Encoded) -> None:
+    """Store this attempt's answer under ``key`` in its own transaction, or raise: the key's
+    earlier answer (:class:`_Answered`), or the error for a key used otherwise."""
+    row = _key_row(ctx, key, fingerprint, status_code=status, response_body=body)
+    if await insert_ignore(conn, idempotency_keys, **row):
+        return
+    # Taken by a request committed meanwhile (PostgreSQL made this insert wait for it).
+    answered = await _stored(conn, ctx, key, fingerprint)
+    if answered is not None:
+        raise _Answered(answered)
+    await insert_ignore(conn, idempotency_keys, **row)
 
 
 _STORE_REPLY = (update(idempotency_keys)
@@ -164,17 +200,34 @@ async def _store_reply(conn, key: str, reply: Reply) -> Encoded:
 
 
 async def _run_idempotent(ctx: RequestContext, key: str, fingerprint: str) -> Response:
-    """Run the endpoint at most once per key: replay the stored answer for a repeat."""
+    """Run the endpoint at most once per key: replay the stored answer for a repeat.
+
+    The endpoint runs first and its answer is stored with the key at the end of the same
+    transaction: one write for the key, and the key's unique index decides between concurrent
+    attempts (a later one waits for the first to commit, then rolls its own work back and
+    replays the first's answer). A repeat whose own run fails (the order it confirmed is no
+    longer pending) still gets the stored answer.
+    """
     ctx.idempotency_key = key
     if ctx.route.own_transactions:
         return await _run_idempotent_in_steps(ctx, key, fingerprint)
-    async with ctx.runtime.db.transaction(ctx.client_id) as conn:
-        answered = await _claim(conn, ctx, key, fingerprint)
+    db = ctx.runtime.db
+    try:
+        async with db.transaction(ctx.client_id) as conn:
+            ctx._conn = conn
+            reply = _as_reply(await ctx.route.endpoint(ctx), ctx.route)
+            body = encode(reply.body)
+            await _keep_answer(conn, ctx, key, fingerprint, reply.status, body)
+    except _Answered as answered:
+        return answered.response
+    except PosError:
+        async with db.transaction(ctx.client_id) as conn:
+            answered = await _stored(conn, ctx, key, fingerprint)
         if answered is not None:
             return answered
-        ctx._conn = conn
-        reply = _as_reply(await ctx.route.endpoint(ctx), ctx.route)
-        body = await _store_reply(conn, key, reply)
+        raise
+    finally:
+        ctx._conn = None
     return PosJSONResponse(body, status_code=reply.status, headers=reply.headers)
 
 

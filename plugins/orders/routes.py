@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.asyncio_hooks import call_hook
-from posmodern.core.counters import take_number
+from posmodern.core.counters import NextNumber, take_number
 from posmodern.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from posmodern.core.events import emit
+from posmodern.core.jsonable import Encoded, encode
 from posmodern.core.orders import OrderDraft, OrderLine
 from posmodern.core.pagination import after, decode_cursor, page
 from posmodern.core.records import fetch_one, missing_ids
@@ -61,7 +62,7 @@ def _source(ctx: RequestContext, body: OrderCreate) -> str:
 
 
 async def _emit(ctx: RequestContext, conn: AsyncConnection, event_type: str,
-                data: dict[str, Any]) -> None:
+                data: dict[str, Any] | Encoded) -> None:
     await emit(conn, event_type, client_id=ctx.client_id, store_id=ctx.store_id, data=data)
 
 
@@ -83,13 +84,15 @@ async def create_order(ctx: RequestContext) -> Reply:
         now = utcnow()
         waiter_id = uuid.UUID(ctx.principal.user_id) if "waiter" in ctx.principal.roles else None
         order = dict(order_id=order_id, client_id=ctx.client_id, store_id=ctx.store_id,
-                     order_number=str(number), status="PENDING", payment_status="PENDING",
+                     order_number=number if isinstance(number, NextNumber) else str(number),
+                     status="PENDING", payment_status="PENDING",
                      source=source, external_id=None, customer_id=body.customer_id,
                      table_id=body.table_id, waiter_id=waiter_id, notes=body.notes,
                      created_at=now, updated_at=now, **storage.totals_values(totals))
         items = storage.item_rows(order_id, lines)
         await storage.insert_order(conn, order, items)
-        view = storage.order_view(order, items)
+        # Encoded once, for the event and the answer.
+        view = encode(storage.order_view(order, items))
         await _emit(ctx, conn, "order.created", view)
         if body.discount:
             await audit.record(conn, ctx, "order.discount", resource_type="order",

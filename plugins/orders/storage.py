@@ -13,11 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, String, Text, bindparam, cast, func, insert, select
+from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from posmodern.core.counters import NextNumber
 from posmodern.core.orders import OrderLine
-from posmodern.core.writes import write
+from posmodern.core.writes import fetch, write
 from posmodern.plugins.orders.pricing import Totals
 from posmodern.schema.tables import order_items, orders, products
 from posmodern.schema.types import utcnow
@@ -55,13 +57,27 @@ def totals_values(totals: Totals) -> dict[str, Any]:
 
 
 _INSERT_ORDER = insert(orders)
+# The order number taken from its counter's sequence by the INSERT itself (see core.counters).
+_INSERT_NUMBERED_ORDER = insert(orders).values(order_number=cast(
+    func.nextval(cast(bindparam("number_sequence", type_=Text), REGCLASS)), String)
+).returning(orders.c.order_number)
 _INSERT_ITEMS = insert(order_items)
 
 
 async def insert_order(conn: AsyncConnection, order: dict[str, Any],
                        items: list[dict[str, Any]]) -> None:
-    """Write an order and its items: two statements, whatever the number of items."""
-    await write(conn, _INSERT_ORDER, order)
+    """Write an order and its items: two statements, whatever the number of items.
+
+    An ``order_number`` given as a :class:`NextNumber` is taken by the INSERT and set in
+    ``order``.
+    """
+    number = order["order_number"]
+    if isinstance(number, NextNumber):
+        values = {key: value for key, value in order.items() if key != "order_number"}
+        values["number_sequence"] = number.sequence
+        order["order_number"] = (await fetch(conn, _INSERT_NUMBERED_ORDER, values))[0].order_number
+    else:
+        await write(conn, _INSERT_ORDER, order)
     await add_items(conn, items)
 
 
