@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from posmodern.core.errors import NotFound, ServiceUnavailable
 from posmodern.core.jsonable import dumps
+from posmodern.core.tenant_pool import TenantConnections
 from posmodern.core.writes import insert_ignore, upsert, write  # noqa: F401 - part of this API
 from posmodern.schema.control import CONTROL_SCHEMA, tenants
 
@@ -79,6 +80,9 @@ class Database:
         #: Counter sequences known to exist, per tenant (:mod:`posmodern.core.counters`).
         self.sequences: dict[str, set[str]] = {}
         self.control = self._create_engine(self.url)
+        # PostgreSQL: tenant transactions on connections kept open (core/tenant_pool.py).
+        self._tenant_connections = None if self.is_sqlite else TenantConnections(
+            self.url, pool_size + max_overflow)
 
     # --- engines ---------------------------------------------------------------------------
 
@@ -194,18 +198,27 @@ class Database:
         the commit succeeded.
         """
         await self._require_tenant(client_id)
-        async with self._scoped_engine(client_id).connect() as conn:
+        async with self._tenant_transaction(client_id) as conn:
             info = conn.sync_connection.info
             info.pop(OUTBOX_WRITTEN, None)
             try:
-                async with conn.begin():
-                    yield conn
+                yield conn
             except BaseException:
                 info.pop(OUTBOX_WRITTEN, None)
                 raise
-            if info.pop(OUTBOX_WRITTEN, False):
-                for listener in self._commit_listeners:
-                    listener(client_id)
+        if info.pop(OUTBOX_WRITTEN, False):
+            for listener in self._commit_listeners:
+                listener(client_id)
+
+    @asynccontextmanager
+    async def _tenant_transaction(self, client_id: str) -> AsyncIterator[AsyncConnection]:
+        if self._tenant_connections is not None:
+            async with self._tenant_connections.transaction(
+                    client_id, self.tenant_options(client_id)) as conn:
+                yield conn
+            return
+        async with self._scoped_engine(client_id).connect() as conn, conn.begin():
+            yield conn
 
     @asynccontextmanager
     async def autonomous(self, client_id: str) -> AsyncIterator[AsyncConnection]:
@@ -257,6 +270,8 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pool."""
+        if self._tenant_connections is not None:
+            await self._tenant_connections.dispose()
         autonomous = [self._autonomous] if self._autonomous is not None else []
         for engine in [*self._engines.values(), *self._retired, *autonomous, self.control]:
             await engine.dispose()

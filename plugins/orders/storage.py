@@ -13,11 +13,12 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, String, Text, bindparam, cast, func, insert, select
+from sqlalchemy import ARRAY, Row, String, Text, bindparam, cast, func, insert, select
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.counters import NextNumber
+from posmodern.core.jsonable import encode
 from posmodern.core.orders import OrderLine
 from posmodern.core.writes import fetch, write
 from posmodern.plugins.orders.pricing import Totals
@@ -57,28 +58,71 @@ def totals_values(totals: Totals) -> dict[str, Any]:
 
 
 _INSERT_ORDER = insert(orders)
-# The order number taken from its counter's sequence by the INSERT itself (see core.counters).
-_INSERT_NUMBERED_ORDER = insert(orders).values(order_number=cast(
-    func.nextval(cast(bindparam("number_sequence", type_=Text), REGCLASS)), String)
-).returning(orders.c.order_number)
 _INSERT_ITEMS = insert(order_items)
+
+
+def _order_with_items():
+    """PostgreSQL: an order and its items in one statement, its number taken from its
+    counter's sequence (see core.counters) and returned::
+
+        WITH new_order AS (INSERT INTO orders … VALUES (…, nextval(…)) RETURNING order_number),
+             new_items AS (INSERT INTO order_items … SELECT … FROM unnest(<one array per column>))
+        SELECT order_number FROM new_order
+
+    One round trip instead of two (an order number, then the items); the items' foreign key
+    is checked at the end of the statement, when the order exists.
+    """
+    number = cast(func.nextval(cast(bindparam("number_sequence", type_=Text), REGCLASS)), String)
+    new_order = insert(orders).values(
+        {column: number if column.key == "order_number" else bindparam(column.key, type_=column.type)
+         for column in orders.c}).returning(orders.c.order_number).cte("new_order")
+    varying = [column for column in order_items.c if column.key in _ITEM_ARRAYS]
+    # JSON documents travel as text (one array type for every driver), made JSONB here.
+    arrays = [bindparam(f"items_{column.key}", type_=ARRAY(_array_type(column)))
+              for column in varying]
+    rows = func.unnest(*arrays).table_valued(*(column.key for column in varying)).render_derived()
+    values = [cast(rows.c[column.key], column.type) if column.key == "customizations"
+              else rows.c[column.key] for column in varying]
+    fixed = [column for column in order_items.c if column.key not in _ITEM_ARRAYS]
+    new_items = insert(order_items).from_select(
+        [*varying, *fixed],
+        select(*values, *(bindparam(f"items_{column.key}", type_=column.type) for column in fixed))
+        .select_from(rows)).cte("new_items")
+    return select(new_order.c.order_number).add_cte(new_items)
+
+
+#: The item columns that differ from item to item (the others are the same for all).
+_ITEM_ARRAYS = ("item_id", "product_id", "product_name", "quantity", "unit_price", "subtotal",
+                "notes", "customizations", "created_at")
+
+
+def _array_type(column):
+    return Text() if column.key == "customizations" else column.type
+
+
+_INSERT_NUMBERED_ORDER = _order_with_items()
 
 
 async def insert_order(conn: AsyncConnection, order: dict[str, Any],
                        items: list[dict[str, Any]]) -> None:
-    """Write an order and its items: two statements, whatever the number of items.
-
-    An ``order_number`` given as a :class:`NextNumber` is taken by the INSERT and set in
-    ``order``.
-    """
+    """Write an order and its items: one statement on PostgreSQL when the order number is
+    taken from its sequence (a :class:`NextNumber`, replaced in ``order`` by the number), two
+    otherwise, whatever the number of items."""
     number = order["order_number"]
-    if isinstance(number, NextNumber):
-        values = {key: value for key, value in order.items() if key != "order_number"}
-        values["number_sequence"] = number.sequence
-        order["order_number"] = (await fetch(conn, _INSERT_NUMBERED_ORDER, values))[0].order_number
-    else:
+    if not isinstance(number, NextNumber):
         await write(conn, _INSERT_ORDER, order)
-    await add_items(conn, items)
+        await add_items(conn, items)
+        return
+    values = {key: value for key, value in order.items() if key != "order_number"}
+    values["number_sequence"] = number.sequence
+    for key in _ITEM_ARRAYS:
+        values[f"items_{key}"] = [item[key] for item in items]
+    values["items_customizations"] = [None if item["customizations"] is None
+                                      else encode(item["customizations"]) for item in items]
+    first = items[0]
+    for key in ("order_id", "status", "updated_at"):
+        values[f"items_{key}"] = first[key]
+    order["order_number"] = (await fetch(conn, _INSERT_NUMBERED_ORDER, values))[0].order_number
 
 
 async def add_items(conn: AsyncConnection, items: list[dict[str, Any]]) -> None:
