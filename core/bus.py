@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -123,6 +124,7 @@ class EventBus:
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = threading.Event()
+        self._relay_closing = False
         self._publisher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pos-publish")
         self._publisher: Connection | None = None
         self._producer: Producer | None = None
@@ -190,12 +192,17 @@ class EventBus:
 
     async def stop(self) -> None:
         """Flush what is committed, then stop consuming and close connections."""
+        self._relay_closing = True
         if self._relay_task is not None:
-            self._relay_task.cancel()
+            # Let the relay finish what it is sending (cancelling it in the middle of a database
+            # transaction could leave that connection's transaction, and its locks, behind).
+            self._wake.set()
             try:
-                await self._relay_task
-            except asyncio.CancelledError:
-                pass
+                await asyncio.wait_for(asyncio.shield(self._relay_task), timeout=30)
+            except TimeoutError:
+                self._relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._relay_task
             self._relay_task = None
             try:
                 await self.relay_once()
@@ -234,9 +241,11 @@ class EventBus:
 
     async def _relay_forever(self) -> None:
         next_sweep = 0.0
-        while True:
+        while not self._relay_closing:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                if self._relay_closing:
+                    return
                 if self.linger_seconds:
                     # Let the commits of a busy moment gather: one relay transaction sends them
                     # all, instead of one per commit.

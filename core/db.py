@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from posmodern.core import outbox
 from posmodern.core.errors import NotFound, ServiceUnavailable
 from posmodern.core.jsonable import dumps
 from posmodern.core.tenant_pool import TenantConnections
@@ -31,7 +32,7 @@ from posmodern.core.writes import insert_ignore, upsert, write  # noqa: F401 - p
 from posmodern.schema.control import CONTROL_SCHEMA, tenants
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-OUTBOX_WRITTEN = "posmodern.outbox_written"
+OUTBOX_WRITTEN = outbox.WRITTEN
 
 
 def check_client_id(client_id: str) -> str:
@@ -201,10 +202,13 @@ class Database:
         async with self._tenant_transaction(client_id) as conn:
             info = conn.sync_connection.info
             info.pop(OUTBOX_WRITTEN, None)
+            outbox.forget(conn)
             try:
                 yield conn
+                await outbox.flush(conn)
             except BaseException:
                 info.pop(OUTBOX_WRITTEN, None)
+                outbox.forget(conn)
                 raise
         if info.pop(OUTBOX_WRITTEN, False):
             for listener in self._commit_listeners:

@@ -13,14 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core.db import OUTBOX_WRITTEN
+from posmodern.core import outbox
 from posmodern.core.jsonable import (  # noqa: F401 - json_default, json_safe: their old home
     Encoded, encode, json_default, json_safe)
-from posmodern.core.writes import write
-from posmodern.schema.tables import outbox
 from posmodern.schema.types import utcnow
 
 
@@ -97,23 +94,19 @@ def matches(pattern: str, event_type: str) -> bool:
     return match(pattern.split("."), event_type.split("."))
 
 
-_INSERT_OUTBOX = insert(outbox)
-
-
 async def publish(conn: AsyncConnection, envelope: Envelope) -> Envelope:
     """Write ``envelope`` to the outbox in ``conn``'s transaction; it is sent once committed.
 
-    Its ``data`` must be JSON-safe already (:func:`emit` makes it so).
+    Its ``data`` must be JSON-safe already (:func:`emit` makes it so). The row is written with
+    the transaction's last statement (:mod:`posmodern.core.outbox`).
     """
-    await _insert(conn, envelope, envelope.to_dict())
+    _insert(conn, envelope, envelope.to_dict())
     return envelope
 
 
-async def _insert(conn: AsyncConnection, envelope: Envelope, payload: dict | Encoded) -> None:
-    await write(conn, _INSERT_OUTBOX, {"event_id": uuid.UUID(envelope.id),
-                                       "event_type": envelope.type, "payload": payload,
-                                       "created_at": utcnow()})
-    conn.sync_connection.info[OUTBOX_WRITTEN] = True
+def _insert(conn: AsyncConnection, envelope: Envelope, payload: dict | Encoded) -> None:
+    outbox.add(conn, {"event_id": uuid.UUID(envelope.id), "event_type": envelope.type,
+                      "payload": payload, "created_at": utcnow()})
 
 
 async def emit(conn: AsyncConnection, event_type: str, *, client_id: str, store_id: str,
@@ -125,5 +118,5 @@ async def emit(conn: AsyncConnection, event_type: str, *, client_id: str, store_
     envelope = Envelope(type=event_type, client_id=client_id, store_id=store_id,
                         data=json.loads(text), version=version)
     head = encode({name: value for name, value in envelope.to_dict().items() if name != "data"})
-    await _insert(conn, envelope, Encoded(f'{head[:-1]},"data":{text}}}'))
+    _insert(conn, envelope, Encoded(f'{head[:-1]},"data":{text}}}'))
     return envelope

@@ -15,15 +15,17 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from starlette.requests import Request
 from starlette.responses import Response
 
+from posmodern.core import outbox
 from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
 from posmodern.core.errors import (BadRequest, Conflict, Forbidden, PayloadTooLarge, PosError,
                                    Unauthorized, UnsupportedMediaType, ValidationFailed)
 from posmodern.core.jsonable import Encoded, dumps, encode
 from posmodern.core.security import decode_token
-from posmodern.core.writes import insert_ignore, write
+from posmodern.core.writes import fetch, insert_ignore, write
 from posmodern.hosts.logs import request_id_var
 from posmodern.hosts.responses import PosJSONResponse, error_response
 from posmodern.schema.tables import idempotency_keys
@@ -175,13 +177,30 @@ async def _keep_answer(conn, ctx: RequestContext, key: str, fingerprint: str, st
     """Store this attempt's answer under ``key`` in its own transaction, or raise: the key's
     earlier answer (:class:`_Answered`), or the error for a key used otherwise."""
     row = _key_row(ctx, key, fingerprint, status_code=status, response_body=body)
-    if await insert_ignore(conn, idempotency_keys, **row):
+    if await _insert_key_and_events(conn, row):
         return
     # Taken by a request committed meanwhile (PostgreSQL made this insert wait for it).
     answered = await _stored(conn, ctx, key, fingerprint)
     if answered is not None:
         raise _Answered(answered)
     await insert_ignore(conn, idempotency_keys, **row)
+
+
+# PostgreSQL: the key's row and the transaction's outbox rows in one statement.
+_KEY_AND_EVENTS = outbox.along_with_rows(
+    pg_insert(idempotency_keys).values({column: bindparam(column.key, type_=column.type)
+                                        for column in idempotency_keys.c})
+    .on_conflict_do_nothing().returning(idempotency_keys.c.idempotency_key))
+
+
+async def _insert_key_and_events(conn, row: dict[str, Any]) -> bool:
+    """Insert the key's row unless the key exists (True when inserted); on PostgreSQL the
+    outbox rows the transaction kept go in with it, the rest of the time it writes them."""
+    if conn.dialect.name != "postgresql":
+        await outbox.flush(conn)
+        return await insert_ignore(conn, idempotency_keys, **row)
+    params = {**row, **outbox.row_arrays(outbox.take(conn))}
+    return (await fetch(conn, _KEY_AND_EVENTS, params))[0].written == 1
 
 
 _STORE_REPLY = (update(idempotency_keys)
