@@ -7,8 +7,8 @@ In one run, on a fresh PostgreSQL database:
    with an Idempotency-Key, from `--clients` concurrent httpx clients. Prints orders/s, p50, p99.
 2. The ceiling: pgbench writes the same rows with one transaction per order (the order, its 3 items
    in one INSERT, its outbox row), as many orders from as many clients; prints the ratio. A second
-   pgbench line adds what POS Modern writes besides (the Idempotency-Key row, written and then
-   updated, and the order number taken in its own transaction).
+   pgbench line adds what POS Modern writes besides (the Idempotency-Key row with its answer, and
+   the order number from a sequence).
 3. The seed's design (bench/seed_design.py: asyncpg, a SELECT per product, an INSERT per item, the
    order read back) on the same stack and machine, under the same load.
 4. Listing 100 orders with their items: SQL statements issued (counted with a SQLAlchemy
@@ -218,9 +218,9 @@ def pos_listing(database_url: str, token: str) -> tuple[float, int]:
         for _ in range(3):
             assert len(client.get("/api/v1/orders?limit=100", headers=headers).json()["items"]) \
                 == 100
-        engine = client.app.state.runtime.db.control.sync_engine
-        event.listen(engine, "before_cursor_execute",
-                     lambda *args: statements.append(args[2]))
+        for engine in client.app.state.runtime.db.engines:
+            event.listen(engine.sync_engine, "before_cursor_execute",
+                         lambda *args: statements.append(args[2]))
         times = []
         for _ in range(20):
             started = time.perf_counter()
@@ -252,21 +252,13 @@ def pgbench_script(products: list[str], extras: bool) -> str:
     items = ", ".join(
         f"(gen_random_uuid(), :oid, '{p}', 1, {price}, {price}, 'PENDING', now(), now(), '{name}')"
         for p, (name, price) in zip(products, MENU, strict=True))
-    lines = ["SELECT gen_random_uuid() AS oid, gen_random_uuid()::text AS key \\gset"]
-    if extras:
-        lines += ["BEGIN;", "SET LOCAL synchronous_commit = off;",
-                  f"INSERT INTO counters (store_id, name, value) VALUES ('{STORE}', 'pgbench', 1)"
-                  " ON CONFLICT (store_id, name) DO UPDATE SET value = counters.value + 1"
-                  " RETURNING value;", "END;"]
-    lines.append("BEGIN;")
-    if extras:
-        lines.append("INSERT INTO idempotency_keys (idempotency_key, route, request_hash, "
-                     "created_at, expires_at) VALUES (:key, 'orders.create', "
-                     "repeat('a', 64), now(), now() + interval '1 day');")
+    lines = ["SELECT gen_random_uuid() AS oid, gen_random_uuid()::text AS key \\gset", "BEGIN;"]
+    # POS Modern takes the number from a sequence in the order's INSERT (see core/counters.py).
+    number = "nextval('pgbench_order_numbers')::text" if extras else "left(:key, 20)"
     lines += [
         "INSERT INTO orders (order_id, client_id, store_id, order_number, status, created_at, "
         "updated_at, subtotal, tax, discount, total, payment_status, source, metadata) VALUES "
-        f"(:oid, '{CLIENT}', '{STORE}', left(:key, 20), 'PENDING', now(), now(), 45.40, 0, 0, "
+        f"(:oid, '{CLIENT}', '{STORE}', {number}, 'PENDING', now(), now(), 45.40, 0, 0, "
         "45.40, 'PENDING', 'pos', '{\"adjustments\": []}');",
         "INSERT INTO order_items (item_id, order_id, product_id, quantity, unit_price, subtotal, "
         f"status, created_at, updated_at, product_name) VALUES {items};",
@@ -274,8 +266,11 @@ def pgbench_script(products: list[str], extras: bool) -> str:
         f"(gen_random_uuid(), 'order.created', '{payload}', now());",
     ]
     if extras:
-        lines.append("UPDATE idempotency_keys SET status_code = 201, response_body = "
-                     f"'{payload}' WHERE idempotency_key = :key;")
+        # The Idempotency-Key row, written once with the answer.
+        lines.append("INSERT INTO idempotency_keys (idempotency_key, route, request_hash, "
+                     "created_at, expires_at, status_code, response_body) VALUES (:key, "
+                     f"'orders.create', repeat('a', 64), now(), now() + interval '1 day', 201, "
+                     f"'{payload}') ON CONFLICT DO NOTHING;")
     lines.append("END;")
     return "\n".join(lines) + "\n"
 
@@ -285,6 +280,9 @@ def pgbench(database: str, products: list[str], args, extras: bool) -> Load:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(pgbench_script(products, extras))
     per_client = args.orders // args.clients
+    if extras:
+        asyncio.run(_sql(database, f"CREATE SEQUENCE IF NOT EXISTS tenant_{CLIENT}."
+                                   "pgbench_order_numbers START WITH 1000000"))
     env = {**os.environ, "PGOPTIONS": f"-c search_path=tenant_{CLIENT}"}
     result = subprocess.run(
         [binary, "-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared", "-c",

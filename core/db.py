@@ -114,6 +114,14 @@ class Database:
         # pool is sized for the usual concurrency.
         return create_async_engine(url, pool_recycle=1800, json_serializer=dumps, **self._pool)
 
+    @property
+    def engines(self) -> list[AsyncEngine]:
+        """Every engine this database has opened so far (to instrument: statements, pools)."""
+        extra = [self._tenant_connections.engine] if self._tenant_connections else []
+        if self._autonomous is not None:
+            extra.append(self._autonomous)
+        return [self.control, *extra, *self._engines.values()]
+
     def tenant_engine(self, client_id: str) -> AsyncEngine:
         """The engine a tenant's transactions run on (shared on PostgreSQL)."""
         if not self.is_sqlite:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import outbox
+from posmodern.core.ids import new_uuid
 from posmodern.core.jsonable import (  # noqa: F401 - json_default, json_safe: their old home
     Encoded, encode, json_default, json_safe)
 from posmodern.schema.types import utcnow
@@ -29,7 +30,7 @@ class Envelope:
     client_id: str
     store_id: str
     data: dict[str, Any]
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=lambda: str(new_uuid()))
     occurred_at: str = field(default_factory=lambda: utcnow().isoformat())
     version: int = 1
 

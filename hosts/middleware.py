@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from posmodern.core.errors import PosError
+from posmodern.core.ids import new_uuid
 from posmodern.hosts.logs import request_id_var
 from posmodern.hosts.metrics import Metrics
 from posmodern.hosts.responses import PosJSONResponse
@@ -31,7 +31,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SAFE_ID.match(incoming) else new_uuid().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = {"code": 500, "sent": False}

@@ -18,6 +18,7 @@ from posmodern.core.asyncio_hooks import call_hook
 from posmodern.core.counters import NextNumber, take_number
 from posmodern.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from posmodern.core.events import emit
+from posmodern.core.ids import new_uuid
 from posmodern.core.jsonable import Encoded, encode
 from posmodern.core.orders import OrderDraft, OrderLine
 from posmodern.core.pagination import after, decode_cursor, page
@@ -68,7 +69,7 @@ async def _emit(ctx: RequestContext, conn: AsyncConnection, event_type: str,
 
 async def create_order(ctx: RequestContext) -> Reply:
     body: OrderCreate = ctx.body
-    order_id = uuid.uuid4()
+    order_id = new_uuid()
     async with ctx.transaction() as conn:
         lines = await price_lines(conn, ctx.store_id, body.items)
         await _check_references(conn, ctx.store_id, body)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.counters import NextNumber
+from posmodern.core.ids import new_uuid
 from posmodern.core.jsonable import encode
 from posmodern.core.orders import OrderLine
 from posmodern.core.writes import fetch, write
@@ -43,7 +44,7 @@ def item_rows(order_id: uuid.UUID, lines: Sequence[OrderLine]) -> list[dict[str,
     rows = []
     for position, line in enumerate(lines):
         at = now + timedelta(microseconds=position)
-        rows.append(dict(item_id=uuid.uuid4(), order_id=order_id, product_id=line.product_id,
+        rows.append(dict(item_id=new_uuid(), order_id=order_id, product_id=line.product_id,
                          product_name=line.name, quantity=line.quantity,
                          unit_price=line.unit_price, subtotal=line.subtotal, status="PENDING",
                          notes=line.notes, customizations=line.customizations, created_at=at,
