@@ -174,7 +174,7 @@ class _Answered(Exception):
 
 async def _keep_answer(conn, ctx: RequestContext, key: str, fingerprint: str, status: int,
                        body: Encoded) -> None:
-    """Store this attempt's answer under ``key`` in its own transaction, or raise: the key's
+    """Store this attempt's answer under ``key`` in its transaction, or raise: the key's
     earlier answer (:class:`_Answered`), or the error for a key used otherwise."""
     row = _key_row(ctx, key, fingerprint, status_code=status, response_body=body)
     if await _insert_key_and_events(conn, row):

@@ -76,3 +76,18 @@ def test_a_refused_order_keeps_its_key_free(staff, menu, settings):
     assert placed.status_code == 201 and "idempotent-replayed" not in placed.headers
     again = staff.post("/api/v1/orders", headers={"Idempotency-Key": "k-9"}, json=good)
     assert again.headers["idempotent-replayed"] == "true" and again.json() == placed.json()
+
+
+def test_a_repeated_status_change_gets_its_answer_not_a_conflict(staff, menu, settings):
+    # Running the repeat again would be refused (the order is CONFIRMED already): the client
+    # still gets the first answer, and the order moved once.
+    order = staff.post("/api/v1/orders", json=order_body(menu, ("X-Burger", "1"))).json()
+    path = f"/api/v1/orders/{order['order_id']}/status"
+    first = staff.post(path, headers={"Idempotency-Key": "s-1"}, json={"status": "CONFIRMED"})
+    assert first.status_code == 200 and first.json()["status"] == "CONFIRMED"
+    again = staff.post(path, headers={"Idempotency-Key": "s-1"}, json={"status": "CONFIRMED"})
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert_error(staff.post(path, headers={"Idempotency-Key": "s-2"},
+                            json={"status": "CONFIRMED"}), 409, "transition_not_allowed")
+    assert len(events(settings, staff.tenant.client_id, "order.status_updated")) == 1
