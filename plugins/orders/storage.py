@@ -76,7 +76,8 @@ def _order_with_items():
     number = cast(func.nextval(cast(bindparam("number_sequence", type_=Text), REGCLASS)), String)
     new_order = insert(orders).values(
         {column: number if column.key == "order_number"
-         else bindparam(column.key, type_=column.type) for column in orders.c}).returning(orders.c.order_number).cte("new_order")
+         else bindparam(column.key, type_=column.type) for column in orders.c}
+    ).returning(orders.c.order_number).cte("new_order")
     varying = [column for column in order_items.c if column.key in _ITEM_ARRAYS]
     # JSON documents travel as text (one array type for every driver), made JSONB here.
     arrays = [bindparam(f"items_{column.key}", type_=ARRAY(_array_type(column)))
