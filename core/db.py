@@ -239,11 +239,11 @@ class Database:
         PostgreSQL only (SQLite has one writer at a time: use the caller's transaction). For a
         short write that must not wait for, or hold locks until, the caller's transaction ends
         (creating a counter's sequence). Its commits do not wait for the disk
-        (``synchronous_commit = off``): fine for what a later, durable commit depends on, since that one's log record is
-        written after it, but nothing that must survive a crash on its own belongs here; neither
-        do events. It draws from a small pool of its own, so a request holding a connection of
-        the main pool never waits for a second one from it: with every main connection taken by
-        requests each needing another, a shared pool would deadlock.
+        (``synchronous_commit = off``): fine for what a later, durable commit depends on, since
+        that one's log record is written after it, but nothing that must survive a crash on its
+        own belongs here; neither do events. It draws from a small pool of its own, so a request
+        holding a connection of the main pool never waits for a second one from it: with every
+        main connection taken by requests each needing another, a shared pool would deadlock.
         """
         if self.is_sqlite:
             raise RuntimeError("autonomous statements need PostgreSQL; SQLite has one writer")

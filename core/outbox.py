@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, bindparam, cast, func, insert, literal_column, select
+from sqlalchemy import func, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core.jsonable import encode
-from posmodern.core.writes import write
+from posmodern.core.writes import ColumnArrays, write
 from posmodern.schema.tables import outbox
 
 #: Set on a connection whose transaction wrote outbox rows (the relay is told after the commit).
@@ -51,6 +50,9 @@ async def flush(conn: AsyncConnection) -> None:
         await write(conn, _INSERT, rows)
 
 
+_ROWS = ColumnArrays(outbox, _COLUMNS, "outbox", ordered=True)
+
+
 def along_with_rows(dml):
     """PostgreSQL: a statement running ``dml`` (with a RETURNING clause) and writing outbox
     rows given by :func:`row_arrays`; it returns how many rows ``dml`` returned, as ``written``.
@@ -58,20 +60,13 @@ def along_with_rows(dml):
     ``WITH events AS (INSERT INTO outbox … SELECT … FROM unnest(…) WITH ORDINALITY ORDER BY
     ordinality), written AS (<dml>) SELECT count(*) AS written FROM written``
     """
-    arrays = [bindparam(f"outbox_{name}", type_=ARRAY(
-        Text() if name == "payload" else outbox.c[name].type)) for name in _COLUMNS]
-    rows = (func.unnest(*arrays).table_valued(*_COLUMNS, with_ordinality="position")
-            .render_derived())
     events = insert(outbox).from_select(
         [*_COLUMNS, "attempts"],
-        select(rows.c.event_id, rows.c.event_type, cast(rows.c.payload, outbox.c.payload.type),
-               rows.c.created_at, literal_column("0")).order_by(rows.c.position)).cte("events")
+        select(*_ROWS.columns, literal_column("0")).order_by(_ROWS.rows.c.position)).cte("events")
     written = dml.cte("written")
     return select(func.count().label("written")).select_from(written).add_cte(events)
 
 
 def row_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """The parameters of :func:`along_with_rows` for ``rows`` (their JSON payloads as text)."""
-    params = {f"outbox_{name}": [row[name] for row in rows] for name in _COLUMNS}
-    params["outbox_payload"] = [encode(row["payload"]) for row in rows]
-    return params
+    """The parameters of :func:`along_with_rows` for ``rows``."""
+    return _ROWS.params(rows)

@@ -102,14 +102,11 @@ class TenantConnections:
         return held
 
     async def _drop(self, held: _Held) -> None:
-        try:
+        # Its driver connection is closed, not pooled again; a broken one may fail to close.
+        with contextlib.suppress(Exception):
             if not held.conn.closed:
-                # Its driver connection is closed, not pooled again (it may be broken).
                 await held.conn.invalidate()
-        except Exception:  # noqa: BLE001 - a broken connection may fail to close cleanly
-            pass
-        finally:
-            await held.conn.close()
+        await held.conn.close()
 
     async def dispose(self) -> None:
         """Close every idle connection and the engine."""

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, any_, bindparam
+from sqlalchemy import ARRAY, Text, any_, bindparam, cast, func
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from posmodern.core.jsonable import encode
+from posmodern.schema.types import JSONDocument
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,32 @@ def one_of(column, name: str) -> dict[str, Any]:
     expanding parameters), an expanding ``IN`` on SQLite. Build one statement per dialect."""
     return {"postgresql": column == any_(bindparam(name, type_=ARRAY(column.type))),
             "sqlite": column.in_(bindparam(name, expanding=True))}
+
+
+class ColumnArrays:
+    """PostgreSQL: rows of ``table`` given column by column, one array parameter per column
+    (``<prefix>_<column>``), as the source of an ``INSERT … SELECT`` in a statement of fixed text
+    whatever the number of rows: ``FROM unnest(<arrays>) AS rows(<columns>[, position])``.
+
+    JSON documents travel as text (one array type for every driver) and are cast back here.
+    ``ordered`` numbers the rows (``rows.c.position``) so the SELECT can keep their order.
+    """
+
+    def __init__(self, table, names: tuple[str, ...], prefix: str, *, ordered: bool = False):
+        self.names, self.prefix = names, prefix
+        self._json = {name for name in names if isinstance(table.c[name].type, JSONDocument)}
+        arrays = [bindparam(f"{prefix}_{name}", type_=ARRAY(
+            Text() if name in self._json else table.c[name].type)) for name in names]
+        numbered = {"with_ordinality": "position"} if ordered else {}
+        self.rows = func.unnest(*arrays).table_valued(*names, **numbered).render_derived()
+        self.columns = [cast(self.rows.c[name], table.c[name].type) if name in self._json
+                        else self.rows.c[name] for name in names]
+
+    def params(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        """The array parameters for ``rows`` (dicts by column name)."""
+        return {f"{self.prefix}_{name}": [
+            row[name] if name not in self._json or row[name] is None else encode(row[name])
+            for row in rows] for name in self.names}
 
 
 async def fetch(conn: AsyncConnection, statement, params: dict[str, Any]) -> list[tuple]:

@@ -13,15 +13,14 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, Row, String, Text, bindparam, cast, func, insert, select
+from sqlalchemy import Row, String, Text, bindparam, cast, func, insert, select
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.counters import NextNumber
 from posmodern.core.ids import new_uuid
-from posmodern.core.jsonable import encode
 from posmodern.core.orders import OrderLine
-from posmodern.core.writes import fetch, write
+from posmodern.core.writes import ColumnArrays, fetch, write
 from posmodern.plugins.orders.pricing import Totals
 from posmodern.schema.tables import order_items, orders, products
 from posmodern.schema.types import utcnow
@@ -62,6 +61,12 @@ _INSERT_ORDER = insert(orders)
 _INSERT_ITEMS = insert(order_items)
 
 
+#: The item columns that differ from item to item (the others are the same for all).
+_ITEM_ARRAYS = ("item_id", "product_id", "product_name", "quantity", "unit_price", "subtotal",
+                "notes", "customizations", "created_at")
+_ITEMS = ColumnArrays(order_items, _ITEM_ARRAYS, "items")
+
+
 def _order_with_items():
     """PostgreSQL: an order and its items in one statement, its number taken from its
     counter's sequence (see core.counters) and returned::
@@ -78,28 +83,13 @@ def _order_with_items():
         {column: number if column.key == "order_number"
          else bindparam(column.key, type_=column.type) for column in orders.c}
     ).returning(orders.c.order_number).cte("new_order")
-    varying = [column for column in order_items.c if column.key in _ITEM_ARRAYS]
-    # JSON documents travel as text (one array type for every driver), made JSONB here.
-    arrays = [bindparam(f"items_{column.key}", type_=ARRAY(_array_type(column)))
-              for column in varying]
-    rows = func.unnest(*arrays).table_valued(*(column.key for column in varying)).render_derived()
-    values = [cast(rows.c[column.key], column.type) if column.key == "customizations"
-              else rows.c[column.key] for column in varying]
     fixed = [column for column in order_items.c if column.key not in _ITEM_ARRAYS]
     new_items = insert(order_items).from_select(
-        [*varying, *fixed],
-        select(*values, *(bindparam(f"items_{column.key}", type_=column.type) for column in fixed))
-        .select_from(rows)).cte("new_items")
+        [*_ITEM_ARRAYS, *fixed],
+        select(*_ITEMS.columns, *(bindparam(f"items_{column.key}", type_=column.type)
+                                  for column in fixed))
+        .select_from(_ITEMS.rows)).cte("new_items")
     return select(new_order.c.order_number).add_cte(new_items)
-
-
-#: The item columns that differ from item to item (the others are the same for all).
-_ITEM_ARRAYS = ("item_id", "product_id", "product_name", "quantity", "unit_price", "subtotal",
-                "notes", "customizations", "created_at")
-
-
-def _array_type(column):
-    return Text() if column.key == "customizations" else column.type
 
 
 _INSERT_NUMBERED_ORDER = _order_with_items()
@@ -117,10 +107,7 @@ async def insert_order(conn: AsyncConnection, order: dict[str, Any],
         return
     values = {key: value for key, value in order.items() if key != "order_number"}
     values["number_sequence"] = number.sequence
-    for key in _ITEM_ARRAYS:
-        values[f"items_{key}"] = [item[key] for item in items]
-    values["items_customizations"] = [None if item["customizations"] is None
-                                      else encode(item["customizations"]) for item in items]
+    values.update(_ITEMS.params(items))
     first = items[0]
     for key in ("order_id", "status", "updated_at"):
         values[f"items_{key}"] = first[key]
