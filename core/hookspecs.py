@@ -9,10 +9,12 @@ synchronously: they run while the app or CLI is being built.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import click
+import pluggy
 from pluggy import HookspecMarker
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Envelope, Subscription
     from posmodern.core.orders import Adjustment, OrderDraft
+    from posmodern.core.ownership import TableAccess
     from posmodern.core.payments import PaymentProvider
     from posmodern.core.peripherals import PrinterDriver
     from posmodern.core.runtime import Runtime
@@ -64,6 +67,16 @@ def pos_shutdown(runtime: Runtime) -> None | Awaitable[None]:
 
 
 @hookspec
+def pos_table_access() -> list[TableAccess]:
+    """Called once while the host app is built (and by ``pos plugins``). Return the tenant tables
+    this plugin owns (only it writes them) and those of other plugins it reads.
+
+    A table claimed by two plugins stops the start-up. Changes to another plugin's table go
+    through a hook its owner implements or an event its owner handles.
+    """
+
+
+@hookspec
 def pos_commands() -> list[click.Command]:
     """Called when the ``pos`` CLI starts. Return click commands to add under ``pos``."""
 
@@ -79,11 +92,12 @@ def pos_demo_data(conn: AsyncConnection, client_id: str, store_id: str) -> None 
 # --- events ---------------------------------------------------------------------------------
 
 @hookspec
-def pos_subscriptions(settings: Settings) -> list[Subscription]:
+def pos_subscriptions(settings: Settings, hooks: pluggy.HookRelay) -> list[Subscription]:
     """Called when the bus starts. Return the event handlers this plugin owns.
 
     Each handler runs once per event (deduplicated by subscription name and event id) in a
-    transaction of the event's tenant; replicas of a service share the work.
+    transaction of the event's tenant; replicas of a service share the work. ``hooks`` is the
+    process's hook relay, for a handler that calls other plugins' hooks.
     """
 
 
@@ -128,6 +142,18 @@ def pos_order_status_changed(conn: AsyncConnection, order: dict, previous: str, 
 
     For reactions that must commit with the change; anything else should subscribe to the
     ``order.status_updated`` event instead.
+    """
+
+
+@hookspec
+def pos_order_payment_status(conn: AsyncConnection, order_id: uuid.UUID,
+                             payment_status: str) -> None | Awaitable[None]:
+    """Called by the payments plugin in the transaction that changed what an order's tenders
+    cover, with the order's new payment status (``PENDING``, ``PARTIALLY_PAID``, ``PAID``,
+    ``PARTIALLY_REFUNDED``, ``REFUNDED``).
+
+    Implemented by the plugin that owns orders, which records it. When no plugin of the process
+    implements it, the payments plugin publishes ``payment.balance_changed`` instead.
     """
 
 

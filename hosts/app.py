@@ -29,6 +29,7 @@ from posmodern.core.cache import create_cache
 from posmodern.core.config import Settings
 from posmodern.core.db import Database
 from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
+from posmodern.core.ownership import table_owners
 from posmodern.core.plugins import PosPluginManager, get_plugin_manager
 from posmodern.core.retention import Retention
 from posmodern.core.runtime import Runtime
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     settings = settings or Settings.from_env()
     pm = pm or get_plugin_manager(plugins if plugins is not None else settings.plugins)
     api_routes = collect_routes(pm, settings)
+    table_owners(collect_sync(pm.hook.pos_table_access))  # a table claimed twice stops here
     metrics = Metrics()
     plugin_names = sorted(pm.infos)
 
@@ -169,7 +171,8 @@ async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
         if settings.auto_migrate:
             await tenancy.upgrade_all(db)
         bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
-                       subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings),
+                       subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings,
+                                                  hooks=pm.hook),
                        poll_seconds=settings.outbox_poll_seconds,
                        linger_seconds=settings.outbox_linger_ms / 1000,
                        retention=Retention.from_settings(settings))

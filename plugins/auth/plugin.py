@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
+from posmodern.core.ownership import TableAccess
 from posmodern.plugins.auth import routes
+
+
+@hookimpl
+def pos_table_access():
+    # Users belong to the core (sign-in works whatever is loaded); this plugin lists them.
+    return [TableAccess("auth", reads=("users",))]
 
 
 @hookimpl

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, ApiRoute
+from posmodern.core.ownership import TableAccess
 from posmodern.plugins.catalog import demo, models
 from posmodern.plugins.catalog.categories import CATEGORIES
 from posmodern.plugins.catalog.products import PRODUCTS
@@ -33,6 +34,11 @@ def _routes(resource: MenuResource, name: str, path: str, create: type[BaseModel
         ApiRoute(f"catalog.{name}.delete", "DELETE", one, resource.deactivate, MENU_EDITORS,
                  summary=f"Deactivate a {singular} (soft delete)", tags=tags),
     ]
+
+
+@hookimpl
+def pos_table_access():
+    return [TableAccess("catalog", owns=("categories", "products"))]
 
 
 @hookimpl

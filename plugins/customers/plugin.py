@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
+from posmodern.core.ownership import TableAccess
 from posmodern.plugins.customers import models, routes
 
 SERVICE = frozenset({"admin", "manager", "cashier", "waiter", "integration"})
 MANAGERS = frozenset({"admin", "manager"})
 ONE = "/api/v1/customers/{customer_id:uuid}"
+
+
+@hookimpl
+def pos_table_access():
+    return [TableAccess("customers", owns=("customers",))]
 
 
 @hookimpl

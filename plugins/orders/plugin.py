@@ -1,15 +1,33 @@
-"""The orders plugin's hooks: its HTTP routes."""
+"""The orders plugin's hooks: its HTTP routes, its tables, and the payment status it records."""
 
 from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
+from posmodern.core.ownership import TableAccess
 from posmodern.plugins.orders import models, pricing, routes
+from posmodern.plugins.orders.payment_status import FOLLOW_PAYMENTS, record_payment_status
 
 STAFF = frozenset({"admin", "manager", "cashier", "waiter", "kitchen", "integration"})
 TAKERS = frozenset({"admin", "manager", "cashier", "waiter", "kiosk", "integration"})
 SERVERS = frozenset({"admin", "manager", "cashier", "waiter"})
 ONE = "/api/v1/orders/{order_id:uuid}"
+
+
+@hookimpl
+def pos_table_access():
+    return [TableAccess("orders", owns=("orders", "order_items"),
+                        reads=("products", "customers", "layouts", "tables"))]
+
+
+@hookimpl
+async def pos_order_payment_status(conn, order_id, payment_status):
+    await record_payment_status(conn, order_id, payment_status)
+
+
+@hookimpl
+def pos_subscriptions(settings):
+    return [FOLLOW_PAYMENTS]
 
 
 @hookimpl

@@ -6,7 +6,9 @@ was paid, and an order whose total shrinks to what was paid becomes ``PAID``
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
+import pluggy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,7 +17,7 @@ from posmodern.plugins.payments import ledger
 from posmodern.schema.tables import orders, payments
 
 
-async def follow_bill(envelope: Envelope, conn: AsyncConnection) -> None:
+async def follow_bill(hooks: pluggy.HookRelay, envelope: Envelope, conn: AsyncConnection) -> None:
     try:
         order_id = uuid.UUID(str(envelope.data.get("order_id")))
     except ValueError:
@@ -28,8 +30,9 @@ async def follow_bill(envelope: Envelope, conn: AsyncConnection) -> None:
     if tendered is None:
         return  # nothing paid yet: the status is PENDING whatever the total
     order = await ledger.lock_order(conn, order_id, store_id)
-    await ledger.settle_order(conn, order)
+    await ledger.settle_order(conn, order, hooks)
 
 
-def subscriptions() -> list[Subscription]:
-    return [Subscription("payments.follow_bills", ("order.items_changed",), follow_bill)]
+def subscriptions(hooks: pluggy.HookRelay) -> list[Subscription]:
+    return [Subscription("payments.follow_bills", ("order.items_changed",),
+                         partial(follow_bill, hooks))]

@@ -1,13 +1,17 @@
 """The money bookkeeping of an order: its tenders, what they cover, and the events of each change.
 
-Every function here runs inside a caller's tenant transaction. Writers lock the order row first
-(``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serializes writers) and then
-the payment row, always in that order, so two tenders of one order can never both take what is
-left to pay, and a webhook and a refund never interleave on one payment.
+Every function here runs inside a caller's tenant transaction. Writers first take the order's
+payments lock (:func:`posmodern.core.locks.serialize`; SQLite's ``BEGIN IMMEDIATE`` already
+serializes writers) and then lock the payment row, always in that order, so two tenders of one
+order can never both take what is left to pay, and a webhook and a refund never interleave on one
+payment.
 
-The payments plugin owns ``orders.payment_status``: it is recomputed here, in the transaction that
-changed a tender. States of the order's payment status: ``PENDING`` (nothing received),
-``PARTIALLY_PAID``, ``PAID``, ``PARTIALLY_REFUNDED``, ``REFUNDED``.
+The order itself belongs to the orders plugin: payments reads it (a declared read) and tells its
+owner the new payment status through the ``pos_order_payment_status`` hook, in the transaction that
+changed a tender. Where the orders plugin runs in another process (one container per plugin), the
+same news goes as a ``payment.balance_changed`` event its owner applies. States of the order's
+payment status: ``PENDING`` (nothing received), ``PARTIALLY_PAID``, ``PAID``,
+``PARTIALLY_REFUNDED``, ``REFUNDED``.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pluggy
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from posmodern.core.asyncio_hooks import call_hook
 from posmodern.core.errors import NotFound
 from posmodern.core.events import emit
+from posmodern.core.locks import serialize
 from posmodern.schema.tables import orders, payments, refunds
 from posmodern.schema.types import utcnow
 
@@ -73,11 +80,14 @@ class Coverage:
 
 async def lock_order(conn: AsyncConnection, order_id: uuid.UUID, store_id: str, *,
                      lock: bool = True) -> Row:
-    """The order, locked for this transaction; another store's order is as unknown as none."""
-    query = (select(orders.c.order_id, orders.c.store_id, orders.c.client_id, orders.c.status,
-                    orders.c.total, orders.c.payment_status, orders.c.order_number)
-             .where(orders.c.order_id == order_id))
-    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    """The order, its payments locked for this transaction (``lock``); another store's order is
+    as unknown as none."""
+    if lock:
+        await serialize(conn, "payments.order", order_id)
+    row = (await conn.execute(
+        select(orders.c.order_id, orders.c.store_id, orders.c.client_id, orders.c.status,
+               orders.c.total, orders.c.payment_status, orders.c.order_number)
+        .where(orders.c.order_id == order_id))).first()
     if row is None or row.store_id != store_id:
         raise NotFound(f"order {order_id} not found", code="order_not_found")
     return row
@@ -194,13 +204,14 @@ async def move_payment(conn: AsyncConnection, payment: Row, status: str, *,
     return moved
 
 
-async def settle_order(conn: AsyncConnection, order: Row) -> dict[str, Any]:
-    """Recompute the locked order's payment status; publish ``payment.completed`` when it is paid."""
+async def settle_order(conn: AsyncConnection, order: Row,
+                       hooks: pluggy.HookRelay) -> dict[str, Any]:
+    """Recompute the locked order's payment status, tell the order's owner, and publish
+    ``payment.completed`` when it is paid."""
     covered = await coverage(conn, order)
     status = covered.payment_status
     if status != order.payment_status:
-        await conn.execute(update(orders).where(orders.c.order_id == order.order_id)
-                           .values(payment_status=status, updated_at=utcnow()))
+        await _tell_owner(conn, order, covered, status, hooks)
         if status == "PAID":
             tenders = (await conn.execute(
                 select(payments.c.payment_id, payments.c.provider, payments.c.payment_method,
@@ -217,6 +228,19 @@ async def settle_order(conn: AsyncConnection, order: Row) -> dict[str, Any]:
                                         "method": t.payment_method, "amount": t.amount,
                                         "change_due": t.change_due} for t in tenders]})
     return covered.to_dict(status)
+
+
+async def _tell_owner(conn: AsyncConnection, order: Row, covered: Coverage, status: str,
+                      hooks: pluggy.HookRelay) -> None:
+    """The orders plugin records the status: at once when it runs in this process, else from the
+    ``payment.balance_changed`` event in its own."""
+    if hooks.pos_order_payment_status.get_hookimpls():
+        await call_hook(hooks.pos_order_payment_status, conn=conn, order_id=order.order_id,
+                        payment_status=status)
+        return
+    await emit(conn, "payment.balance_changed", client_id=order.client_id,
+               store_id=order.store_id, data={"order_id": order.order_id,
+                                              **covered.to_dict(status)})
 
 
 async def refund_totals(conn: AsyncConnection, payment_id: uuid.UUID) -> tuple[Decimal, Decimal]:

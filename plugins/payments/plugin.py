@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
+from posmodern.core.ownership import TableAccess
 from posmodern.plugins.payments import follow_orders, registry, routes
 from posmodern.plugins.payments.asaas import AsaasProvider
 from posmodern.plugins.payments.cash import CashProvider
@@ -22,8 +23,13 @@ def pos_payment_providers(settings):
 
 
 @hookimpl
-def pos_subscriptions(settings):
-    return follow_orders.subscriptions()
+def pos_table_access():
+    return [TableAccess("payments", owns=("payments", "refunds"), reads=("orders",))]
+
+
+@hookimpl
+def pos_subscriptions(settings, hooks):
+    return follow_orders.subscriptions(hooks)
 
 
 @hookimpl

@@ -79,7 +79,7 @@ async def _record(ctx: RequestContext, refund_id: uuid.UUID, result: RefundResul
         payment = await ledger.find_payment(conn, held.payment_id, lock=True)
         await ledger.finish_refund(conn, payment, held, result.status,
                                    external_id=result.external_id, error=error, source="api")
-        await ledger.settle_order(conn, order)
+        await ledger.settle_order(conn, order, ctx.runtime.pm.hook)
         await audit.record(conn, ctx, f"payment.refund_{result.status.lower()}",
                            resource_type="payment", resource_id=payment.payment_id,
                            details={"refund_id": refund_id, "amount": held.amount,

@@ -144,7 +144,7 @@ async def _record(ctx: RequestContext, payment_id: uuid.UUID, result: PaymentRes
         moved = await ledger.move_payment(conn, payment, result.status,
                                           external_id=result.external_id,
                                           details=result.details, error=error, source="api")
-        covered = await ledger.settle_order(conn, order)
+        covered = await ledger.settle_order(conn, order, ctx.runtime.pm.hook)
     return ledger.payment_view(moved, covered)
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import tenancy
-from posmodern.core.db import Database, insert_ignore
+from posmodern.core.db import Database
 from posmodern.core.payments import WebhookEvent
+from posmodern.core.processed import first_delivery
 from posmodern.plugins.payments import ledger
 from posmodern.plugins.payments.registry import PaymentsState
-from posmodern.schema.tables import payments, processed_events, refunds
-from posmodern.schema.types import utcnow
+from posmodern.schema.tables import payments, refunds
 
 
 async def receive(db: Database, state: PaymentsState, provider_name: str,
@@ -30,7 +30,7 @@ async def receive(db: Database, state: PaymentsState, provider_name: str,
     events = await provider.parse_webhook(headers, body)
     outcomes = Counter({"applied": 0, "duplicate": 0, "ignored": 0})
     for event in events:
-        outcomes[await _apply(db, provider.name, event)] += 1
+        outcomes[await _apply(db, state, provider.name, event)] += 1
     return {"received": len(events), **outcomes}
 
 
@@ -43,14 +43,12 @@ async def _tenant(db: Database, provider: str, event: WebhookEvent) -> str | Non
     return client
 
 
-async def _apply(db: Database, provider: str, event: WebhookEvent) -> str:
+async def _apply(db: Database, state: PaymentsState, provider: str, event: WebhookEvent) -> str:
     client = await _tenant(db, provider, event)
     if client is None:
         return "ignored"  # not a charge of ours (the account may serve other systems)
     async with db.transaction(client) as conn:
-        first = await insert_ignore(conn, processed_events, consumer=f"webhook.{provider}",
-                                    event_id=event.event_id, processed_at=utcnow())
-        if not first:
+        if not await first_delivery(conn, f"webhook.{provider}", event.event_id):
             return "duplicate"
         found = await _payment(conn, provider, event)
         if found is None or event.status is None:
@@ -66,7 +64,7 @@ async def _apply(db: Database, provider: str, event: WebhookEvent) -> str:
         else:
             await ledger.move_payment(conn, payment, event.status, external_id=event.external_id,
                                       source="webhook")
-        await ledger.settle_order(conn, order)
+        await ledger.settle_order(conn, order, state.hooks)
     return "applied"
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.events import Envelope, Subscription
+from posmodern.core.locks import serialize
 from posmodern.plugins.stock.movements import ZERO, Movement, move
 from posmodern.schema.tables import order_items, orders, stock_items, stock_movements
 
@@ -34,10 +35,12 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
         order_id = uuid.UUID(str(envelope.data.get("order_id")))
     except ValueError:
         return
-    # Locked, so two replicas reconciling one order take turns.
+    # Two replicas reconciling one order take turns; the order is read once the turn is ours, so
+    # a change committed meanwhile is seen (and its own event reconciles again anyway).
+    await serialize(conn, "stock.order", order_id)
     order = (await conn.execute(
         select(orders.c.order_id, orders.c.store_id, orders.c.status, orders.c.order_number)
-        .where(orders.c.order_id == order_id).with_for_update())).first()
+        .where(orders.c.order_id == order_id))).first()
     if order is None:
         return
     wanted: dict[uuid.UUID, Decimal] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, ApiRoute
+from posmodern.core.ownership import TableAccess
 from posmodern.plugins.stock import follow_orders, routes, stocktake
 
 KEEPERS = frozenset({"admin", "manager", "kitchen"})
@@ -34,6 +35,12 @@ def pos_routes(settings):
                  ANY_ROLE, query=routes.MovementQuery, tags=TAGS,
                  summary="Movements, newest first (by item or reference)"),
     ]
+
+
+@hookimpl
+def pos_table_access():
+    return [TableAccess("stock", owns=("stock_items", "stock_movements"),
+                        reads=("products", "orders", "order_items"))]
 
 
 @hookimpl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
+from posmodern.core.ownership import TableAccess
 from posmodern.plugins.waiter import occupancy, routes
 
 FLOOR = frozenset({"admin", "manager", "cashier", "waiter"})
@@ -22,6 +23,11 @@ def pos_routes(settings):
         ApiRoute("waiter.tables.get", "GET", "/api/v1/waiter/tables/{table_id:uuid}",
                  routes.get_table, FLOOR, summary="One table", tags=tags),
     ]
+
+
+@hookimpl
+def pos_table_access():
+    return [TableAccess("waiter", owns=("layouts", "tables"), reads=("orders",))]
 
 
 @hookimpl

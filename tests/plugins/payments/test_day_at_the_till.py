@@ -44,7 +44,8 @@ def till(request, tmp_path, exchange, monkeypatch):
         monkeypatch.syspath_prepend(str(THIRDPARTY))
         pm = get_plugin_manager(PLUGINS.split(","))
         queues = [f"{exchange}.{s.name}"
-                  for s in collect_sync(pm.hook.pos_subscriptions, settings=settings)]
+                  for s in collect_sync(pm.hook.pos_subscriptions, settings=settings,
+                                           hooks=pm.hook)]
         services.delete_bus(exchange, queues)
 
 
