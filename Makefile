@@ -29,9 +29,11 @@ install-test: $(VENV)/.installed-test
 serve: install
 	$(BIN)/pos serve --demo --host $(HOST) --port $(PORT)
 
-## The whole test suite, against the machine's real PostgreSQL, RabbitMQ and Redis.
+## The whole test suite, against the machine's real PostgreSQL, RabbitMQ and Redis (started,
+## with RabbitMQ's management API, when they are not running).
 test: install-test
 	bash .ci/system-packages docker.io debootstrap chromium
+	bash .ci/services
 	POS_TEST_CONTAINERS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Start PostgreSQL, RabbitMQ and Redis if they are not running (this machine's services).
