@@ -96,9 +96,16 @@ class StaticAssets:
     directory: Path
 
 
-@dataclass
+@dataclass(frozen=True)
 class RequestContext:
-    """Everything an endpoint needs about one request."""
+    """Everything an endpoint needs about one request.
+
+    ``idempotency_key`` is the request's ``Idempotency-Key`` on an idempotent route (None
+    without one). ``conn``, when given, is the transaction the host opened for the endpoint (an
+    idempotent route's, which also stores the answer under the key): :meth:`transaction` then
+    yields it instead of opening one. The host builds a context for that transaction with
+    ``dataclasses.replace(ctx, conn=conn)``; an endpoint never sets it.
+    """
 
     request: Request
     runtime: "Runtime"
@@ -108,7 +115,7 @@ class RequestContext:
     body: Any = None
     query: Any = None
     idempotency_key: str | None = None
-    _conn: AsyncConnection | None = None
+    conn: AsyncConnection | None = None
 
     @property
     def path(self) -> dict[str, Any]:
@@ -126,9 +133,10 @@ class RequestContext:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction in the caller's tenant (the request's own one on idempotent routes)."""
-        if self._conn is not None:
-            yield self._conn
+        """A transaction in the caller's tenant: ``conn`` when the host gave one (idempotent
+        routes), else a new one, committed when the block ends."""
+        if self.conn is not None:
+            yield self.conn
             return
         async with self.runtime.db.transaction(self.client_id) as conn:
             yield conn

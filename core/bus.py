@@ -1,22 +1,20 @@
-"""The event bus: outbox relay, kombu transport and dispatch to plugins.
+"""The event bus: kombu transport, consumers and broadcasts.
 
-- The **relay** moves committed outbox rows of every tenant to a kombu topic exchange (routing key
-  = event type; persistent messages; publisher confirms on RabbitMQ). It is woken right after a
-  local commit that wrote outbox rows and also sweeps every tenant periodically, so rows written by
-  another process, or left behind by a failure, still go out. On PostgreSQL rows are claimed with
-  ``FOR UPDATE SKIP LOCKED``, so several relays (replicas) never send the same batch twice.
+- **Publishing.** :meth:`EventBus.publish_rows` sends outbox rows to a kombu topic exchange
+  (routing key = event type; persistent messages; publisher confirms on RabbitMQ), from one
+  publisher thread. The bus's :class:`~posmodern.core.relay.OutboxRelay` (``bus.relay``) decides
+  which committed rows go and when; the bus starts it once the exchange is there and stops it
+  before closing the publisher, so its last flush still goes out.
 - The **consumer** (a thread, as kombu is synchronous) takes each :class:`Subscription`'s durable
   queue, shared by every replica of the service, and each process's own broadcast queue; it hands
-  messages to the event loop and acknowledges them once handled.
-- Each sweep also purges, at most once per ``retention.interval`` per tenant, sent outbox rows,
-  handled-event records and expired Idempotency-Keys past their retention (core/retention.py).
+  messages to the event loop and acknowledges them once handled. A subscription's handler runs
+  in a transaction that also records the event id, so a redelivered event changes nothing.
 - ``memory://`` is kombu's in-process transport: the embedded mode runs the same code path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -26,33 +24,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
-from sqlalchemy import Text, bindparam, cast, func, select, update
 
 from posmodern.core.asyncio_hooks import await_me_maybe
 from posmodern.core.db import Database, insert_ignore
 from posmodern.core.errors import NotFound
 from posmodern.core.events import Broadcast, Envelope, Subscription, matches
-from posmodern.core.retention import PurgeSchedule, Retention
-from posmodern.core.writes import fetch, one_of, write
-from posmodern.schema.control import tenants
-from posmodern.schema.tables import outbox, processed_events
+from posmodern.core.relay import OutboxRelay, RelayStats
+from posmodern.core.retention import Retention
+from posmodern.schema.tables import processed_events
 from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.bus")
 
-BATCH = 200
 MAX_ATTEMPTS = 5
-
-
-# Pending outbox rows, oldest first; on PostgreSQL several relays skip each other's rows.
-_PENDING = (select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type,
-                   cast(outbox.c.payload, Text).label("payload"))
-            .where(outbox.c.published_at.is_(None)).order_by(outbox.c.seq)
-            .limit(bindparam("batch")).with_for_update(skip_locked=True))
-_MARK_SENT = {
-    dialect: update(outbox).where(seqs).values(published_at=bindparam("now"),
-                                               attempts=outbox.c.attempts + 1)
-    for dialect, seqs in one_of(outbox.c.seq, "seqs").items()}
 
 
 class _Confirms:
@@ -90,21 +74,21 @@ class _Confirms:
 
 
 @dataclass
-class BusStats:
-    """Counters the dashboard and ``/metrics`` show."""
+class BusStats(RelayStats):
+    """Counters the dashboard and ``/metrics`` show: the relay's, and the consumers'."""
 
-    published: int = 0
     handled: Counter = field(default_factory=Counter)
     duplicates: int = 0
     failures: int = 0
     dead: int = 0
-    backlog: int = 0
-    purged: int = 0
-    last_sweep: float = 0.0
 
 
 class EventBus:
-    """Relay, transport and dispatch for one process."""
+    """Transport, relay and dispatch for one process.
+
+    ``poll_seconds``, ``linger_seconds`` and ``retention`` are the relay's
+    (:class:`~posmodern.core.relay.OutboxRelay`).
+    """
 
     def __init__(self, db: Database, broker_url: str, *, exchange: str = "posmodern.events",
                  subscriptions: list[Subscription] | None = None,
@@ -116,21 +100,17 @@ class EventBus:
         self.exchange = Exchange(exchange, type="topic", durable=True, delivery_mode="persistent")
         self.subscriptions = list(subscriptions or [])
         self.broadcasts = list(broadcasts or [])
-        self.poll_seconds = poll_seconds
-        self.linger_seconds = linger_seconds
-        self.purge = PurgeSchedule(db, retention) if retention is not None else None
         self.stats = BusStats()
+        self.relay = OutboxRelay(db, self.publish_rows, poll_seconds=poll_seconds,
+                                 linger_seconds=linger_seconds, retention=retention,
+                                 stats=self.stats)
         self._check_names()
-        self._dirty: set[str] = set()
-        self._wake = asyncio.Event()
         self._stopping = threading.Event()
-        self._relay_closing = False
         self._publisher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pos-publish")
         self._publisher: Connection | None = None
         self._producer: Producer | None = None
         self._confirms: _Confirms | None = None
         self._consumer_thread: threading.Thread | None = None
-        self._relay_task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attempts: Counter = Counter()
         self._consuming = threading.Event()
@@ -176,9 +156,8 @@ class EventBus:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, declare the exchange and queues, and start relaying and consuming."""
+        """Connect, declare the exchange and queues, and start consuming and relaying."""
         self._loop = asyncio.get_running_loop()
-        self.db.on_outbox_commit(self.notify)
         await self._in_publisher(self._open_publisher)
         if self.subscriptions or self.broadcasts:
             self._consumer_thread = threading.Thread(
@@ -188,27 +167,12 @@ class EventBus:
             ready = await asyncio.to_thread(self._consuming.wait, 15)
             if not ready:
                 raise RuntimeError(f"event consumer could not start on {self.safe_url}")
-        self._relay_task = asyncio.create_task(self._relay_forever(), name="pos-outbox-relay")
+        await self.relay.start()
 
     async def stop(self) -> None:
-        """Flush what is committed, then stop consuming and close connections."""
-        self._relay_closing = True
-        if self._relay_task is not None:
-            # Let the relay finish what it is sending (cancelling it in the middle of a database
-            # transaction could leave that connection's transaction, and its locks, behind).
-            self._wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._relay_task), timeout=30)
-            except TimeoutError:
-                self._relay_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._relay_task
-            self._relay_task = None
-            try:
-                await self.relay_once()
-            except Exception:  # noqa: BLE001 - shutting down; the next process relays it
-                log.warning("final outbox flush failed", exc_info=True)
-        self.db.off_outbox_commit(self.notify)
+        """Stop the relay once it has sent what is committed, then stop consuming and close
+        connections."""
+        await self.relay.stop()
         self._stopping.set()
         if self._consumer_thread is not None:
             await asyncio.to_thread(self._consumer_thread.join, 10)
@@ -220,114 +184,12 @@ class EventBus:
     def safe_url(self) -> str:
         return Connection(self.broker_url).as_uri()
 
-    # --- relay -----------------------------------------------------------------------------
-
-    def notify(self, client_id: str | None = None) -> None:
-        """Wake the relay (called after a commit that wrote outbox rows; thread-safe)."""
-        def wake() -> None:
-            if client_id:
-                self._dirty.add(client_id)
-            self._wake.set()
-        if self._loop is None:
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            wake()
-        else:
-            self._loop.call_soon_threadsafe(wake)
-
-    async def _relay_forever(self) -> None:
-        next_sweep = 0.0
-        while not self._relay_closing:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                if self._relay_closing:
-                    return
-                if self.linger_seconds:
-                    # Let the commits of a busy moment gather: one relay transaction sends them
-                    # all, instead of one per commit.
-                    await asyncio.sleep(self.linger_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                if time.monotonic() >= next_sweep:
-                    self._dirty.clear()
-                    await self.relay_once()
-                    await self.purge_due()
-                    next_sweep = time.monotonic() + self.poll_seconds
-                else:
-                    dirty, self._dirty = self._dirty, set()
-                    for client_id in dirty:
-                        await self.relay_tenant(client_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - keep relaying; rows stay pending and are retried
-                log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(min(5.0, self.poll_seconds * 4))
-
-    async def _tenant_ids(self) -> list[str]:
-        async with self.db.control_connection() as conn:
-            return list(await conn.scalars(
-                select(tenants.c.client_id).where(tenants.c.status == "active")))
-
-    async def relay_once(self) -> int:
-        """Relay every tenant's pending outbox rows; returns how many were sent."""
-        sent = 0
-        backlog = 0
-        for client_id in await self._tenant_ids():
-            try:
-                sent += await self.relay_tenant(client_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others'
-                log.exception("outbox relay failed for tenant %s; retrying later", client_id)
-            backlog += await self.pending(client_id)
-        self.stats.backlog = backlog
-        self.stats.last_sweep = time.time()
-        return sent
-
-    async def pending(self, client_id: str) -> int:
-        """Outbox rows of a tenant not yet sent."""
-        async with self.db.transaction(client_id) as conn:
-            return await conn.scalar(
-                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
-
-    async def relay_tenant(self, client_id: str) -> int:
-        """Send one tenant's pending outbox rows, in batches, oldest first."""
-        sent = 0
-        while True:
-            try:
-                count = await self._relay_batch(client_id)
-            except NotFound:
-                return sent  # tenant dropped meanwhile
-            sent += count
-            if count < BATCH:
-                return sent
-
-    async def _relay_batch(self, client_id: str) -> int:
-        async with self.db.transaction(client_id) as conn:
-            rows = await fetch(conn, _PENDING, {"batch": BATCH})
-            if not rows:
-                return 0
-            await self._in_publisher(self._publish_batch, rows)
-            await write(conn, _MARK_SENT[conn.dialect.name],
-                        {"seqs": [row.seq for row in rows], "now": utcnow()})
-        self.stats.published += len(rows)
-        return len(rows)
-
-    async def purge_due(self) -> int:
-        """Purge every tenant if the retention interval has passed; returns rows deleted."""
-        if self.purge is None or not self.purge.due():
-            return 0
-        deleted = await self.purge.run(await self._tenant_ids())
-        self.stats.purged += deleted
-        return deleted
-
     # --- publishing (the publisher thread only) ----------------------------------------------
+
+    async def publish_rows(self, rows) -> None:
+        """Send outbox rows (``event_id``, ``event_type``, ``payload`` as stored JSON text) and
+        return once the broker has every one (the relay's transport)."""
+        await self._in_publisher(self._publish_batch, rows)
 
     async def _in_publisher(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._publisher_thread, fn, *args)

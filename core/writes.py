@@ -178,11 +178,17 @@ async def write(conn: AsyncConnection, statement, rows: dict[str, Any] | list[di
 
 
 async def _driver(conn: AsyncConnection):
-    """``conn``'s asyncpg connection, ready for a statement of ``conn``'s transaction; None on
-    SQLite, or when ``conn`` is in no transaction and does not autocommit.
+    """``conn``'s asyncpg connection when a statement can go to it directly, else None (SQLite;
+    a transaction SQLAlchemy has yet to begin).
 
-    SQLAlchemy begins a transaction lazily, at its first statement; here the asyncpg adapter is
-    asked to begin it, so that first statement goes the short way too.
+    The short path reaches asyncpg through public API only (the pooled connection's
+    ``driver_connection``) and never begins a transaction behind SQLAlchemy's back, which would
+    then not commit it. A statement goes to the driver when ``conn`` autocommits (each
+    statement is its own transaction) or when the driver is in ``conn``'s transaction already:
+    tenant transactions begin on the driver (core/tenant_pool.py), so on the order path every
+    statement takes it. In a transaction begun with SQLAlchemy's ``begin()``, which opens it
+    lazily, the first statement goes through SQLAlchemy (that sends its ``BEGIN``, as the
+    driver would) and the following ones take the short path.
     """
     if conn.dialect.name != "postgresql":
         return None
@@ -190,15 +196,11 @@ async def _driver(conn: AsyncConnection):
     # A connection checked out and valid gives its DB-API connection without I/O.
     pooled = sync.connection if sync is not None and not (sync.closed or sync.invalidated) \
         else await conn.get_raw_connection()
-    adapter = pooled.dbapi_connection
-    if adapter.isolation_level == "autocommit":
-        return adapter.driver_connection
-    if not conn.in_transaction():
-        return None
-    driver = adapter.driver_connection
-    if not driver.is_in_transaction():
-        await adapter._start_transaction()  # what the adapter does before its first statement
-    return driver
+    driver = pooled.driver_connection
+    if driver.is_in_transaction() or conn.dialect.detect_autocommit_setting(
+            pooled.dbapi_connection):
+        return driver
+    return None
 
 
 @lru_cache(maxsize=None)

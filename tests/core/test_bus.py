@@ -192,7 +192,7 @@ async def test_a_tenant_whose_outbox_cannot_be_sent_does_not_stop_the_others(wor
         await bus.start()
         async with db.transaction(client) as conn:
             await emit(conn, "order.created", client_id=client, store_id="s1", data={})
-        await bus.relay_once()  # the sweep over every tenant, the broken one included
+        await bus.relay.relay_once()  # the sweep over every tenant, the broken one included
         assert await eventually(lambda: _true(len(seen) == 1))
     finally:
         await tenancy.drop_tenant(db, broken)

@@ -205,3 +205,30 @@ async def test_write_is_execute_in_the_callers_transaction(db):
     assert values == {"order": 42, "fiscal": 1}
     async with db.transaction(b) as conn:
         assert (await conn.execute(select(outbox))).all() == []
+
+
+async def test_write_in_a_transaction_begun_by_sqlalchemy_commits_and_rolls_back_with_it(db):
+    """A transaction begun with SQLAlchemy's ``begin()`` (control and migration work) opens
+    lazily: a write as its first statement is still part of it, on both databases."""
+    from posmodern.core.writes import write
+    from posmodern.schema.tables import counters
+
+    client = _client()
+    await tenancy.create_tenant(db, client)
+
+    async def through_sqlalchemy_begin(names, fail=False):
+        async with db.tenant_engine(client).connect() as conn:
+            await conn.execution_options(**db.tenant_options(client))
+            async with conn.begin():
+                for name in names:
+                    await write(conn, insert(counters), {"store_id": "s1", "name": name,
+                                                         "value": 1})
+                if fail:
+                    raise RuntimeError("the import failed")
+
+    with pytest.raises(RuntimeError):
+        await through_sqlalchemy_begin(["lost", "lost too"], fail=True)
+    await through_sqlalchemy_begin(["kept", "kept too"])
+    async with db.transaction(client) as conn:
+        names = sorted(await conn.scalars(select(counters.c.name)))
+    assert names == ["kept", "kept too"]

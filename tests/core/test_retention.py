@@ -97,7 +97,7 @@ async def test_an_event_not_yet_sent_is_never_purged(tenant, exchange):
     db, client = tenant
     await _write(db, client, "unsent", created_ago=timedelta(days=60))
     bus = EventBus(db, "memory://", exchange=exchange, retention=RETENTION)  # not started
-    await bus.purge_due()
+    await bus.relay.purge_due()
     assert (await _left(db, client))["outbox"] == ["unsent"]
 
 
@@ -106,7 +106,7 @@ async def test_without_a_retention_the_bus_purges_nothing(tenant, exchange):
     await _write(db, client, "old", created_ago=timedelta(days=8), sent_ago=timedelta(days=8),
                  handled_ago=timedelta(days=31), expires_in=-timedelta(minutes=1))
     bus = EventBus(db, "memory://", exchange=exchange)
-    assert await bus.purge_due() == 0
+    assert await bus.relay.purge_due() == 0
     assert (await _left(db, client))["idempotency_keys"] == ["old"]
 
 

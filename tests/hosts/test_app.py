@@ -1,4 +1,5 @@
-"""The host: health, readiness, metrics, OpenAPI, auth, errors and idempotency, on both backends."""
+"""The host: health, readiness, metrics, OpenAPI, auth, errors and start-up, on both backends
+(Idempotency-Key: test_idempotency.py)."""
 
 import asyncio
 import json
@@ -7,87 +8,22 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, insert, select
 from starlette.testclient import TestClient
 
 from posmodern.core import hookimpl
-from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute, Reply
 from posmodern.core.db import Database
-from posmodern.core.errors import GatewayTimeout
 from posmodern.core.plugins import get_plugin_manager
 from posmodern.hosts.app import create_app, start_runtime
-from posmodern.schema.tables import audit_log, idempotency_keys, outbox
+from posmodern.schema.tables import idempotency_keys, outbox
 from posmodern.schema.types import utcnow
-from support.api import Api, assert_error, make_tenant
+from support.api import assert_error, make_tenant
 from support.tenant_db import count
 
+
 THIRDPARTY = Path(__file__).resolve().parents[1] / "fixtures" / "thirdparty"
-
-
-class Tip(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
-    note: str | None = Field(default=None, max_length=20)
-
-
-class Probe:
-    """A plugin made for these tests."""
-
-    @hookimpl
-    def pos_routes(self, settings):
-        async def boom(ctx):
-            raise RuntimeError("kaboom")
-
-        async def tip(ctx):
-            async with ctx.transaction() as conn:
-                await conn.execute(insert(audit_log).values(
-                    audit_id=uuid.uuid4(), client_id=ctx.client_id, store_id=ctx.store_id,
-                    action="tip", details={"amount": str(ctx.body.amount)}))
-                count = await conn.scalar(select(func.count()).select_from(audit_log)
-                                          .where(audit_log.c.action == "tip"))
-            return Reply({"amount": ctx.body.amount, "tips_so_far": count}, 201)
-
-        async def ping(ctx):
-            return {"pong": True}
-
-        async def call_out(ctx):
-            # Writes, then "calls a provider" with no transaction open; fails when told to.
-            async with ctx.transaction() as conn:
-                await conn.execute(insert(audit_log).values(
-                    audit_id=uuid.uuid4(), client_id=ctx.client_id, store_id=ctx.store_id,
-                    action="call_out", details={"key": ctx.idempotency_key}))
-                calls = await conn.scalar(select(func.count()).select_from(audit_log)
-                                          .where(audit_log.c.action == "call_out"))
-            if ctx.body.note == "fail" and calls == 1:
-                raise GatewayTimeout("the provider did not answer", code="provider_timeout")
-            return Reply({"calls": calls, "key": ctx.idempotency_key}, 201)
-
-        return [
-            ApiRoute("probe.boom", "GET", "/api/v1/probe/boom", boom, ANY_ROLE),
-            ApiRoute("probe.tip", "POST", "/api/v1/probe/tips", tip, frozenset({"cashier"}),
-                     body=Tip, status_code=201, idempotent=True),
-            ApiRoute("probe.ping", "GET", "/api/v1/probe/ping", ping, PUBLIC),
-            ApiRoute("probe.call_out", "POST", "/api/v1/probe/call-out", call_out,
-                     frozenset({"cashier"}), body=Tip, status_code=201, idempotent=True,
-                     own_transactions=True, errors=(502, 504)),
-        ]
-
-
-@pytest.fixture
-def client(settings):
-    app = create_app(settings, pm=get_plugin_manager(["auth"], extra=[("probe", Probe())]))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def api(client, settings):
-    return Api(client, make_tenant(settings))
 
 
 def test_health_ready_and_metrics(client):
@@ -161,44 +97,6 @@ def test_unexpected_error_is_a_logged_json_500_with_request_id(api, caplog):
     assert response.headers["x-request-id"] == "req-42"
     record = next(r for r in caplog.records if r.getMessage() == "unhandled error")
     assert "kaboom" in caplog.text and record.exc_info is not None
-
-
-def test_idempotency_key_replays_and_refuses_reuse(api):
-    headers = {"Idempotency-Key": "tip-1"}
-    first = api.post("/api/v1/probe/tips", "cashier", json={"amount": "5.00"}, headers=headers)
-    again = api.post("/api/v1/probe/tips", "cashier", json={"amount": "5.00"}, headers=headers)
-    assert first.status_code == again.status_code == 201
-    assert first.json() == again.json() == {"amount": "5.00", "tips_so_far": 1}
-    assert again.headers["idempotent-replayed"] == "true"
-    assert_error(api.post("/api/v1/probe/tips", "cashier", json={"amount": "6.00"},
-                          headers=headers), 422, "idempotency_key_reused")
-    assert api.post("/api/v1/probe/tips", "cashier", json={"amount": "6.00"},
-                    headers={"Idempotency-Key": "tip-2"}).json()["tips_so_far"] == 2
-
-
-def test_a_route_that_calls_out_claims_the_key_and_releases_it_on_failure(api):
-    key = {"Idempotency-Key": "call-1"}
-    failed = api.post("/api/v1/probe/call-out", "cashier", json={"amount": "1", "note": "fail"},
-                      headers=key)
-    assert_error(failed, 504, "provider_timeout")
-    # The failure released the key: the retry runs again, and sees the key it came with.
-    retried = api.post("/api/v1/probe/call-out", "cashier", json={"amount": "1", "note": "fail"},
-                       headers=key)
-    assert retried.status_code == 201 and retried.json() == {"calls": 2, "key": "call-1"}
-    replayed = api.post("/api/v1/probe/call-out", "cashier", json={"amount": "1", "note": "fail"},
-                        headers=key)
-    assert replayed.json() == retried.json() and replayed.headers["idempotent-replayed"] == "true"
-    assert_error(api.post("/api/v1/probe/call-out", "cashier", json={"amount": "2"},
-                          headers=key), 422, "idempotency_key_reused")
-
-
-def test_idempotency_keys_are_per_tenant(api, client, settings):
-    other = Api(client, make_tenant(settings))
-    headers = {"Idempotency-Key": "same-key"}
-    assert api.post("/api/v1/probe/tips", "cashier", json={"amount": "1"},
-                    headers=headers).json()["tips_so_far"] == 1
-    theirs = other.post("/api/v1/probe/tips", "cashier", json={"amount": "9"}, headers=headers)
-    assert theirs.status_code == 201 and "idempotent-replayed" not in theirs.headers
 
 
 async def _write_old_rows(settings, client_id: str) -> None:
