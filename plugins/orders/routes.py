@@ -158,7 +158,8 @@ async def change_status(ctx: RequestContext) -> dict:
         view = storage.order_view({**current._mapping, "status": new, "updated_at": now},
                                   items.get(current.order_id, []))
         await call_hook(ctx.runtime.pm.hook.pos_order_status_changed, conn=conn, order=view,
-                        previous=previous, new=new)
+                        previous=previous, new=new, client_id=ctx.client_id,
+                        store_id=ctx.store_id)
         change = {"order_id": current.order_id, "order_number": current.order_number,
                   "table_id": current.table_id, "previous_status": previous, "new_status": new,
                   "order": view}
