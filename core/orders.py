@@ -1,7 +1,9 @@
-"""The order contract the order hooks speak: a draft being priced, and adjustments to it.
+"""The order contract the order hooks speak: the statuses of an order, of its items and of its
+bill, a draft being priced, and adjustments to it.
 
 The orders plugin owns orders; these small types let other plugins (a tax plugin, a loyalty
-plugin) take part in pricing and validation without importing it.
+plugin, stock following orders) take part in pricing, validation and status changes without
+importing it. Every status is defined here once and every set of statuses derived from it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class OrderStatus(enum.StrEnum):
 ORDER_STATUSES = tuple(OrderStatus)
 #: An order in one of these is closed: nothing more happens to it (its table is free again).
 CLOSED_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+#: An order in one of these can still move on (its table stays occupied).
 OPEN_STATUSES = tuple(status for status in OrderStatus if status not in CLOSED_STATUSES)
 #: An order in one of these holds its goods: they have left the shelf (stock counts them out).
 GOODS_OUT_STATUSES = tuple(status for status in OrderStatus
