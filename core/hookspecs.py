@@ -1,4 +1,5 @@
-"""Every hook POS Modern calls, in one place.
+"""Every hook POS Modern calls, in one place (``pos_printer_drivers`` is declared ahead of
+its caller, the peripherals plugin).
 
 Hooks are prefixed ``pos_``. A hook implementation may return a value or an awaitable; the core
 awaits through :func:`posmodern.core.asyncio_hooks.call_hook`, and no hook is ``firstresult``.
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from posmodern.core.api import ApiRoute, StaticAssets
     from posmodern.core.config import Settings
-    from posmodern.core.events import Broadcast, Envelope, Subscription
+    from posmodern.core.events import Broadcast, Subscription
     from posmodern.core.orders import Adjustment, OrderDraft
     from posmodern.core.ownership import TableAccess
     from posmodern.core.payments import PaymentProvider
@@ -109,14 +110,6 @@ def pos_broadcasts(runtime: Runtime) -> list[Broadcast]:
     """
 
 
-@hookspec
-def pos_event_published(envelope: Envelope) -> None:
-    """Called in the publishing process right after an event was written to the outbox.
-
-    For tracing and metrics only: the transaction may still roll back.
-    """
-
-
 # --- orders ---------------------------------------------------------------------------------
 
 @hookspec
@@ -128,7 +121,8 @@ def pos_order_validate(conn: AsyncConnection, draft: OrderDraft) -> None | Await
 
 
 @hookspec
-def pos_order_adjustments(conn: AsyncConnection, draft: OrderDraft) -> list[Adjustment] | Awaitable[list[Adjustment]]:
+def pos_order_adjustments(
+        conn: AsyncConnection, draft: OrderDraft) -> list[Adjustment] | Awaitable[list[Adjustment]]:
     """Called when an order is priced, after its lines are priced from the catalog.
 
     Return taxes and fees to add (``Adjustment(kind="tax"|"fee")``); the order's ``tax`` is the sum
@@ -137,11 +131,14 @@ def pos_order_adjustments(conn: AsyncConnection, draft: OrderDraft) -> list[Adju
 
 
 @hookspec
-def pos_order_status_changed(conn: AsyncConnection, order: dict, previous: str, new: str) -> None | Awaitable[None]:
+def pos_order_status_changed(conn: AsyncConnection, order: dict, previous: str, new: str,
+                             client_id: str, store_id: str) -> None | Awaitable[None]:
     """Called in the transaction that moved an order from ``previous`` to ``new`` status.
 
-    For reactions that must commit with the change; anything else should subscribe to the
-    ``order.status_updated`` event instead.
+    ``order`` is the order as the API shows it, already in ``new``; ``client_id`` and
+    ``store_id`` are its tenant and store (to publish an event with). For reactions that must
+    commit with the change: raising refuses the change and rolls the reaction back with it.
+    Anything else should subscribe to the ``order.status_updated`` event instead.
     """
 
 
@@ -173,4 +170,8 @@ def pos_payment_providers(settings: Settings) -> list[PaymentProvider]:
 
 @hookspec
 def pos_printer_drivers(settings: Settings) -> list[PrinterDriver]:
-    """Called when the peripherals plugin starts. Return the printer drivers this plugin offers."""
+    """Called when the peripherals plugin starts. Return the printer drivers this plugin offers.
+
+    Declared but not called yet: nothing calls it until the peripherals plugin (issue
+    "Printers") lands. Until then a driver plugin is registered and never asked.
+    """

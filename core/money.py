@@ -15,7 +15,10 @@ from pydantic import Field
 from posmodern.schema.types import CENT, MILLI
 
 MAX_MONEY = Decimal("99999999.99")
+#: No money, with the two places money is stored with.
 ZERO = Decimal("0.00")
+#: No quantity, with the three places quantities are stored with.
+ZERO_QUANTITY = Decimal("0.000")
 
 #: A non-negative amount with at most two decimal places that fits the money columns.
 MoneyField = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, max_digits=10, decimal_places=2,

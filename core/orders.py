@@ -1,20 +1,74 @@
-"""The order contract the order hooks speak: a draft being priced, and adjustments to it.
+"""The order contract the order hooks speak: the statuses of an order, of its items and of its
+bill, a draft being priced, and adjustments to it.
 
 The orders plugin owns orders; these small types let other plugins (a tax plugin, a loyalty
-plugin) take part in pricing and validation without importing it.
+plugin, stock following orders) take part in pricing, validation and status changes without
+importing it. Every status is defined here once and every set of statuses derived from it.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-ORDER_STATUSES = ("PENDING", "CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED", "COMPLETED",
-                  "CANCELLED")
+from posmodern.core.money import ZERO
+
+
+class OrderStatus(enum.StrEnum):
+    """Where an order is in its life, in the order it gets there (``CANCELLED`` aside).
+
+    The values are what the API shows and the ``orders.status`` column holds.
+    """
+
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    IN_PREPARATION = "IN_PREPARATION"
+    READY = "READY"
+    DELIVERED = "DELIVERED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+#: Every order status, in the order of the lifecycle (``CANCELLED`` last).
+ORDER_STATUSES = tuple(OrderStatus)
 #: An order in one of these is closed: nothing more happens to it (its table is free again).
-CLOSED_STATUSES = ("COMPLETED", "CANCELLED")
+CLOSED_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+#: An order in one of these can still move on (its table stays occupied).
+OPEN_STATUSES = tuple(status for status in OrderStatus if status not in CLOSED_STATUSES)
+#: An order in one of these holds its goods: they have left the shelf (stock counts them out).
+GOODS_OUT_STATUSES = tuple(status for status in OrderStatus
+                           if status not in (OrderStatus.PENDING, OrderStatus.CANCELLED))
+
+
+class ItemStatus(enum.StrEnum):
+    """An order item's ``status``: on the order, or taken off it (a void stays on record)."""
+
+    PENDING = "PENDING"
+    CANCELLED = "CANCELLED"
+    REMOVED = "REMOVED"
+
+
+#: Item statuses that hold no goods: the item is no longer part of the order.
+GONE_ITEM_STATUSES = (ItemStatus.CANCELLED, ItemStatus.REMOVED)
+
+
+class PaymentStatus(enum.StrEnum):
+    """An order's ``payment_status``: how much of its bill its tenders cover.
+
+    The orders plugin writes ``PENDING`` with a new order; the payments plugin owns the column
+    afterwards and recomputes it with every tender.
+    """
+
+    PENDING = "PENDING"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+
+
 ADJUSTMENT_KINDS = ("tax", "fee")
 
 
@@ -41,7 +95,7 @@ class OrderDraft:
     source: str
     lines: list[OrderLine]
     subtotal: Decimal
-    discount: Decimal = Decimal("0.00")
+    discount: Decimal = ZERO
     customer_id: uuid.UUID | None = None
     table_id: uuid.UUID | None = None
     order_id: uuid.UUID | None = None

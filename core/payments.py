@@ -1,4 +1,4 @@
-"""The payment provider contract: what a payment plugin registers, and the registry of them.
+"""The payment provider contract: what a payment plugin registers, and the states it speaks.
 
 A provider is an object with a ``name``, the ``methods`` it accepts and async operations. The
 payments plugin keeps the money bookkeeping (tenders, totals, refunds, events); a provider only
@@ -27,23 +27,49 @@ Subclass :class:`ProviderBase` to get sensible defaults for what a simple provid
 
 from __future__ import annotations
 
-import re
+import enum
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from posmodern.core.errors import NotFound, PluginError, ValidationFailed
+from posmodern.core.errors import NotFound, ValidationFailed
 
-PAYMENT_METHODS = ("cash", "pix", "credit_card", "debit_card", "boleto", "voucher")
-PAYMENT_STATES = ("PENDING", "AUTHORIZED", "CONFIRMED", "FAILED", "CANCELLED", "REFUNDED",
-                  "PARTIALLY_REFUNDED")
-#: What ``authorize``/``capture``/``status`` may answer.
-RESULT_STATES = ("PENDING", "AUTHORIZED", "CONFIRMED", "FAILED", "CANCELLED")
-#: What a refund may answer: done, still being processed by the provider, or refused.
-REFUND_STATES = ("DONE", "PENDING", "FAILED")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+
+class TenderStatus(enum.StrEnum):
+    """A tender's (one payment of an order) ``status``, as the API shows it.
+
+    ``PENDING``: waiting for the customer or the provider; ``AUTHORIZED``: the money is held;
+    ``CONFIRMED``: the money is ours; ``FAILED`` and ``CANCELLED``: nothing was taken; the
+    refunded ones were confirmed, then given back in part or in full.
+    """
+
+    PENDING = "PENDING"
+    AUTHORIZED = "AUTHORIZED"
+    CONFIRMED = "CONFIRMED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+
+
+#: What ``authorize``/``capture``/``cancel``/``status`` may answer (refunds are answered apart).
+RESULT_STATES = tuple(status for status in TenderStatus
+                      if status not in (TenderStatus.PARTIALLY_REFUNDED, TenderStatus.REFUNDED))
+
+
+class RefundStatus(enum.StrEnum):
+    """A refund's ``status``: ``REQUESTED`` until the provider answers, then what it answered:
+    ``DONE`` (money returned), ``PENDING`` (the provider is processing it) or ``FAILED``."""
+
+    REQUESTED = "REQUESTED"
+    PENDING = "PENDING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+#: What a provider's ``refund`` may answer.
+REFUND_STATES = tuple(status for status in RefundStatus if status is not RefundStatus.REQUESTED)
 
 
 @dataclass(frozen=True)
@@ -75,12 +101,13 @@ class PaymentResult:
 
     def __post_init__(self) -> None:
         if self.status not in RESULT_STATES:
-            raise ValueError(f"payment result status must be one of {RESULT_STATES}")
+            raise ValueError(f"payment result status must be one of {', '.join(RESULT_STATES)}")
 
 
 @dataclass(frozen=True)
 class RefundRequest:
-    """Give back ``amount`` of a payment; ``refund_id`` is unique per refund (and per retry of it)."""
+    """Give back ``amount`` of a payment; ``refund_id`` is unique per refund (and per retry of
+    it)."""
 
     refund_id: uuid.UUID
     payment_id: uuid.UUID
@@ -100,7 +127,7 @@ class RefundResult:
 
     def __post_init__(self) -> None:
         if self.status not in REFUND_STATES:
-            raise ValueError(f"refund result status must be one of {REFUND_STATES}")
+            raise ValueError(f"refund result status must be one of {', '.join(REFUND_STATES)}")
 
 
 @dataclass(frozen=True)
@@ -109,8 +136,9 @@ class WebhookEvent:
 
     ``reference`` is ours (as sent in :class:`PaymentRequest`) when the provider echoes it;
     ``external_id`` is the provider's id of the charge. ``status`` is one of
-    :data:`RESULT_STATES` or ``REFUNDED``; ``refunded_amount`` is the total refunded at the
-    provider when it says so; ``None`` status means "nothing for us" (the event is still deduped).
+    :data:`RESULT_STATES` or ``TenderStatus.REFUNDED``; ``refunded_amount`` is the total
+    refunded at the provider when it says so; ``None`` status means "nothing for us" (the event
+    is still deduped).
     """
 
     event_id: str
@@ -164,10 +192,10 @@ class ProviderBase:
         raise NotImplementedError
 
     async def capture(self, reference: str, external_id: str | None) -> PaymentResult:
-        return PaymentResult("CONFIRMED", external_id)
+        return PaymentResult(TenderStatus.CONFIRMED, external_id)
 
     async def cancel(self, reference: str, external_id: str | None) -> PaymentResult:
-        return PaymentResult("CANCELLED", external_id)
+        return PaymentResult(TenderStatus.CANCELLED, external_id)
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         raise ValidationFailed(f"{self.name} payments cannot be refunded here",
@@ -188,82 +216,3 @@ class ProviderBase:
     async def aclose(self) -> None:
         return None
 
-
-class ProviderRegistry:
-    """The providers of one process, by name; picks one for a method when the client names none.
-
-    Built-in providers are preferred for a method (``cash`` takes cash); when only third-party
-    providers take a method, exactly one must, or the client has to name it.
-    """
-
-    def __init__(self, providers: Iterable[PaymentProvider], preferred: tuple[str, ...] = ()) -> None:
-        self._providers: dict[str, PaymentProvider] = {}
-        for provider in providers:
-            _check_provider(provider)
-            if provider.name in self._providers:
-                raise PluginError(f"payment provider {provider.name!r} is registered twice")
-            self._providers[provider.name] = provider
-        self.preferred = preferred
-
-    def __iter__(self):
-        return iter(self._providers.values())
-
-    def __len__(self) -> int:
-        return len(self._providers)
-
-    def names(self) -> list[str]:
-        return sorted(self._providers)
-
-    def get(self, name: str) -> PaymentProvider:
-        """The provider called ``name``; an unknown name is a 404 (webhooks) or caught earlier."""
-        try:
-            return self._providers[name]
-        except KeyError:
-            raise NotFound(f"unknown payment provider {name!r}", code="unknown_provider",
-                           details={"providers": self.names()}) from None
-
-    def methods(self) -> list[str]:
-        return sorted({m for p in self._providers.values() for m in p.methods})
-
-    def choose(self, method: str, name: str | None = None) -> PaymentProvider:
-        """The provider that takes ``method`` (the named one, checked), or a 422 saying why not."""
-        if name is not None:
-            provider = self._providers.get(name)
-            if provider is None:
-                raise ValidationFailed(f"unknown payment provider {name!r}",
-                                       code="unknown_provider",
-                                       details={"providers": self.names()})
-            if method not in provider.methods:
-                raise ValidationFailed(f"provider {name!r} does not take {method!r}",
-                                       code="method_not_supported",
-                                       details={"methods": list(provider.methods)})
-            return provider
-        takers = [p for p in self._providers.values() if method in p.methods]
-        if not takers:
-            raise ValidationFailed(f"no payment provider takes {method!r}", code="unknown_method",
-                                   details={"methods": self.methods()})
-        for preferred in self.preferred:
-            for provider in takers:
-                if provider.name == preferred:
-                    return provider
-        if len(takers) > 1:
-            raise ValidationFailed(f"several providers take {method!r}: name one",
-                                   code="provider_required",
-                                   details={"providers": sorted(p.name for p in takers)})
-        return takers[0]
-
-    async def aclose(self) -> None:
-        for provider in self._providers.values():
-            await provider.aclose()
-
-
-def _check_provider(provider: Any) -> None:
-    if not isinstance(provider, PaymentProvider):
-        raise PluginError(f"{provider!r} is not a PaymentProvider (see core/payments.py)")
-    if not isinstance(provider.name, str) or not _NAME.match(provider.name):
-        raise PluginError(f"payment provider name {provider.name!r} must be lowercase letters, "
-                          "digits and '_' (it is part of the webhook URL)")
-    if not provider.methods or not all(isinstance(m, str) and _NAME.match(m)
-                                       for m in provider.methods):
-        raise PluginError(f"payment provider {provider.name!r} must list its methods "
-                          "(lowercase names such as 'pix')")

@@ -3,18 +3,20 @@ COMPLETED, and CANCELLED from any state before COMPLETED."""
 
 from __future__ import annotations
 
-from posmodern.core.errors import Conflict
+from itertools import pairwise
 
-FORWARD = ("PENDING", "CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED", "COMPLETED")
-NEXT: dict[str, tuple[str, ...]] = {
-    **{status: (following, "CANCELLED")
-       for status, following in zip(FORWARD, FORWARD[1:], strict=False)},
-    "COMPLETED": (),
-    "CANCELLED": (),
+from posmodern.core.errors import Conflict
+from posmodern.core.orders import CLOSED_STATUSES, OrderStatus
+
+#: The way forward, one step at a time: every status but ``CANCELLED``, in the enum's order.
+FORWARD = tuple(status for status in OrderStatus if status is not OrderStatus.CANCELLED)
+#: The moves allowed from each status: the next step forward, or cancelling; none once closed.
+NEXT: dict[OrderStatus, tuple[OrderStatus, ...]] = {
+    **{status: (following, OrderStatus.CANCELLED) for status, following in pairwise(FORWARD)},
+    **{status: () for status in CLOSED_STATUSES},
 }
-OPEN = tuple(status for status, following in NEXT.items() if following)
 #: While the kitchen has not started, items can still be added or removed (a waiter's new round).
-EDITABLE = ("PENDING", "CONFIRMED")
+EDITABLE = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
 
 class TransitionNotAllowed(Conflict):

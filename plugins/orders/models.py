@@ -10,16 +10,13 @@ from typing import Any, Literal, get_args
 from pydantic import Field, field_validator
 
 from posmodern.core.bodies import PageQuery, Strict
-from posmodern.core.money import MoneyField
-from posmodern.core.orders import ORDER_STATUSES
+from posmodern.core.money import ZERO, MoneyField
+from posmodern.core.orders import ORDER_STATUSES, OrderStatus
 
 MAX_ITEMS = 100
 MAX_QUANTITY = Decimal("1000")
 Source = Literal["pos", "waiter", "kiosk", "remote"]
 SOURCES = get_args(Source)
-
-OrderStatus = Literal["PENDING", "CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED", "COMPLETED",
-                      "CANCELLED"]
 
 
 class ItemIn(Strict):
@@ -34,7 +31,7 @@ class OrderCreate(Strict):
     items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
     customer_id: uuid.UUID | None = None
     table_id: uuid.UUID | None = None
-    discount: MoneyField = Decimal("0.00")
+    discount: MoneyField = ZERO
     notes: str | None = Field(default=None, max_length=1000)
     source: Source | None = Field(
         default=None, description="Where the order comes from; by default from the caller's role")

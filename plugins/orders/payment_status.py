@@ -15,18 +15,18 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.events import Envelope, Subscription
+from posmodern.core.orders import PaymentStatus
 from posmodern.schema.tables import orders
 from posmodern.schema.types import utcnow
 
 log = logging.getLogger(__name__)
 
-PAYMENT_STATUSES = ("PENDING", "PARTIALLY_PAID", "PAID", "PARTIALLY_REFUNDED", "REFUNDED")
 
 
 async def record_payment_status(conn: AsyncConnection, order_id: uuid.UUID,
                                 payment_status: str) -> None:
     """Set the order's payment status (an unknown order is left alone)."""
-    if payment_status not in PAYMENT_STATUSES:
+    if payment_status not in set(PaymentStatus):
         raise ValueError(f"unknown payment status {payment_status!r}")
     await conn.execute(update(orders).where(orders.c.order_id == order_id)
                        .values(payment_status=payment_status, updated_at=utcnow()))
@@ -38,7 +38,7 @@ async def _balance_changed(envelope: Envelope, conn: AsyncConnection) -> None:
     except ValueError:
         return
     status = envelope.data.get("payment_status")
-    if status not in PAYMENT_STATUSES:
+    if status not in set(PaymentStatus):
         log.warning("event %s: unknown payment status %r ignored", envelope.id, status)
         return
     await record_payment_status(conn, order_id, status)

@@ -20,7 +20,7 @@ from posmodern.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from posmodern.core.events import emit
 from posmodern.core.ids import new_uuid
 from posmodern.core.jsonable import Encoded, encode
-from posmodern.core.orders import OrderDraft, OrderLine
+from posmodern.core.orders import ItemStatus, OrderDraft, OrderLine, OrderStatus, PaymentStatus
 from posmodern.core.pagination import after, decode_cursor, page
 from posmodern.core.records import fetch_one, missing_ids
 from posmodern.plugins.orders import lifecycle, storage
@@ -86,7 +86,7 @@ async def create_order(ctx: RequestContext) -> Reply:
         waiter_id = uuid.UUID(ctx.principal.user_id) if "waiter" in ctx.principal.roles else None
         order = dict(order_id=order_id, client_id=ctx.client_id, store_id=ctx.store_id,
                      order_number=number if isinstance(number, NextNumber) else str(number),
-                     status="PENDING", payment_status="PENDING",
+                     status=OrderStatus.PENDING, payment_status=PaymentStatus.PENDING,
                      source=source, external_id=None, customer_id=body.customer_id,
                      table_id=body.table_id, waiter_id=waiter_id, notes=body.notes,
                      created_at=now, updated_at=now, **storage.totals_values(totals))
@@ -148,7 +148,7 @@ async def change_status(ctx: RequestContext) -> dict:
         current = await _load(conn, ctx, lock=True)
         previous = current.status
         lifecycle.check_transition(previous, new)
-        if new == "CANCELLED" and not ctx.principal.has_any(CANCEL_ROLES):
+        if new == OrderStatus.CANCELLED and not ctx.principal.has_any(CANCEL_ROLES):
             raise Forbidden("cancelling an order needs one of the roles: "
                             + ", ".join(sorted(CANCEL_ROLES)), code="cancel_not_allowed")
         now = utcnow()
@@ -158,12 +158,13 @@ async def change_status(ctx: RequestContext) -> dict:
         view = storage.order_view({**current._mapping, "status": new, "updated_at": now},
                                   items.get(current.order_id, []))
         await call_hook(ctx.runtime.pm.hook.pos_order_status_changed, conn=conn, order=view,
-                        previous=previous, new=new)
+                        previous=previous, new=new, client_id=ctx.client_id,
+                        store_id=ctx.store_id)
         change = {"order_id": current.order_id, "order_number": current.order_number,
                   "table_id": current.table_id, "previous_status": previous, "new_status": new,
                   "order": view}
         await _emit(ctx, conn, "order.status_updated", change)
-        if new == "CANCELLED":
+        if new == OrderStatus.CANCELLED:
             await _emit(ctx, conn, "order.cancelled", change)
     return view
 
@@ -232,8 +233,8 @@ async def remove_item(ctx: RequestContext) -> dict:
         kept = [storage.line_of(item) for item in existing if item.item_id != item_id]
         order = await _reprice_and_save(ctx, conn, current, kept)
         await conn.execute(update(order_items).where(order_items.c.item_id == item_id)
-                           .values(status=storage.REMOVED, updated_at=utcnow()))
-        removed_view = {**storage.item_view(removed[0]), "status": storage.REMOVED}
+                           .values(status=ItemStatus.REMOVED, updated_at=utcnow()))
+        removed_view = {**storage.item_view(removed[0]), "status": ItemStatus.REMOVED}
         view = await _items_changed(ctx, conn, order, [], [removed_view])
         await audit.record(conn, ctx, "order.item_removed", resource_type="order",
                            resource_id=current.order_id,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.counters import NextNumber
 from posmodern.core.ids import new_uuid
-from posmodern.core.orders import OrderLine
+from posmodern.core.orders import ItemStatus, OrderLine
 from posmodern.core.writes import ColumnArrays, fetch, write
 from posmodern.plugins.orders.pricing import Totals
 from posmodern.schema.tables import order_items, orders, products
@@ -27,8 +27,6 @@ from posmodern.schema.types import utcnow
 
 ITEM_FIELDS = ("item_id", "product_id", "product_name", "quantity", "unit_price", "subtotal",
                "status", "notes", "customizations")
-#: An item taken off an order: kept (a void is audited) but no longer part of the order.
-REMOVED = "REMOVED"
 ORDER_FIELDS = ("order_id", "order_number", "status", "payment_status", "source", "external_id",
                 "customer_id", "table_id", "waiter_id", "notes", "subtotal", "tax", "discount",
                 "total", "created_at", "updated_at")
@@ -45,9 +43,9 @@ def item_rows(order_id: uuid.UUID, lines: Sequence[OrderLine]) -> list[dict[str,
         at = now + timedelta(microseconds=position)
         rows.append(dict(item_id=new_uuid(), order_id=order_id, product_id=line.product_id,
                          product_name=line.name, quantity=line.quantity,
-                         unit_price=line.unit_price, subtotal=line.subtotal, status="PENDING",
-                         notes=line.notes, customizations=line.customizations, created_at=at,
-                         updated_at=at))
+                         unit_price=line.unit_price, subtotal=line.subtotal,
+                         status=ItemStatus.PENDING, notes=line.notes,
+                         customizations=line.customizations, created_at=at, updated_at=at))
     return rows
 
 
@@ -133,7 +131,7 @@ async def load_items(conn: AsyncConnection, order_ids: Iterable[uuid.UUID], *,
         query = (select(order_items, products.c.category_id)
                  .join(products, products.c.product_id == order_items.c.product_id))
     rows = await conn.execute(query.where(order_items.c.order_id.in_(ids),
-                                          order_items.c.status != REMOVED)
+                                          order_items.c.status != ItemStatus.REMOVED)
                               .order_by(order_items.c.order_id, order_items.c.created_at,
                                         order_items.c.item_id))
     by_order: dict[uuid.UUID, list[Row]] = defaultdict(list)

@@ -31,8 +31,9 @@ import httpx
 from posmodern.core.config import Settings
 from posmodern.core.errors import (BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable,
                                    Unauthorized, ValidationFailed)
+from posmodern.core.money import ZERO, cents
 from posmodern.core.payments import (PaymentRequest, PaymentResult, ProviderBase, RefundRequest,
-                                     RefundResult, WebhookEvent)
+                                     RefundResult, RefundStatus, TenderStatus, WebhookEvent)
 
 SANDBOX_URL = "https://api-sandbox.asaas.com/v3"
 BILLING_TYPES = {"pix": "PIX", "credit_card": "CREDIT_CARD", "boleto": "BOLETO"}
@@ -40,24 +41,26 @@ BILLING_TYPES = {"pix": "PIX", "credit_card": "CREDIT_CARD", "boleto": "BOLETO"}
 BRASILIA = timezone(timedelta(hours=-3))
 #: An Asaas charge's status, as ours (refunds are tracked on their own).
 STATUSES = {
-    "PENDING": "PENDING", "AWAITING_RISK_ANALYSIS": "PENDING", "OVERDUE": "PENDING",
-    "CONFIRMED": "CONFIRMED", "RECEIVED": "CONFIRMED", "RECEIVED_IN_CASH": "CONFIRMED",
-    "REFUND_REQUESTED": "CONFIRMED", "REFUND_IN_PROGRESS": "CONFIRMED", "REFUNDED": "CONFIRMED",
-    "CHARGEBACK_REQUESTED": "CONFIRMED", "CHARGEBACK_DISPUTE": "CONFIRMED",
-    "AWAITING_CHARGEBACK_REVERSAL": "CONFIRMED", "DUNNING_REQUESTED": "PENDING",
-    "DUNNING_RECEIVED": "CONFIRMED",
+    **dict.fromkeys(("PENDING", "AWAITING_RISK_ANALYSIS", "OVERDUE", "DUNNING_REQUESTED"),
+                    TenderStatus.PENDING),
+    **dict.fromkeys(("CONFIRMED", "RECEIVED", "RECEIVED_IN_CASH", "REFUND_REQUESTED",
+                     "REFUND_IN_PROGRESS", "REFUNDED", "CHARGEBACK_REQUESTED",
+                     "CHARGEBACK_DISPUTE", "AWAITING_CHARGEBACK_REVERSAL", "DUNNING_RECEIVED"),
+                    TenderStatus.CONFIRMED),
 }
 #: Webhook events that change a tender, as our state; every other event is acknowledged only.
 EVENTS = {
-    "PAYMENT_CONFIRMED": "CONFIRMED",
-    "PAYMENT_RECEIVED": "CONFIRMED",
-    "PAYMENT_REFUNDED": "REFUNDED",
-    "PAYMENT_PARTIALLY_REFUNDED": "REFUNDED",
-    "PAYMENT_DELETED": "CANCELLED",
-    "PAYMENT_REPROVED_BY_RISK_ANALYSIS": "FAILED",
-    "PAYMENT_CREDIT_CARD_CAPTURE_REFUSED": "FAILED",
+    "PAYMENT_CONFIRMED": TenderStatus.CONFIRMED,
+    "PAYMENT_RECEIVED": TenderStatus.CONFIRMED,
+    "PAYMENT_REFUNDED": TenderStatus.REFUNDED,
+    "PAYMENT_PARTIALLY_REFUNDED": TenderStatus.REFUNDED,
+    "PAYMENT_DELETED": TenderStatus.CANCELLED,
+    "PAYMENT_REPROVED_BY_RISK_ANALYSIS": TenderStatus.FAILED,
+    "PAYMENT_CREDIT_CARD_CAPTURE_REFUSED": TenderStatus.FAILED,
 }
-REFUND_STATES = {"DONE": "DONE", "PENDING": "PENDING", "CANCELLED": "FAILED"}
+#: An Asaas refund's status, as ours.
+REFUND_STATES = {"DONE": RefundStatus.DONE, "PENDING": RefundStatus.PENDING,
+                 "CANCELLED": RefundStatus.FAILED}
 
 
 def _user_agent() -> str:
@@ -69,7 +72,7 @@ def _user_agent() -> str:
 
 def _money(value: Any) -> Decimal | None:
     try:
-        return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+        return None if value is None else cents(Decimal(str(value)))
     except InvalidOperation:
         return None
 
@@ -178,20 +181,20 @@ class AsaasProvider(ProviderBase):
     async def status(self, reference: str, external_id: str | None) -> PaymentResult:
         charge = await self._charge(reference, external_id)
         if charge is None:
-            return PaymentResult("FAILED", details={"reason": "no such charge at Asaas"})
+            return PaymentResult(TenderStatus.FAILED, details={"reason": "no such charge at Asaas"})
         return await self._result(charge)
 
     async def cancel(self, reference: str, external_id: str | None) -> PaymentResult:
         charge = await self._charge(reference, external_id)
         if charge is None or charge.get("deleted"):
-            return PaymentResult("CANCELLED", external_id)
-        if STATUSES.get(charge.get("status")) == "PENDING":
+            return PaymentResult(TenderStatus.CANCELLED, external_id)
+        if STATUSES.get(charge.get("status")) == TenderStatus.PENDING:
             try:
                 await self._call("DELETE", f"/payments/{charge['id']}")
             except ValidationFailed:
                 charge = await self._call("GET", f"/payments/{charge['id']}")
                 return await self._result(charge)  # paid meanwhile: money received wins
-            return PaymentResult("CANCELLED", charge["id"])
+            return PaymentResult(TenderStatus.CANCELLED, charge["id"])
         return await self._result(charge)
 
     async def refund(self, request: RefundRequest) -> RefundResult:
@@ -206,10 +209,11 @@ class AsaasProvider(ProviderBase):
                 "value": float(request.amount), "description": description})
             done = self._our_refund(charge, mark)
         if done is not None:
-            return RefundResult(REFUND_STATES.get(done.get("status"), "PENDING"), charge["id"])
+            return RefundResult(REFUND_STATES.get(done.get("status"), RefundStatus.PENDING),
+                                charge["id"])
         if charge.get("status") in ("REFUND_REQUESTED", "REFUND_IN_PROGRESS"):
-            return RefundResult("PENDING", charge["id"])
-        return RefundResult("DONE", charge["id"])
+            return RefundResult(RefundStatus.PENDING, charge["id"])
+        return RefundResult(RefundStatus.DONE, charge["id"])
 
     async def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
         token = headers.get("asaas-access-token", "")
@@ -230,7 +234,7 @@ class AsaasProvider(ProviderBase):
             return [WebhookEvent(event_id, None, None, kind=kind, raw=payload)]
         status = EVENTS.get(kind)
         refunded = None
-        if status == "REFUNDED":
+        if status == TenderStatus.REFUNDED:
             refunded = self._refunded_total(charge, full=kind == "PAYMENT_REFUNDED")
         return [WebhookEvent(event_id=event_id, external_id=charge.get("id"), status=status,
                              reference=charge.get("externalReference"),
@@ -285,14 +289,14 @@ class AsaasProvider(ProviderBase):
 
     async def _result(self, charge: dict) -> PaymentResult:
         if charge.get("deleted"):
-            return PaymentResult("CANCELLED", charge.get("id"))
-        status = STATUSES.get(charge.get("status"), "PENDING")
+            return PaymentResult(TenderStatus.CANCELLED, charge.get("id"))
+        status = STATUSES.get(charge.get("status"), TenderStatus.PENDING)
         details: dict[str, Any] = {"asaas_status": charge.get("status")}
         for ours, theirs in (("invoice_url", "invoiceUrl"), ("bank_slip_url", "bankSlipUrl"),
                              ("due_date", "dueDate")):
             if charge.get(theirs):
                 details[ours] = charge[theirs]
-        if status == "PENDING" and charge.get("billingType") == "PIX":
+        if status == TenderStatus.PENDING and charge.get("billingType") == "PIX":
             qr = await self._call("GET", f"/payments/{charge['id']}/pixQrCode")
             details["pix"] = {"payload": qr.get("payload"), "encoded_image": qr.get("encodedImage"),
                               "expiration_date": qr.get("expirationDate")}
@@ -309,6 +313,6 @@ class AsaasProvider(ProviderBase):
     def _refunded_total(charge: dict, *, full: bool) -> Decimal | None:
         listed = charge.get("refunds")
         if isinstance(listed, list):
-            return sum((_money(r.get("value")) or Decimal("0.00") for r in listed
-                        if isinstance(r, dict) and r.get("status") == "DONE"), Decimal("0.00"))
+            return sum((_money(r.get("value")) or ZERO for r in listed
+                        if isinstance(r, dict) and r.get("status") == "DONE"), ZERO)
         return _money(charge.get("value")) if full else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posmodern.core.payments import (PaymentRequest, PaymentResult, ProviderBase, RefundRequest,
-                                     RefundResult)
+                                     RefundResult, RefundStatus, TenderStatus)
 
 
 class CashProvider(ProviderBase):
@@ -13,11 +13,11 @@ class CashProvider(ProviderBase):
     takes_webhooks = False
 
     async def authorize(self, request: PaymentRequest) -> PaymentResult:
-        return PaymentResult("CONFIRMED")
+        return PaymentResult(TenderStatus.CONFIRMED)
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         # The cashier hands the money back from the drawer.
-        return RefundResult("DONE")
+        return RefundResult(RefundStatus.DONE)
 
     async def status(self, reference: str, external_id: str | None) -> PaymentResult:
-        return PaymentResult("CONFIRMED")
+        return PaymentResult(TenderStatus.CONFIRMED)

@@ -30,25 +30,28 @@ from posmodern.core.asyncio_hooks import call_hook
 from posmodern.core.errors import NotFound
 from posmodern.core.events import emit
 from posmodern.core.locks import serialize
+from posmodern.core.money import ZERO, cents
+from posmodern.core.orders import PaymentStatus
+from posmodern.core.payments import RefundStatus, TenderStatus
 from posmodern.schema.tables import orders, payments, refunds
 from posmodern.schema.types import utcnow
 
-ZERO = Decimal("0.00")
 #: Tenders still waiting for an answer: what they ask for is held, so nobody else can take it.
-LIVE = ("PENDING", "AUTHORIZED")
+LIVE = (TenderStatus.PENDING, TenderStatus.AUTHORIZED)
 #: Tenders whose money was received (less what was refunded of it).
-SETTLED = ("CONFIRMED", "PARTIALLY_REFUNDED", "REFUNDED")
+SETTLED = (TenderStatus.CONFIRMED, TenderStatus.PARTIALLY_REFUNDED, TenderStatus.REFUNDED)
+#: Tenders that took nothing.
+GIVEN_UP = (TenderStatus.FAILED, TenderStatus.CANCELLED)
 #: Which new state each state may move to when a provider (or its webhook) reports one.
 MOVES = {
-    "PENDING": {"PENDING", "AUTHORIZED", "CONFIRMED", "FAILED", "CANCELLED"},
-    "AUTHORIZED": {"CONFIRMED", "FAILED", "CANCELLED"},
+    TenderStatus.PENDING: {*LIVE, TenderStatus.CONFIRMED, *GIVEN_UP},
+    TenderStatus.AUTHORIZED: {TenderStatus.CONFIRMED, *GIVEN_UP},
     # Money that arrives after we gave up on a tender (a slow provider) is still money received.
-    "FAILED": {"CONFIRMED"},
-    "CANCELLED": {"CONFIRMED"},
+    **{status: {TenderStatus.CONFIRMED} for status in GIVEN_UP},
 }
-EVENT_OF = {"PENDING": "payment.pending", "AUTHORIZED": "payment.authorized",
-            "CONFIRMED": "payment.confirmed", "FAILED": "payment.failed",
-            "CANCELLED": "payment.cancelled"}
+EVENT_OF = {TenderStatus.PENDING: "payment.pending", TenderStatus.AUTHORIZED: "payment.authorized",
+            TenderStatus.CONFIRMED: "payment.confirmed", TenderStatus.FAILED: "payment.failed",
+            TenderStatus.CANCELLED: "payment.cancelled"}
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,13 @@ class Coverage:
         return self.total - self.paid - self.held
 
     @property
-    def payment_status(self) -> str:
+    def payment_status(self) -> PaymentStatus:
         if self.paid >= self.total and self.paid > ZERO:
-            return "PAID"
+            return PaymentStatus.PAID
         if self.refunded > ZERO:
-            return "REFUNDED" if self.paid == ZERO else "PARTIALLY_REFUNDED"
-        return "PARTIALLY_PAID" if self.paid > ZERO else "PENDING"
+            return (PaymentStatus.REFUNDED if self.paid == ZERO
+                    else PaymentStatus.PARTIALLY_REFUNDED)
+        return PaymentStatus.PARTIALLY_PAID if self.paid > ZERO else PaymentStatus.PENDING
 
     def to_dict(self, payment_status: str | None = None) -> dict[str, Any]:
         return {"total": self.total, "paid": self.paid, "held": self.held,
@@ -107,8 +111,8 @@ async def coverage(conn: AsyncConnection, order: Row) -> Coverage:
         .group_by(payments.c.status))).all()
     paid = held = refunded = ZERO
     for row in rows:
-        amount = Decimal(str(row.amount or 0)).quantize(ZERO)
-        returned = Decimal(str(row.refunded or 0)).quantize(ZERO)
+        amount = cents(Decimal(str(row.amount or 0)))
+        returned = cents(Decimal(str(row.refunded or 0)))
         if row.status in SETTLED:
             paid += amount - returned
             refunded += returned
@@ -150,7 +154,7 @@ async def insert_payment(conn: AsyncConnection, *, payment_id: uuid.UUID, order:
     now = utcnow()
     await conn.execute(insert(payments).values(
         payment_id=payment_id, order_id=order.order_id, client_id=order.client_id,
-        store_id=order.store_id, amount=amount, payment_method=method, status="PENDING",
+        store_id=order.store_id, amount=amount, payment_method=method, status=TenderStatus.PENDING,
         provider=provider, tendered_amount=tendered, change_due=change_due,
         refunded_amount=ZERO, metadata=metadata, created_at=now, updated_at=now))
 
@@ -165,7 +169,7 @@ async def hold_again(conn: AsyncConnection, payment: Row, *, amount: Decimal,
     """Put a failed tender back on hold for another attempt with the provider."""
     meta = {k: v for k, v in (payment.metadata or {}).items() if k != "answered"}
     await conn.execute(update(payments).where(payments.c.payment_id == payment.payment_id).values(
-        status="PENDING", amount=amount, change_due=change_due, metadata=meta,
+        status=TenderStatus.PENDING, amount=amount, change_due=change_due, metadata=meta,
         updated_at=utcnow()))
 
 
@@ -183,7 +187,7 @@ async def move_payment(conn: AsyncConnection, payment: Row, status: str, *,
     if details:
         meta["details"] = {**meta.get("details", {}), **details}
     moves = status in MOVES.get(payment.status, set())
-    if moves and status != "FAILED":
+    if moves and status != TenderStatus.FAILED:
         meta.pop("error", None)
     if moves and error:
         meta["error"] = error
@@ -196,7 +200,7 @@ async def move_payment(conn: AsyncConnection, payment: Row, status: str, *,
                        .values(**values))
     moved = await find_payment(conn, payment.payment_id)
     if moves and (status != payment.status or first_answer):
-        late = payment.status in ("FAILED", "CANCELLED")
+        late = payment.status in GIVEN_UP
         await emit(conn, EVENT_OF[status], client_id=moved.client_id, store_id=moved.store_id,
                    data=event_data(moved, source=source, previous_status=payment.status,
                                    **({"late": True} if late else {}),
@@ -212,7 +216,7 @@ async def settle_order(conn: AsyncConnection, order: Row,
     status = covered.payment_status
     if status != order.payment_status:
         await _tell_owner(conn, order, covered, status, hooks)
-        if status == "PAID":
+        if status == PaymentStatus.PAID:
             tenders = (await conn.execute(
                 select(payments.c.payment_id, payments.c.provider, payments.c.payment_method,
                        payments.c.amount, payments.c.change_due, payments.c.refunded_amount)
@@ -249,8 +253,9 @@ async def refund_totals(conn: AsyncConnection, payment_id: uuid.UUID) -> tuple[D
     rows = (await conn.execute(
         select(refunds.c.status, func.sum(refunds.c.amount).label("amount"))
         .where(refunds.c.payment_id == payment_id).group_by(refunds.c.status))).all()
-    sums = {row.status: Decimal(str(row.amount or 0)).quantize(ZERO) for row in rows}
-    return sums.get("DONE", ZERO), sums.get("PENDING", ZERO) + sums.get("REQUESTED", ZERO)
+    sums = {row.status: cents(Decimal(str(row.amount or 0))) for row in rows}
+    return (sums.get(RefundStatus.DONE, ZERO),
+            sums.get(RefundStatus.PENDING, ZERO) + sums.get(RefundStatus.REQUESTED, ZERO))
 
 
 def refund_view(row: Row | dict) -> dict[str, Any]:
@@ -269,7 +274,7 @@ async def finish_refund(conn: AsyncConnection, payment: Row, refund: Row, status
 
     A refund already done stays done (the webhook may have told us before the provider's answer).
     """
-    if refund.status == "DONE":
+    if refund.status == RefundStatus.DONE:
         return await find_payment(conn, payment.payment_id)
     meta = dict(refund.metadata or {})
     if error:
@@ -277,11 +282,12 @@ async def finish_refund(conn: AsyncConnection, payment: Row, refund: Row, status
     await conn.execute(update(refunds).where(refunds.c.refund_id == refund.refund_id).values(
         status=status, metadata=meta, updated_at=utcnow(),
         **({"external_id": external_id} if external_id and not refund.external_id else {})))
-    if status == "DONE":
+    if status == RefundStatus.DONE:
         await _apply_refunded(conn, payment)
     moved = await find_payment(conn, payment.payment_id)
-    event = {"DONE": "payment.refunded", "PENDING": "payment.refund_requested",
-             "FAILED": "payment.refund_failed"}[status]
+    event = {RefundStatus.DONE: "payment.refunded",
+             RefundStatus.PENDING: "payment.refund_requested",
+             RefundStatus.FAILED: "payment.refund_failed"}[status]
     await emit(conn, event, client_id=moved.client_id, store_id=moved.store_id,
                data=event_data(moved, refund_id=refund.refund_id, refund_amount=refund.amount,
                                reason=refund.reason, source=source,
@@ -291,7 +297,8 @@ async def finish_refund(conn: AsyncConnection, payment: Row, refund: Row, status
 
 async def _apply_refunded(conn: AsyncConnection, payment: Row) -> None:
     done, _pending = await refund_totals(conn, payment.payment_id)
-    status = "REFUNDED" if done >= payment.amount else "PARTIALLY_REFUNDED"
+    status = (TenderStatus.REFUNDED if done >= payment.amount
+              else TenderStatus.PARTIALLY_REFUNDED)
     await conn.execute(update(payments).where(payments.c.payment_id == payment.payment_id)
                        .values(refunded_amount=done, status=status, updated_at=utcnow()))
 
@@ -299,11 +306,11 @@ async def _apply_refunded(conn: AsyncConnection, payment: Row) -> None:
 async def hold_refund_again(conn: AsyncConnection, refund_id: uuid.UUID) -> None:
     """Put a failed refund back on hold for another attempt with the provider."""
     await conn.execute(update(refunds).where(refunds.c.refund_id == refund_id).values(
-        status="REQUESTED", updated_at=utcnow()))
+        status=RefundStatus.REQUESTED, updated_at=utcnow()))
 
 
 async def insert_refund(conn: AsyncConnection, *, refund_id: uuid.UUID, payment: Row,
-                        amount: Decimal, reason: str | None, status: str = "REQUESTED",
+                        amount: Decimal, reason: str | None, status: str = RefundStatus.REQUESTED,
                         metadata: dict[str, Any] | None = None) -> Row:
     now = utcnow()
     await conn.execute(insert(refunds).values(

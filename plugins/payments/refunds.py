@@ -11,13 +11,14 @@ from sqlalchemy import select
 from posmodern.core import audit
 from posmodern.core.api import RequestContext
 from posmodern.core.errors import Conflict, ValidationFailed
-from posmodern.core.payments import RefundRequest, RefundResult
+from posmodern.core.money import ZERO
+from posmodern.core.payments import RefundRequest, RefundResult, RefundStatus, TenderStatus
 from posmodern.plugins.payments import ledger
 from posmodern.plugins.payments.registry import PaymentsState
 from posmodern.plugins.payments.tenders import failure_recorded, keyed_id, load
 from posmodern.schema.tables import refunds
 
-REFUNDABLE = ("CONFIRMED", "PARTIALLY_REFUNDED")
+REFUNDABLE = (TenderStatus.CONFIRMED, TenderStatus.PARTIALLY_REFUNDED)
 
 
 async def refund(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUID, *,
@@ -34,17 +35,17 @@ async def refund(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUI
             if held.payment_id != payment_id or (amount is not None and held.amount != amount):
                 raise ValidationFailed("this Idempotency-Key was used with a different refund",
                                        code="idempotency_key_reused")
-            if held.status in ("DONE", "PENDING"):
+            if held.status in (RefundStatus.DONE, RefundStatus.PENDING):
                 return await _answer(ctx, payment_id, held), 201
         if payment.status not in REFUNDABLE:
             raise Conflict(f"a {payment.status} payment cannot be refunded",
                            code="payment_not_refundable", details={"status": payment.status})
         done, pending = await ledger.refund_totals(conn, payment_id)
-        if held is not None and held.status == "REQUESTED":
+        if held is not None and held.status == RefundStatus.REQUESTED:
             pending -= held.amount  # our own earlier hold
         refundable = payment.amount - done - pending
         wanted = refundable if amount is None else amount
-        if refundable <= ledger.ZERO:
+        if refundable <= ZERO:
             raise Conflict("this payment has nothing left to refund", code="nothing_to_refund",
                            details={"refunded": done, "pending": pending})
         if wanted > refundable:
@@ -61,10 +62,10 @@ async def refund(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUI
                             reference=str(payment_id), external_id=payment.external_id,
                             amount=held.amount, reason=reason)
     async with failure_recorded(
-            lambda error: _record(ctx, refund_id, RefundResult("FAILED"), error=error)):
+            lambda error: _record(ctx, refund_id, RefundResult(RefundStatus.FAILED), error=error)):
         result = await provider.refund(request)
     view = await _record(ctx, refund_id, result)
-    if result.status == "FAILED":
+    if result.status == RefundStatus.FAILED:
         raise ValidationFailed("the provider refused the refund", code="refund_declined",
                                details={"refund": view})
     return view, 201

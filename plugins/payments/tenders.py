@@ -19,7 +19,9 @@ from typing import Any
 from posmodern.core import tenancy
 from posmodern.core.api import RequestContext
 from posmodern.core.errors import Conflict, NotFound, PosError, ValidationFailed
-from posmodern.core.payments import PaymentProvider, PaymentRequest, PaymentResult
+from posmodern.core.money import ZERO
+from posmodern.core.orders import OrderStatus
+from posmodern.core.payments import PaymentProvider, PaymentRequest, PaymentResult, TenderStatus
 from posmodern.plugins.payments import ledger
 from posmodern.plugins.payments.registry import PaymentsState
 
@@ -63,19 +65,19 @@ async def take(ctx: RequestContext, state: PaymentsState, order_id: uuid.UUID, *
                               customer)
     request = dataclasses.replace(request, amount=applied)
 
-    async with failure_recorded(
-            lambda error: _record(ctx, payment_id, PaymentResult("FAILED"), error=error)):
+    failed = PaymentResult(TenderStatus.FAILED)
+    async with failure_recorded(lambda error: _record(ctx, payment_id, failed, error=error)):
         if provider.takes_webhooks:
             await tenancy.remember_reference(ctx.runtime.db, "payment", request.reference,
                                              ctx.client_id)
         result = await provider.authorize(request)
-        if result.status == "AUTHORIZED":
+        if result.status == TenderStatus.AUTHORIZED:
             result = await provider.capture(request.reference, result.external_id)
         if result.external_id and provider.takes_webhooks:
             await tenancy.remember_reference(ctx.runtime.db, f"payment:{provider.name}",
                                              result.external_id, ctx.client_id)
     view = await _record(ctx, payment_id, result)
-    if result.status == "FAILED":
+    if result.status == TenderStatus.FAILED:
         raise ValidationFailed("the payment was declined", code="payment_declined",
                                details={"payment": view})
     return view, 201
@@ -83,25 +85,25 @@ async def take(ctx: RequestContext, state: PaymentsState, order_id: uuid.UUID, *
 
 def _needs_provider(payment) -> bool:
     """An earlier attempt that failed, or never got its answer written, is asked again."""
-    return payment.status == "FAILED" or (payment.status == "PENDING"
-                                          and not ledger.answered(payment))
+    return payment.status == TenderStatus.FAILED or (payment.status == TenderStatus.PENDING
+                                                     and not ledger.answered(payment))
 
 
 async def _hold(conn, ctx: RequestContext, order, provider: PaymentProvider,
                 payment_id: uuid.UUID, amount: Decimal, method: str, existing,
                 customer: dict[str, Any] | None) -> Decimal:
     """Check the order can take this tender and hold its amount; returns the amount applied."""
-    if order.status == "CANCELLED":
+    if order.status == OrderStatus.CANCELLED:
         raise Conflict("the order is cancelled", code="order_cancelled",
                        details={"order_id": order.order_id})
     covered = await ledger.coverage(conn, order)
     outstanding = covered.outstanding
     if existing is not None and existing.status in ledger.LIVE:
         outstanding += existing.amount  # our own earlier hold
-    if outstanding <= ledger.ZERO:
+    if outstanding <= ZERO:
         raise Conflict("nothing is left to pay on this order", code="order_already_paid",
                        details=covered.to_dict(order.payment_status))
-    applied, change = amount, ledger.ZERO
+    applied, change = amount, ZERO
     if amount > outstanding:
         if not provider.gives_change:
             raise ValidationFailed(

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import tenancy
 from posmodern.core.db import Database
-from posmodern.core.payments import WebhookEvent
+from posmodern.core.money import ZERO
+from posmodern.core.payments import RefundStatus, TenderStatus, WebhookEvent
 from posmodern.core.processed import first_delivery
 from posmodern.plugins.payments import ledger
 from posmodern.plugins.payments.registry import PaymentsState
@@ -55,9 +56,9 @@ async def _apply(db: Database, state: PaymentsState, provider: str, event: Webho
             return "ignored"
         order = await ledger.lock_order(conn, found.order_id, found.store_id)
         payment = await ledger.find_payment(conn, found.payment_id, lock=True)
-        if event.status == "REFUNDED":
+        if event.status == TenderStatus.REFUNDED:
             if payment.status not in ledger.SETTLED:
-                payment = await ledger.move_payment(conn, payment, "CONFIRMED",
+                payment = await ledger.move_payment(conn, payment, TenderStatus.CONFIRMED,
                                                     external_id=event.external_id,
                                                     source="webhook")
             await _refunded(conn, payment, event)
@@ -88,23 +89,26 @@ async def _refunded(conn: AsyncConnection, payment, event: WebhookEvent) -> None
     """Bring our refunds of a payment up to what the provider says it refunded."""
     rows = (await conn.execute(select(refunds).where(refunds.c.payment_id == payment.payment_id)
                                .order_by(refunds.c.created_at))).all()
-    done = sum((r.amount for r in rows if r.status == "DONE"), ledger.ZERO)
-    waiting = [r for r in rows if r.status in ("PENDING", "REQUESTED")]
+    done = sum((r.amount for r in rows if r.status == RefundStatus.DONE), ZERO)
+    waiting = [r for r in rows if r.status in (RefundStatus.PENDING, RefundStatus.REQUESTED)]
     if event.refunded_amount is None:
         # "Partially refunded" without amounts: what the provider was processing is done.
         for refund in waiting:
-            if refund.status == "PENDING":
-                await ledger.finish_refund(conn, payment, refund, "DONE", source="webhook")
+            if refund.status == RefundStatus.PENDING:
+                await ledger.finish_refund(conn, payment, refund, RefundStatus.DONE,
+                                          source="webhook")
         return
     target = min(event.refunded_amount, payment.amount)
     # Refunds we gave up on may have gone through after all: they count before a new row.
-    for refund in waiting + [r for r in rows if r.status == "FAILED"]:
+    for refund in waiting + [r for r in rows if r.status == RefundStatus.FAILED]:
         if done + refund.amount <= target:
-            await ledger.finish_refund(conn, payment, refund, "DONE", source="webhook")
+            await ledger.finish_refund(conn, payment, refund, RefundStatus.DONE,
+                                          source="webhook")
             done += refund.amount
     if target > done:
         extra = await ledger.insert_refund(conn, refund_id=uuid.uuid4(), payment=payment,
                                            amount=target - done, reason="refunded at the provider",
                                            metadata={"source": "webhook", "event": event.kind})
-        await ledger.finish_refund(conn, payment, extra, "DONE", external_id=event.external_id,
+        await ledger.finish_refund(conn, payment, extra, RefundStatus.DONE,
+                                   external_id=event.external_id,
                                    source="webhook")

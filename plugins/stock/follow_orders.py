@@ -19,13 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.events import Envelope, Subscription
 from posmodern.core.locks import serialize
-from posmodern.plugins.stock.movements import ZERO, Movement, move
+from posmodern.core.money import ZERO, quantity
+from posmodern.core.orders import GONE_ITEM_STATUSES, GOODS_OUT_STATUSES
+from posmodern.plugins.stock.movements import Movement, MovementType, move
 from posmodern.schema.tables import order_items, orders, stock_items, stock_movements
 
-#: Statuses in which an order's goods have left the shelf.
-OUT_STATUSES = ("CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED", "COMPLETED")
-#: Item statuses that do not hold goods (taken off the order).
-GONE_ITEM_STATUSES = ("CANCELLED", "REMOVED")
 ORDER_EVENTS = ("order.created", "order.status_updated", "order.items_changed", "order.cancelled")
 REFERENCE_TYPE = "order"
 
@@ -44,7 +42,7 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
     if order is None:
         return
     wanted: dict[uuid.UUID, Decimal] = {}
-    if order.status in OUT_STATUSES:
+    if order.status in GOODS_OUT_STATUSES:
         rows = (await conn.execute(
             select(order_items.c.product_id, func.sum(order_items.c.quantity).label("quantity"))
             .where(order_items.c.order_id == order_id,
@@ -63,12 +61,13 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
             | stock_items.c.stock_item_id.in_(list(moved)))
         .order_by(stock_items.c.stock_item_id))).all()
     for item in items:
-        out_now = -Decimal(str(moved.get(item.stock_item_id) or 0)).quantize(ZERO)
-        delta = (out_now - wanted.get(item.product_id, ZERO)).quantize(ZERO)
+        out_now = -quantity(Decimal(str(moved.get(item.stock_item_id) or 0)))
+        delta = quantity(out_now - wanted.get(item.product_id, ZERO))
         if delta == ZERO:
             continue
+        kind = MovementType.IN if delta > ZERO else MovementType.OUT
         await move(conn, item, Movement(
-            "IN" if delta > ZERO else "OUT", delta, reason=f"order_{order.status.lower()}",
+            kind, delta, reason=f"order_{order.status.lower()}",
             reference_id=order_id, reference_type=REFERENCE_TYPE,
             notes=f"order {order.order_number}"), client_id=envelope.client_id)
 

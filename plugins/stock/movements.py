@@ -8,6 +8,7 @@ written back.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,18 +20,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.errors import Conflict
 from posmodern.core.events import emit
+from posmodern.core.money import ZERO, quantity
 from posmodern.schema.tables import products, stock_items, stock_movements
 from posmodern.schema.types import utcnow
 
-MOVEMENT_TYPES = ("IN", "OUT", "ADJUST")
-ZERO = Decimal("0.000")
+
+
+class MovementType(enum.StrEnum):
+    """``IN`` and ``OUT`` move goods onto or off the shelf; ``ADJUST`` corrects a count."""
+
+    IN = "IN"
+    OUT = "OUT"
+    ADJUST = "ADJUST"
 
 
 @dataclass(frozen=True)
 class Movement:
     """A change to one item: ``delta`` is signed (an ``OUT`` of 2 is -2)."""
 
-    movement_type: str
+    movement_type: MovementType
     delta: Decimal
     reason: str | None = None
     reference_id: uuid.UUID | None = None
@@ -66,7 +74,7 @@ async def move(conn: AsyncConnection, item: Row, movement: Movement, *, client_i
     """Apply ``movement`` to ``item`` atomically, record it, publish ``stock.moved`` (and
     ``stock.low`` when the item crosses its minimum). ``never_below_zero`` refuses an ``OUT``
     taking more than there is (409), checked in the same statement."""
-    delta = Decimal(movement.delta).quantize(ZERO)
+    delta = quantity(Decimal(movement.delta))
     query = (update(stock_items).where(stock_items.c.stock_item_id == item.stock_item_id)
              .values(quantity=stock_items.c.quantity + delta, updated_at=utcnow())
              .returning(stock_items.c.quantity, stock_items.c.min_quantity))
@@ -78,7 +86,7 @@ async def move(conn: AsyncConnection, item: Row, movement: Movement, *, client_i
             stock_items.c.stock_item_id == item.stock_item_id))
         raise Conflict(f"only {available} in stock", code="insufficient_stock",
                        details={"available": available, "wanted": -delta})
-    after = Decimal(changed.quantity).quantize(ZERO)
+    after = quantity(Decimal(changed.quantity))
     before = after - delta
     movement_id = uuid.uuid4()
     row = {"movement_id": movement_id, "stock_item_id": item.stock_item_id,

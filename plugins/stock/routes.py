@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import Field, model_validator
 from sqlalchemy import and_, insert, select, update
@@ -12,9 +11,10 @@ from sqlalchemy import and_, insert, select, update
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.bodies import PageQuery, Strict
 from posmodern.core.errors import Conflict, NotFound, ValidationFailed
+from posmodern.core.money import ZERO, ZERO_QUANTITY
 from posmodern.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, after, decode_cursor, page
-from posmodern.plugins.stock.movements import (ZERO, Movement, item_query, item_view, move,
-                                               movement_view)
+from posmodern.plugins.stock.movements import (Movement, MovementType, item_query, item_view,
+                                               move, movement_view)
 from posmodern.schema.tables import products, stock_items, stock_movements
 from posmodern.schema.types import utcnow
 
@@ -26,7 +26,7 @@ class ItemQuery(PageQuery):
 
 class ItemCreate(Strict):
     product_id: uuid.UUID
-    quantity: Decimal = Field(default=ZERO, ge=0, max_digits=10, decimal_places=3,
+    quantity: Decimal = Field(default=ZERO_QUANTITY, ge=0, max_digits=10, decimal_places=3,
                               description="Opening balance (recorded as an IN movement)")
     min_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
     max_quantity: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=3)
@@ -50,7 +50,7 @@ class MovementCreate(Strict):
 
     stock_item_id: uuid.UUID | None = None
     product_id: uuid.UUID | None = None
-    movement_type: Literal["IN", "OUT", "ADJUST"]
+    movement_type: MovementType
     quantity: Decimal = Field(max_digits=10, decimal_places=3)
     reason: str | None = Field(default=None, min_length=1, max_length=50)
     reference_id: uuid.UUID | None = None
@@ -61,7 +61,7 @@ class MovementCreate(Strict):
     def _shape(self):
         if (self.stock_item_id is None) == (self.product_id is None):
             raise ValueError("give exactly one of stock_item_id and product_id")
-        if self.movement_type == "ADJUST":
+        if self.movement_type == MovementType.ADJUST:
             if self.quantity == 0:
                 raise ValueError("an ADJUST quantity must not be zero")
         elif self.quantity <= 0:
@@ -70,7 +70,7 @@ class MovementCreate(Strict):
 
     @property
     def delta(self) -> Decimal:
-        return -self.quantity if self.movement_type == "OUT" else self.quantity
+        return -self.quantity if self.movement_type == MovementType.OUT else self.quantity
 
 
 class MovementQuery(Strict):
@@ -136,12 +136,12 @@ async def create_item(ctx: RequestContext) -> Reply:
         item_id, now = uuid.uuid4(), utcnow()
         await conn.execute(insert(stock_items).values(
             stock_item_id=item_id, client_id=ctx.client_id, store_id=ctx.store_id,
-            product_id=body.product_id, quantity=ZERO, min_quantity=body.min_quantity,
+            product_id=body.product_id, quantity=ZERO_QUANTITY, min_quantity=body.min_quantity,
             max_quantity=body.max_quantity, created_at=now, updated_at=now))
         row = await _item(conn, ctx, item_id=item_id)
         if body.quantity > ZERO:
-            await move(conn, row, Movement("IN", body.quantity, reason="opening_balance"),
-                       client_id=ctx.client_id)
+            opening = Movement(MovementType.IN, body.quantity, reason="opening_balance")
+            await move(conn, row, opening, client_id=ctx.client_id)
             row = await _item(conn, ctx, item_id=item_id)
     return Reply(item_view(row), 201)
 
@@ -171,7 +171,7 @@ async def create_movement(ctx: RequestContext) -> Reply:
         recorded = await move(conn, row, Movement(
             body.movement_type, body.delta, reason=body.reason, reference_id=body.reference_id,
             reference_type=body.reference_type, notes=body.notes),
-            client_id=ctx.client_id, never_below_zero=body.movement_type == "OUT")
+            client_id=ctx.client_id, never_below_zero=body.movement_type == MovementType.OUT)
         row = await _item(conn, ctx, item_id=row.stock_item_id)
     return Reply({**recorded, "item": item_view(row)}, 201)
 

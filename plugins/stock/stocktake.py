@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.plugins.stock.movements import ZERO, Movement, move
+from posmodern.core.money import ZERO_QUANTITY
+from posmodern.plugins.stock.movements import Movement, MovementType, move
 from posmodern.schema.tables import products, stock_items
 from posmodern.schema.types import utcnow
 
@@ -29,11 +30,11 @@ async def stock_every_product(conn: AsyncConnection, client_id: str, store_id: s
     for product_id in missing:
         now = utcnow()
         row = {"stock_item_id": uuid.uuid4(), "client_id": client_id, "store_id": store_id,
-               "product_id": product_id, "quantity": ZERO, "min_quantity": minimum,
+               "product_id": product_id, "quantity": ZERO_QUANTITY, "min_quantity": minimum,
                "max_quantity": None, "created_at": now, "updated_at": now}
         await conn.execute(insert(stock_items).values(**row))
         item = (await conn.execute(select(stock_items).where(
             stock_items.c.stock_item_id == row["stock_item_id"]))).one()
-        await move(conn, item, Movement("IN", quantity, reason="opening_balance"),
+        await move(conn, item, Movement(MovementType.IN, quantity, reason="opening_balance"),
                    client_id=client_id)
     return len(missing)

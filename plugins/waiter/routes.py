@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.bodies import Strict
 from posmodern.core.errors import Conflict, NotFound, ValidationFailed
+from posmodern.plugins.waiter.occupancy import FREE
 from posmodern.schema.tables import layouts, tables
 from posmodern.schema.types import utcnow
 
@@ -72,7 +73,7 @@ async def add_table(conn: AsyncConnection, layout_id: uuid.UUID, table_number: s
     """A free table in a layout; returns its row."""
     return (await conn.execute(insert(tables).values(
         table_id=table_id or uuid.uuid4(), layout_id=layout_id, table_number=table_number,
-        status="FREE", capacity=capacity, section=section,
+        status=FREE, capacity=capacity, section=section,
     ).returning(tables))).one()
 
 

@@ -208,3 +208,20 @@ def test_another_tenant_or_store_cannot_see_or_touch_orders(staff, menu, counter
                  "unknown_product")
     assert staff.get(base).json()["status"] == "PENDING"
     assert len(fetch(settings, staff.tenant.client_id, select(order_items.c.item_id))) == 1
+
+
+def test_the_order_statuses_are_named_in_a_refusal_and_in_openapi(staff, menu, counter_client):
+    statuses = ["PENDING", "CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED", "COMPLETED",
+                "CANCELLED"]
+    order = staff.post("/api/v1/orders", json=order_body(menu, ("X-Burger", "1"))).json()
+    error = assert_error(staff.post(f"/api/v1/orders/{order['order_id']}/status",
+                                    json={"status": "DONE"}), 422, "validation_error")
+    assert " or ".join(f"'{s}'" for s in statuses[-2:]) in error["details"][0]["msg"]
+    document = counter_client.get("/openapi.json").json()
+
+    def schema_of(found):
+        ref = found.get("$ref")
+        return document["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else found
+    change = document["paths"]["/api/v1/orders/{order_id}/status"]["post"]["requestBody"]
+    body = schema_of(change["content"]["application/json"]["schema"])
+    assert schema_of(body["properties"]["status"])["enum"] == statuses

@@ -2,14 +2,14 @@
 clash stops the start-up loudly."""
 
 import pytest
-from starlette.testclient import TestClient
-
 from posmodern.core import hookimpl
 from posmodern.core.config import Settings
 from posmodern.core.errors import PluginError, ValidationFailed
-from posmodern.core.payments import PaymentResult, ProviderBase, ProviderRegistry
+from posmodern.core.payments import PaymentResult, ProviderBase
 from posmodern.core.plugins import get_plugin_manager
 from posmodern.hosts.app import create_app
+from posmodern.plugins.payments.registry import ProviderRegistry
+from starlette.testclient import TestClient
 
 
 def provider(name, methods, base=ProviderBase):
