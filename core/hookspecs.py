@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from posmodern.core.api import ApiRoute, StaticAssets
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Envelope, Subscription
+    from posmodern.core.migrations import MigrationBranch
     from posmodern.core.orders import Adjustment, OrderDraft
     from posmodern.core.payments import PaymentProvider
     from posmodern.core.peripherals import PrinterDriver
@@ -148,3 +149,15 @@ def pos_payment_providers(settings: Settings) -> list[PaymentProvider]:
 @hookspec
 def pos_printer_drivers(settings: Settings) -> list[PrinterDriver]:
     """Called when the peripherals plugin starts. Return the printer drivers this plugin offers."""
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+@hookspec
+def pos_migrations() -> list[MigrationBranch]:
+    """Called by ``pos db upgrade|current``, by ``pos tenant create`` and at start-up when
+    ``POS_AUTO_MIGRATE`` is on. Return the Alembic branches of the plugin's own tenant tables.
+
+    Each :class:`~posmodern.core.migrations.MigrationBranch` names a folder of revisions carrying
+    the branch label ``name``; they are applied to every tenant after the built-in ones.
+    """
