@@ -57,6 +57,9 @@ def migration_branches(pm: PosPluginManager) -> list[MigrationBranch]:
     branches = [found[name] for name in sorted(found)]
     try:
         tenant_scripts(branches)
+    except KeyError as exc:  # Alembic's word for a depends_on no revision answers
+        raise PluginError(f"migration branches {', '.join(found)}: a revision depends on "
+                          f"{exc}, which no branch has") from exc
     except (CommandError, ValueError) as exc:
         raise PluginError(f"migration branches {', '.join(found)}: {exc}") from exc
     return branches
