@@ -10,6 +10,10 @@ from posmodern.cli.main import CliState, cli, run
 from posmodern.core import security, tenancy
 from posmodern.core.api import ROLES
 from posmodern.core.db import Database
+from posmodern.core.errors import PluginError
+from posmodern.core.migrations import MigrationBranch, migration_branches
+from posmodern.schema import migrate
+from posmodern.schema.migrate import MAIN_BRANCH, BranchRevision
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -64,34 +68,51 @@ def db() -> None:
     """Schema migrations."""
 
 
+def _branches(state: CliState) -> list[MigrationBranch]:
+    """The migration branches of the loaded plugins."""
+    try:
+        return migration_branches(state.pm)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @db.command("upgrade")
 @pass_state
 def db_upgrade(state: CliState) -> None:
-    """Migrate the control tables and every tenant to the newest schema."""
-    async def go() -> list[str]:
-        database = Database(state.settings.database_url)
-        try:
-            return await tenancy.upgrade_all(database)
-        finally:
-            await database.dispose()
-    migrated = run(go())
+    """Migrate the control tables and every tenant to the newest schema.
+
+    Every tenant gets the built-in tables and those of the loaded plugins that have their own.
+    """
+    branches = _branches(state)
+    migrated = _with_db(state, lambda d: tenancy.upgrade_all(d, branches))
     click.echo(f"migrated {len(migrated)} tenant(s): {', '.join(migrated) or '-'}")
+    if branches:
+        click.echo(f"with the tables of: {', '.join(b.name for b in branches)}")
+
+
+def _describe(revisions: tuple[BranchRevision, ...]) -> str:
+    """One tenant's revisions: the built-in one, then ``branch: revision`` per plugin."""
+    main, *others = revisions
+    parts = [main.revision or "none"]
+    for other in others:
+        if other.branch is None:
+            parts.append(f"{other.revision} (of a plugin not loaded: not migrated)")
+        else:
+            parts.append(f"{other.branch}: {other.revision or 'none'}")
+    return "; ".join(parts)
 
 
 @db.command("current")
 @pass_state
 def db_current(state: CliState) -> None:
-    """Show the schema revision of every tenant."""
-    async def go():
-        database = Database(state.settings.database_url)
-        try:
-            return await tenancy.list_tenants(database, with_revision=True)
-        finally:
-            await database.dispose()
-    from posmodern.schema.migrate import head
-    click.echo(f"head: {head()}")
-    for tenant in run(go()):
-        click.echo(f"{tenant.client_id:<20} {tenant.revision or 'none'}")
+    """Show the schema revision of every tenant, and of each plugin's own tables."""
+    branches = _branches(state)
+    heads = migrate.branch_heads(branches)
+    click.echo("head: " + "; ".join([heads[MAIN_BRANCH], *(f"{b.name}: {heads[b.name]}"
+                                                            for b in branches)]))
+    for tenant in _with_db(state, lambda d: tenancy.list_tenants(d, with_revision=True,
+                                                                  branches=branches)):
+        click.echo(f"{tenant.client_id:<20} {_describe(tenant.branches)}")
 
 
 @cli.group()
@@ -115,8 +136,10 @@ def _with_db(state: CliState, fn):
 @pass_state
 def tenant_create(state: CliState, client_id: str, name: str | None) -> None:
     """Create and migrate a tenant."""
+    branches = _branches(state)
     try:
-        created = _with_db(state, lambda d: tenancy.create_tenant(d, client_id, name))
+        created = _with_db(state, lambda d: tenancy.create_tenant(d, client_id, name,
+                                                                  branches=branches))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="CLIENT_ID") from None
     click.echo(f"created tenant {created.client_id} (schema {created.schema_name})")

@@ -9,6 +9,7 @@ from posmodern.core import security, tenancy
 from posmodern.core.asyncio_hooks import call_hook
 from posmodern.core.config import Settings
 from posmodern.core.db import Database
+from posmodern.core.migrations import migration_branches
 from posmodern.core.plugins import PosPluginManager
 from posmodern.schema.tables import users
 
@@ -30,9 +31,10 @@ async def create_demo(settings: Settings, pm: PosPluginManager) -> None:
         raise click.ClickException("refusing to create demo users in production")
     db = Database(settings.database_url)
     try:
-        await tenancy.upgrade_all(db)
+        branches = migration_branches(pm)
+        await tenancy.upgrade_all(db, branches)
         if not await db.tenant_exists(DEMO_CLIENT):
-            await tenancy.create_tenant(db, DEMO_CLIENT, "Demo Restaurant")
+            await tenancy.create_tenant(db, DEMO_CLIENT, "Demo Restaurant", branches=branches)
         async with db.transaction(DEMO_CLIENT) as conn:
             existing = set(await conn.scalars(select(users.c.username)))
         for username, password, roles in DEMO_USERS:

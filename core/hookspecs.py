@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from posmodern.core.api import ApiRoute, StaticAssets
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
+    from posmodern.core.migrations import MigrationBranch
     from posmodern.core.orders import Adjustment, OrderDraft
     from posmodern.core.ownership import TableAccess
     from posmodern.core.payments import PaymentProvider
@@ -174,4 +175,16 @@ def pos_printer_drivers(settings: Settings) -> list[PrinterDriver]:
 
     Declared but not called yet: nothing calls it until the peripherals plugin (issue
     "Printers") lands. Until then a driver plugin is registered and never asked.
+    """
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+@hookspec
+def pos_migrations() -> list[MigrationBranch]:
+    """Called by ``pos db upgrade|current``, by ``pos tenant create`` and at start-up when
+    ``POS_AUTO_MIGRATE`` is on. Return the Alembic branches of the plugin's own tenant tables.
+
+    Each :class:`~posmodern.core.migrations.MigrationBranch` names a folder of revisions carrying
+    the branch label ``name``; they are applied to every tenant after the built-in ones.
     """

@@ -3,12 +3,18 @@
 A tenant is a client of the platform (a restaurant chain); its stores share its tables. Creating
 one registers it in the control tables and builds its schema (PostgreSQL) or file (SQLite) through
 the tenant migrations.
+
+``branches`` are the migration branches of the loaded plugins that bring tables of their own
+(:func:`posmodern.core.migrations.migration_branches`); a tenant gets the built-in tables and
+theirs. A branch applied before and not passed now stays as it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 
@@ -16,7 +22,11 @@ from posmodern.core.db import Database, check_client_id, insert_ignore, schema_n
 from posmodern.core.errors import Conflict, NotFound
 from posmodern.schema import migrate
 from posmodern.schema.control import CONTROL_SCHEMA, tenant_references, tenants
+from posmodern.schema.migrate import BranchRevision
 from posmodern.schema.types import utcnow
+
+if TYPE_CHECKING:
+    from posmodern.core.migrations import MigrationBranch
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,10 @@ class Tenant:
     schema_name: str
     status: str
     created_at: datetime
+    #: The revision of the built-in tables (when asked for).
     revision: str | None = None
+    #: Every branch's revision, the built-in one first (when asked for).
+    branches: tuple[BranchRevision, ...] = ()
 
 
 async def upgrade_control(db: Database) -> None:
@@ -36,27 +49,33 @@ async def upgrade_control(db: Database) -> None:
         await migrate.upgrade_control(conn)
 
 
-async def upgrade_tenant(db: Database, client_id: str) -> None:
-    """Create or migrate one tenant's tables."""
+async def upgrade_tenant(db: Database, client_id: str,
+                         branches: Sequence[MigrationBranch] = ()) -> None:
+    """Create or migrate one tenant's tables, and those of the plugins' ``branches``."""
     async with db.tenant_engine(client_id).begin() as conn:
-        await migrate.upgrade_tenant(conn, None if db.is_sqlite else schema_name(client_id))
+        await migrate.upgrade_tenant(conn, None if db.is_sqlite else schema_name(client_id),
+                                     branches)
 
 
-async def create_tenant(db: Database, client_id: str, name: str | None = None) -> Tenant:
-    """Register a tenant and build its tables; a tenant that exists is a :class:`Conflict`."""
+async def create_tenant(db: Database, client_id: str, name: str | None = None, *,
+                        branches: Sequence[MigrationBranch] = ()) -> Tenant:
+    """Register a tenant and build its tables, and those of the plugins' ``branches``.
+
+    A tenant that exists is a :class:`Conflict`.
+    """
     check_client_id(client_id)
     await upgrade_control(db)
     if await db.tenant_exists(client_id):
         raise Conflict(f"tenant {client_id!r} already exists")
     row = {"client_id": client_id, "name": name or client_id, "schema_name": schema_name(client_id)}
     if db.is_sqlite:
-        await upgrade_tenant(db, client_id)
+        await upgrade_tenant(db, client_id, branches)
         async with db.control_connection() as conn:
             await conn.execute(insert(tenants).values(**row))
     else:
         # One transaction: the schema, its tables and the registry row appear together or not at all.
         async with db.control.begin() as conn:
-            await migrate.upgrade_tenant(conn, row["schema_name"])
+            await migrate.upgrade_tenant(conn, row["schema_name"], branches)
             await conn.execute(insert(tenants).values(**row))
     return await get_tenant(db, client_id)
 
@@ -69,8 +88,10 @@ async def get_tenant(db: Database, client_id: str) -> Tenant:
     return Tenant(**row._mapping)
 
 
-async def list_tenants(db: Database, *, with_revision: bool = False) -> list[Tenant]:
-    """Every registered tenant, with the migration revision each is at when asked."""
+async def list_tenants(db: Database, *, with_revision: bool = False,
+                       branches: Sequence[MigrationBranch] = ()) -> list[Tenant]:
+    """Every registered tenant, with the revisions each is at when asked (of the built-in
+    tables, of ``branches``, and of branches applied before that are not passed)."""
     await upgrade_control(db)
     async with db.control_connection() as conn:
         rows = (await conn.execute(select(tenants).order_by(tenants.c.client_id))).all()
@@ -80,18 +101,20 @@ async def list_tenants(db: Database, *, with_revision: bool = False) -> list[Ten
     result = []
     for tenant in found:
         async with db.tenant_engine(tenant.client_id).connect() as conn:
-            revision = await migrate.current_revision(
-                conn, None if db.is_sqlite else tenant.schema_name)
-        result.append(Tenant(**{**tenant.__dict__, "revision": revision}))
+            revisions = await migrate.tenant_revisions(
+                conn, None if db.is_sqlite else tenant.schema_name, branches)
+        result.append(Tenant(**{**tenant.__dict__, "revision": revisions[0].revision,
+                                "branches": tuple(revisions)}))
     return result
 
 
-async def upgrade_all(db: Database) -> list[str]:
-    """Migrate the control tables and every tenant; returns the tenants migrated."""
+async def upgrade_all(db: Database, branches: Sequence[MigrationBranch] = ()) -> list[str]:
+    """Migrate the control tables and every tenant (with the plugins' ``branches``); returns
+    the tenants migrated."""
     await upgrade_control(db)
     migrated = []
     for tenant in await list_tenants(db):
-        await upgrade_tenant(db, tenant.client_id)
+        await upgrade_tenant(db, tenant.client_id, branches)
         migrated.append(tenant.client_id)
     return migrated
 

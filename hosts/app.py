@@ -29,6 +29,7 @@ from posmodern.core.cache import create_cache
 from posmodern.core.config import Settings
 from posmodern.core.db import Database
 from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
+from posmodern.core.migrations import migration_branches
 from posmodern.core.ownership import table_owners
 from posmodern.core.plugins import PosPluginManager, get_plugin_manager
 from posmodern.core.retention import Retention
@@ -169,7 +170,7 @@ async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
                   max_overflow=settings.db_max_overflow)
     try:
         if settings.auto_migrate:
-            await tenancy.upgrade_all(db)
+            await tenancy.upgrade_all(db, migration_branches(pm))
         bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
                        subscriptions=collect_sync(pm.hook.pos_subscriptions, settings=settings,
                                                   hooks=pm.hook),

@@ -5,28 +5,57 @@ PostgreSQL: the control tables live in schema ``pos_modern``; each tenant's migr
 tenant, and the tenant's ``alembic_version`` sits in its own schema. An advisory lock keeps two
 processes (two migration jobs, say) from migrating at once. SQLite: the control tables in the main
 file, each tenant in its own file.
+
+A tenant's migrations are the main branch (``migrations/tenant/versions``) and one branch per
+plugin that brings tables of its own (``pos_migrations``), all in the tenant's one
+``alembic_version`` table: a tenant is upgraded to the heads of the main branch and of the
+branches passed in. A branch applied once and not passed now (its plugin is not loaded in this
+process) is left as it is, its row kept.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.schema import control, tables
 
+if TYPE_CHECKING:
+    from posmodern.core.migrations import MigrationBranch
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 TENANT_SCRIPTS = MIGRATIONS / "tenant"
 CONTROL_SCRIPTS = MIGRATIONS / "control"
+#: The name ``pos db current`` gives the built-in tenant migrations.
+MAIN_BRANCH = "main"
 _LOCK_KEY = 0x506F534D  # "PoSM": one advisory lock for every migration run
 
 
-def alembic_config(scripts: Path, connection: Connection | None, metadata: MetaData,
+@dataclass(frozen=True)
+class BranchRevision:
+    """Where a tenant is on one branch of its migrations."""
+
+    #: ``main``, a loaded plugin's branch, or None for a revision no loaded branch knows (the
+    #: branch of a plugin this process does not load).
+    branch: str | None
+    #: The revision applied (None: never applied); several, comma-separated, if the branch forks.
+    revision: str | None
+    #: The branch's newest revision (None when its plugin is not loaded).
+    head: str | None
+
+
+def alembic_config(scripts: Path, connection: Connection | None,
+                   metadata: MetaData | Sequence[MetaData],
                    version_table_schema: str | None) -> Config:
     """An Alembic ``Config`` for one migration folder, bound to an open connection."""
     config = Config()
@@ -37,9 +66,60 @@ def alembic_config(scripts: Path, connection: Connection | None, metadata: MetaD
     return config
 
 
+def tenant_config(connection: Connection | None, branches: Sequence[MigrationBranch] = (),
+                  version_table_schema: str | None = None) -> Config:
+    """The ``Config`` of the tenant migrations: the main branch and the plugins' ``branches``."""
+    metadata = [tables.metadata, *(b.metadata for b in branches if b.metadata is not None)]
+    config = alembic_config(TENANT_SCRIPTS, connection, metadata, version_table_schema)
+    folders = [TENANT_SCRIPTS / "versions", *(Path(b.versions) for b in branches)]
+    config.set_main_option("path_separator", "newline")
+    # configparser reads "%" as interpolation.
+    config.set_main_option("version_locations",
+                           "\n".join(str(f.resolve()).replace("%", "%%") for f in folders))
+    return config
+
+
+def tenant_scripts(branches: Sequence[MigrationBranch] = ()) -> ScriptDirectory:
+    """The tenant revisions of the main branch and ``branches``, checked.
+
+    Raises ``ValueError`` when a plugin's revision does not carry its branch's label, and
+    Alembic's ``CommandError`` when the revisions do not form a history (a ``depends_on`` on a
+    revision that does not exist, two revisions with one id).
+    """
+    scripts = ScriptDirectory.from_config(tenant_config(None, branches))
+    for script in scripts.walk_revisions("base", "heads"):
+        name = _branch_of(script, branches)
+        if name != MAIN_BRANCH and name not in script.branch_labels:
+            raise ValueError(
+                f"revision {script.revision} ({script.path}) is not on branch {name!r}: the "
+                f"branch's first revision needs branch_labels = ({name!r},)")
+    return scripts
+
+
+def _branch_of(script: Script, branches: Sequence[MigrationBranch]) -> str:
+    folder = Path(script.path).parent.resolve()
+    for branch in branches:
+        if Path(branch.versions).resolve() == folder:
+            return branch.name
+    return MAIN_BRANCH
+
+
 def head(scripts: Path = TENANT_SCRIPTS) -> str:
-    """The newest revision of a migration folder."""
+    """The newest revision of a migration folder (of the main branch, by default)."""
     return ScriptDirectory(str(scripts)).get_current_head()
+
+
+def branch_heads(branches: Sequence[MigrationBranch] = ()) -> dict[str, str]:
+    """The newest revision of the main branch and of each of ``branches``, by branch name
+    (several, comma-separated, where a branch forks)."""
+    return _heads(tenant_scripts(branches), branches)
+
+
+def _heads(scripts: ScriptDirectory, branches: Sequence[MigrationBranch]) -> dict[str, str]:
+    found: dict[str, list[str]] = defaultdict(list)
+    for rev in scripts.get_heads():
+        found[_branch_of(scripts.get_revision(rev), branches)].append(rev)
+    return {name: ", ".join(sorted(revs)) for name, revs in found.items()}
 
 
 def _prepare(conn: Connection, schema: str | None) -> str | None:
@@ -60,21 +140,83 @@ def _upgrade(conn: Connection, scripts: Path, metadata: MetaData, schema: str | 
     command.upgrade(alembic_config(scripts, conn, metadata, version_schema), revision)
 
 
-def _current(conn: Connection, schema: str | None) -> str | None:
+def _version_table(schema: str | None) -> Table:
+    # Alembic's own table, as Alembic creates it.
+    return Table("alembic_version", MetaData(), Column("version_num", String(32), primary_key=True),
+                 schema=schema)
+
+
+def _applied(conn: Connection, schema: str | None) -> tuple[str, ...]:
     opts = {"version_table_schema": schema} if conn.dialect.name == "postgresql" else {}
-    return MigrationContext.configure(conn, opts=opts).get_current_revision()
+    return MigrationContext.configure(conn, opts=opts).get_current_heads()
+
+
+def _migrate_tenant(conn: Connection, schema: str | None, branches: Sequence[MigrationBranch],
+                    step: Callable[[Config, str], None], revision: str) -> None:
+    version_schema = _prepare(conn, schema)
+    known = {s.revision for s in tenant_scripts(branches).walk_revisions("base", "heads")}
+    # Alembic refuses a version row it has no revision for: the rows of branches not loaded here
+    # are taken out while it works and put back after, in the same transaction.
+    absent = [rev for rev in _applied(conn, version_schema) if rev not in known]
+    versions = _version_table(version_schema)
+    if absent:
+        conn.execute(delete(versions).where(versions.c.version_num.in_(absent)))
+    step(tenant_config(conn, branches, version_schema), revision)
+    if absent:
+        conn.execute(insert(versions), [{"version_num": rev} for rev in absent])
+
+
+def _tenant_revisions(conn: Connection, schema: str | None,
+                      branches: Sequence[MigrationBranch]) -> list[BranchRevision]:
+    scripts = tenant_scripts(branches)
+    branch_of = {s.revision: _branch_of(s, branches)
+                 for s in scripts.walk_revisions("base", "heads")}
+    heads = _heads(scripts, branches)
+    at: dict[str, list[str]] = defaultdict(list)
+    unknown = []
+    for rev in _applied(conn, schema):
+        if rev in branch_of:
+            at[branch_of[rev]].append(rev)
+        else:
+            unknown.append(rev)
+
+    def joined(revisions: list[str]) -> str | None:
+        return ", ".join(sorted(revisions)) or None
+    names = [MAIN_BRANCH, *(b.name for b in branches)]
+    return ([BranchRevision(name, joined(at[name]), heads.get(name)) for name in names]
+            + [BranchRevision(None, rev, None) for rev in sorted(unknown)])
 
 
 async def upgrade_control(conn: AsyncConnection, revision: str = "head") -> None:
     """Create or migrate the control tables (the tenant registry)."""
-    await conn.run_sync(_upgrade, CONTROL_SCRIPTS, control.metadata, control.CONTROL_SCHEMA, revision)
+    await conn.run_sync(_upgrade, CONTROL_SCRIPTS, control.metadata, control.CONTROL_SCHEMA,
+                        revision)
 
 
-async def upgrade_tenant(conn: AsyncConnection, schema: str | None, revision: str = "head") -> None:
-    """Create or migrate one tenant's tables (``schema`` is ignored on SQLite)."""
-    await conn.run_sync(_upgrade, TENANT_SCRIPTS, tables.metadata, schema, revision)
+async def upgrade_tenant(conn: AsyncConnection, schema: str | None,
+                         branches: Sequence[MigrationBranch] = (),
+                         revision: str = "heads") -> None:
+    """Create or migrate one tenant's tables: the main branch and ``branches``.
+
+    ``schema`` is ignored on SQLite. Branches applied before and not in ``branches`` stay as
+    they are.
+    """
+    await conn.run_sync(_migrate_tenant, schema, branches, command.upgrade, revision)
+
+
+async def downgrade_tenant(conn: AsyncConnection, schema: str | None,
+                           branches: Sequence[MigrationBranch], revision: str) -> None:
+    """Take one tenant back to ``revision``; ``loyalty@base`` removes a plugin's branch alone."""
+    await conn.run_sync(_migrate_tenant, schema, branches, command.downgrade, revision)
+
+
+async def tenant_revisions(conn: AsyncConnection, schema: str | None,
+                           branches: Sequence[MigrationBranch] = ()) -> list[BranchRevision]:
+    """Where a tenant is on the main branch, on each of ``branches``, and on branches not
+    passed (listed with ``branch=None``)."""
+    return await conn.run_sync(_tenant_revisions, schema, branches)
 
 
 async def current_revision(conn: AsyncConnection, schema: str | None) -> str | None:
-    """The revision a tenant (or, with ``pos_modern``, the control tables) is at."""
-    return await conn.run_sync(_current, schema)
+    """The revision of the main branch a tenant is at."""
+    return (await tenant_revisions(conn, schema))[0].revision
