@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
 
 from posmodern.core.asyncio_hooks import await_me_maybe
-from posmodern.core.db import Database, insert_ignore
+from posmodern.core.db import Database
 from posmodern.core.errors import NotFound
 from posmodern.core.events import Broadcast, Envelope, Subscription, matches
+from posmodern.core.processed import first_delivery
 from posmodern.core.relay import OutboxRelay, RelayStats
 from posmodern.core.retention import Retention
-from posmodern.schema.tables import processed_events
-from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.bus")
 
@@ -314,9 +313,7 @@ class EventBus:
     async def _handle(self, subscription: Subscription, envelope: Envelope) -> None:
         try:
             async with self.db.transaction(envelope.client_id) as conn:
-                first = await insert_ignore(conn, processed_events, consumer=subscription.name,
-                                            event_id=envelope.id, processed_at=utcnow())
-                if not first:
+                if not await first_delivery(conn, subscription.name, envelope.id):
                     self.stats.duplicates += 1
                     return
                 await subscription.handle(envelope, conn)
