@@ -7,7 +7,7 @@ import logging
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from posmodern.core import audit, security
+from posmodern.core import audit, credentials, security
 from posmodern.core.api import ROLES, Reply, RequestContext
 from posmodern.core.errors import Unauthorized
 from posmodern.core.throttle import LoginThrottle
@@ -35,7 +35,7 @@ class UserCreate(BaseModel):
 async def issue_token(ctx: RequestContext) -> Reply:
     body: TokenRequest = ctx.body
     throttle: LoginThrottle = ctx.runtime.state["auth"]
-    username = body.username
+    username = credentials.fold_username(body.username)
     address = ctx.request.client.host if ctx.request.client else "unknown"
     await throttle.check(body.client_id, username, address)
     try:
