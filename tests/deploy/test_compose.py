@@ -213,3 +213,22 @@ def test_the_gateway_limits_sign_ins_per_address():
     # The services count failures per address: only the gateway's view of it may reach them.
     proxy = (DEPLOY / "gateway" / "proxy.conf").read_text()
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in proxy
+
+
+def test_the_gateway_sends_the_apps_security_headers_once():
+    from posmodern.hosts.middleware import SECURITY_HEADERS
+
+    gateway = DEPLOY / "gateway"
+    headers = (gateway / "headers.conf").read_text()
+    proxy = (gateway / "proxy.conf").read_text()
+    for name, value in SECURITY_HEADERS:
+        name, value = name.decode(), value.decode()
+        assert re.search(rf'(?i)add_header {name} "{re.escape(value)}" always;', headers), name
+        assert re.search(rf"(?i)proxy_hide_header {name};", proxy), f"{name} would be doubled"
+    assert "Strict-Transport-Security" not in re.sub(r"#.*", "", headers), "plain HTTP: no HSTS"
+    conf = (gateway / "gateway.conf").read_text()
+    # nginx drops the server's add_header in a location that has its own: include them again.
+    for location in re.findall(r"location [^{]*\{(.*?)\n        \}", conf, re.S):
+        if "add_header" in location:
+            assert "headers.conf" in location
+    assert "headers.conf" in (gateway / "Dockerfile").read_text()
