@@ -11,6 +11,7 @@ class Cache(Protocol):
     async def get(self, key: str) -> Any | None: ...
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def incr(self, key: str, ttl: float, *, refresh: bool = True) -> tuple[int, float]: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -39,6 +40,19 @@ class MemoryCache:
     async def delete(self, key: str) -> None:
         self._items.pop(self.prefix + key, None)
 
+    async def incr(self, key: str, ttl: float, *, refresh: bool = True) -> tuple[int, float]:
+        """Add one to a counter; its count and the seconds until it expires (``ttl`` after
+        this hit with ``refresh``, else ``ttl`` after the first)."""
+        now = time.monotonic()
+        item = self._items.get(self.prefix + key)
+        expires, count = (None, 0) if item is None else (item[0], json.loads(item[1]))
+        if expires is not None and expires < now:
+            expires, count = None, 0
+        if refresh or expires is None:
+            expires = now + ttl
+        self._items[self.prefix + key] = (expires, json.dumps(count + 1))
+        return count + 1, expires - now
+
     async def ping(self) -> None:
         return None
 
@@ -65,6 +79,19 @@ class RedisCache:
 
     async def delete(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)
+
+    async def incr(self, key: str, ttl: float, *, refresh: bool = True) -> tuple[int, float]:
+        """Add one to a counter, atomically across processes; its count and the seconds until
+        it expires (``ttl`` after this hit with ``refresh``, else ``ttl`` after the first)."""
+        name, ms = self.prefix + key, max(1, int(ttl * 1000))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if refresh:
+                pipe.incr(name).pexpire(name, ms).pttl(name)
+                count, _, left = await pipe.execute()
+            else:
+                pipe.set(name, 0, px=ms, nx=True).incr(name).pttl(name)
+                _, count, left = await pipe.execute()
+        return int(count), max(left, 0) / 1000
 
     async def ping(self) -> None:
         await self.redis.ping()

@@ -142,6 +142,14 @@ class Settings:
     log_format: str = "json"
     rabbitmq_management_url: str | None = None
     auto_migrate: bool = False
+    # Sign-in throttling (core/throttle.py): failures an account may have before it is locked,
+    # its longest lock, failures per client address per minute, argon2 hashes at once, and
+    # how long a sign-in waits for one of those before a 503.
+    login_account_failures: int = 5
+    login_lockout_max_seconds: int = 15 * 60
+    login_address_failures: int = 20
+    login_hash_slots: int = 4
+    login_hash_wait_seconds: float = 5.0
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -177,6 +185,11 @@ class Settings:
             log_format=env.get("POS_LOG_FORMAT") or "json",
             rabbitmq_management_url=_read(env, "RABBITMQ_MANAGEMENT_URL"),
             auto_migrate=_bool(env, "POS_AUTO_MIGRATE", default=None),
+            login_account_failures=_positive(env, "POS_LOGIN_ACCOUNT_FAILURES", 5),
+            login_lockout_max_seconds=_positive(env, "POS_LOGIN_LOCKOUT_MAX_SECONDS", 15 * 60),
+            login_address_failures=_positive(env, "POS_LOGIN_ADDRESS_FAILURES", 20),
+            login_hash_slots=_positive(env, "POS_LOGIN_HASH_SLOTS", 4),
+            login_hash_wait_seconds=float(env.get("POS_LOGIN_HASH_WAIT_SECONDS") or "5"),
             extra=dict(env),
         )
         values.update(overrides)

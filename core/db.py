@@ -14,6 +14,7 @@ The only module that creates engines. Tenant isolation:
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -47,6 +48,13 @@ def check_client_id(client_id: str) -> str:
 def schema_name(client_id: str) -> str:
     """The PostgreSQL schema holding a tenant's tables."""
     return "tenant_" + check_client_id(client_id).replace("-", "_")
+
+
+def _private_file(path: Path) -> None:
+    """Create a SQLite file readable by its owner only (customers' names, phones, e-mails);
+    SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -101,9 +109,11 @@ class Database:
 
     def _create_engine(self, url) -> AsyncEngine:
         if self.dialect == "sqlite":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            if url.database and url.database != ":memory:":
+                _private_file(Path(url.database))
             engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=5,
-                                         max_overflow=10, json_serializer=dumps)
+                                         max_overflow=10, json_serializer=dumps,
+                                         hide_parameters=True)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
             return engine
@@ -112,7 +122,8 @@ class Database:
         # SQLAlchemy then drops every connection made before it, and the client retries (with
         # its Idempotency-Key). Connections above pool_size are closed when returned, so the
         # pool is sized for the usual concurrency.
-        return create_async_engine(url, pool_recycle=1800, json_serializer=dumps, **self._pool)
+        return create_async_engine(url, pool_recycle=1800, json_serializer=dumps,
+                                   hide_parameters=True, **self._pool)
 
     @property
     def engines(self) -> list[AsyncEngine]:
@@ -253,7 +264,7 @@ class Database:
                 # No overflow: a connection opened and closed per use would cost more than
                 # the wait for one of these, each held for one statement.
                 self.url, pool_size=8, max_overflow=0, isolation_level="AUTOCOMMIT",
-                json_serializer=dumps,
+                json_serializer=dumps, hide_parameters=True,
                 connect_args={"server_settings": {"synchronous_commit": "off"}})
         engine = self._scoped.get(("autonomous", client_id))
         if engine is None:

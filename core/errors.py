@@ -6,6 +6,7 @@ SPEC §3 body ``{"error": {"code", "message", "details"}}``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -14,6 +15,8 @@ class PosError(Exception):
 
     status: int = 400
     code: str = "bad_request"
+    #: HTTP headers the answer carries besides the body (``Retry-After`` …).
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -63,6 +66,19 @@ class ValidationFailed(PosError):
     status, code = 422, "validation_error"
 
 
+class TooManyRequests(PosError):
+    """Too many attempts: the client may try again after ``retry_after`` seconds."""
+
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float, details: Any = None,
+                 code: str | None = None) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message, code=code,
+                         details={"retry_after": self.retry_after, **(details or {})})
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
 class BadGateway(PosError):
     """An outside service (a payment provider) answered with an error or nonsense."""
 
@@ -71,6 +87,12 @@ class BadGateway(PosError):
 
 class ServiceUnavailable(PosError):
     status, code = 503, "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, details: Any = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, details=details, code=code)
+        if retry_after is not None:
+            self.headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
 
 
 class GatewayTimeout(PosError):

@@ -17,10 +17,12 @@ from functools import lru_cache
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from posmodern.core.api import ROLES, Principal
 from posmodern.core.config import Settings
+from posmodern.core.credentials import (check_password, check_username, clean_password,
+                                        fold_username)
 from posmodern.core.db import Database
 from posmodern.core.errors import Conflict, Unauthorized, ValidationFailed
 from posmodern.schema.tables import users
@@ -120,15 +122,16 @@ def check_roles(roles: Iterable[str]) -> list[str]:
 
 async def create_user(db: Database, *, client_id: str, store_id: str, username: str,
                       password: str, roles: Iterable[str], full_name: str | None = None) -> dict:
-    """Add a user to a tenant; a taken username is a :class:`Conflict`."""
+    """Add a user to a tenant; a taken username is a :class:`Conflict`, a weak password or a
+    misleading username (:mod:`posmodern.core.credentials`) a :class:`ValidationFailed`."""
     roles = check_roles(roles)
-    if not username or len(username) > 100:
-        raise ValidationFailed("username must be 1-100 characters")
-    if len(password) < 8:
-        raise ValidationFailed("password must have at least 8 characters")
+    username = check_username(username)
+    password = check_password(password, username)
     password_hash = await asyncio.to_thread(hash_password, password)
     async with db.transaction(client_id) as conn:
-        taken = await conn.scalar(select(users.c.user_id).where(users.c.username == username))
+        # Users made before usernames were folded may differ from this one in case only.
+        taken = await conn.scalar(select(users.c.user_id).where(or_(
+            users.c.username == username, func.lower(users.c.username) == username)))
         if taken:
             raise Conflict(f"user {username!r} already exists")
         user_id = uuid.uuid4()
@@ -140,20 +143,28 @@ async def create_user(db: Database, *, client_id: str, store_id: str, username: 
 
 
 async def set_password(db: Database, client_id: str, username: str, password: str) -> None:
+    """Give a user a new password (and reactivate them); a weak one is refused."""
+    password = check_password(password, username)
     password_hash = await asyncio.to_thread(hash_password, password)
     async with db.transaction(client_id) as conn:
-        await conn.execute(update(users).where(users.c.username == username)
+        await conn.execute(update(users).where(
+            users.c.username.in_(sorted({fold_username(username), username.strip()})))
                            .values(password_hash=password_hash, active=True))
 
 
 async def authenticate(db: Database, client_id: str, username: str, password: str) -> Principal:
     """Check a username and password in a tenant; :class:`Unauthorized` if anything is wrong."""
     failure = Unauthorized("invalid client, username or password", code="invalid_credentials")
+    password = clean_password(password)
+    folded = fold_username(username)
     if not await db.tenant_exists(client_id):
         await asyncio.to_thread(_verify_unknown, password)
         raise failure
     async with db.transaction(client_id) as conn:
-        row = (await conn.execute(select(users).where(users.c.username == username))).first()
+        # The exact name too: users made before usernames were folded keep signing in.
+        rows = (await conn.execute(select(users).where(
+            users.c.username.in_(sorted({folded, username.strip()}))))).all()
+    row = min(rows, key=lambda r: r.username != folded, default=None)
     if row is None or not row.active:
         await asyncio.to_thread(_verify_unknown, password)
         raise failure

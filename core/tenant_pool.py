@@ -39,8 +39,10 @@ class TenantConnections:
     """Up to ``size`` connections, each serving one transaction at a time."""
 
     def __init__(self, url, size: int) -> None:
+        # hide_parameters: statements in error logs, never the customer data bound to them.
         self.engine = create_async_engine(url, pool_size=size, max_overflow=0,
-                                          isolation_level="AUTOCOMMIT", json_serializer=dumps)
+                                          isolation_level="AUTOCOMMIT", json_serializer=dumps,
+                                          hide_parameters=True)
         self._slots = asyncio.Semaphore(size)
         self._idle: list[_Held] = []
 

@@ -1,4 +1,5 @@
-"""ASGI middleware: request id, access log, metrics, and a JSON 500 for unexpected errors."""
+"""ASGI middleware: request id, security headers, access log, metrics, and a JSON 500 for
+unexpected errors."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ from posmodern.hosts.responses import PosJSONResponse
 
 log = logging.getLogger("posmodern.http")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# On every answer, API and pages alike (deploy/gateway/headers.conf sends the same): no MIME
+# sniffing, no framing (clickjacking a till's buttons), no page loading anything from elsewhere
+# (the pages work on a LAN without internet), no URL leaked to another site.
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                                 b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+)
+# Only over TLS: sent over plain HTTP it would be ignored, and a store's LAN may have no TLS.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 class RequestMiddleware:
@@ -40,9 +52,8 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 status["sent"] = True
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"],
-                                      (b"x-request-id", request_id.encode())]
+                message["headers"] = _with_hygiene(scope, message.get("headers") or [],
+                                                   message["status"], request_id)
             await send(message)
 
         try:
@@ -65,6 +76,30 @@ class RequestMiddleware:
                     "method": scope["method"], "path": scope["path"], "status": status["code"],
                     "duration_ms": round(elapsed * 1000, 2), "route": route})
             request_id_var.reset(token)
+
+
+def _with_hygiene(scope: Scope, headers: list, status: int, request_id: str) -> list:
+    """The answer's headers with the request id and the security headers (those the endpoint
+    set itself kept), and a redirect within this host made relative."""
+    present = {name.lower() for name, _ in headers}
+    extra = [(b"x-request-id", request_id.encode())]
+    extra += [header for header in SECURITY_HEADERS if header[0] not in present]
+    if scope.get("scheme") == "https" and HSTS[0] not in present:
+        extra.append(HSTS)
+    if 300 <= status < 400:
+        headers = [(name, _relative(scope, value) if name.lower() == b"location" else value)
+                   for name, value in headers]
+    return [*headers, *extra]
+
+
+def _relative(scope: Scope, location: bytes) -> bytes:
+    # Starlette builds the trailing-slash redirect (/dashboard -> /dashboard/) from the Host
+    # header, so a forged Host sent the browser to another site; the path alone cannot.
+    host = dict(scope["headers"]).get(b"host", b"")
+    for scheme in (b"http://", b"https://"):
+        if host and location.startswith(scheme + host + b"/"):
+            return location[len(scheme + host):]
+    return location
 
 
 def _fallback_route(scope: Scope) -> str:

@@ -22,5 +22,7 @@ class PosJSONResponse(JSONResponse):
 
 
 def error_response(error: PosError, headers: dict[str, str] | None = None) -> PosJSONResponse:
-    """The SPEC §3 error body for a typed error."""
+    """The SPEC §3 error body for a typed error, with the headers it asks for."""
+    if error.headers:
+        headers = {**error.headers, **(headers or {})}
     return PosJSONResponse(error.to_body(), status_code=error.status, headers=headers)

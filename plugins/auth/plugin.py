@@ -5,6 +5,7 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
 from posmodern.core.ownership import TableAccess
+from posmodern.core.throttle import LoginThrottle
 from posmodern.plugins.auth import routes
 
 
@@ -15,11 +16,22 @@ def pos_table_access():
 
 
 @hookimpl
+def pos_startup(runtime):
+    # Per process: its hashing slots are this process's memory; its counters are in the cache.
+    runtime.state["auth"] = LoginThrottle(runtime.cache, runtime.settings)
+
+
+@hookimpl
+def pos_shutdown(runtime):
+    runtime.state.pop("auth", None)
+
+
+@hookimpl
 def pos_routes(settings):
     return [
         ApiRoute("auth.token", "POST", "/api/v1/auth/token", routes.issue_token, PUBLIC,
                  summary="Exchange a username and password for an access token",
-                 body=routes.TokenRequest, tags=("auth",)),
+                 body=routes.TokenRequest, tags=("auth",), errors=(429,)),
         ApiRoute("auth.me", "GET", "/api/v1/auth/me", routes.me, ANY_ROLE,
                  summary="Who the token speaks for", tags=("auth",)),
         ApiRoute("auth.users.list", "GET", "/api/v1/auth/users", routes.list_users,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from posmodern.core import audit, security
+from posmodern.core import audit, credentials, security
 from posmodern.core.api import ROLES, Reply, RequestContext
+from posmodern.core.errors import Unauthorized
+from posmodern.core.throttle import LoginThrottle
 from posmodern.schema.tables import users
+
+log = logging.getLogger("posmodern.auth")
 
 
 class TokenRequest(BaseModel):
@@ -26,12 +32,29 @@ class UserCreate(BaseModel):
     full_name: str | None = Field(default=None, max_length=100)
 
 
-async def issue_token(ctx: RequestContext) -> dict:
+async def issue_token(ctx: RequestContext) -> Reply:
     body: TokenRequest = ctx.body
-    principal = await security.authenticate(ctx.runtime.db, body.client_id, body.username,
-                                            body.password)
+    throttle: LoginThrottle = ctx.runtime.state["auth"]
+    username = credentials.fold_username(body.username)
+    address = ctx.request.client.host if ctx.request.client else "unknown"
+    await throttle.check(body.client_id, username, address)
+    try:
+        async with throttle.hashing():
+            principal = await security.authenticate(ctx.runtime.db, body.client_id, username,
+                                                    body.password)
+    except Unauthorized:
+        locked_for = await throttle.failed(body.client_id, username, address)
+        log.warning("sign-in refused", extra={"client_id": body.client_id, "username": username,
+                                             "address": address, "locked_for": locked_for})
+        await audit.record_failed_login(
+            ctx.runtime.db, body.client_id, username, request_id=ctx.request_id,
+            details={"address": address, "locked_for_seconds": locked_for})
+        raise
+    await throttle.succeeded(body.client_id, username)
     token, ttl = security.issue_token(ctx.runtime.settings, principal)
-    return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
+    # A token is a credential: no cache along the way may keep it.
+    return Reply({"access_token": token, "token_type": "bearer", "expires_in": ttl},
+                 headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 async def me(ctx: RequestContext) -> dict:

@@ -51,3 +51,31 @@ def test_roles_must_be_known():
         check_roles(["chef"])
     with pytest.raises(ValidationFailed):
         check_roles([])
+
+
+def test_usernames_are_folded_and_may_not_mix_alphabets():
+    from posmodern.core.credentials import check_username, fold_username
+
+    assert fold_username("  Maria ") == fold_username("MARIA") == fold_username("ｍａｒｉａ") \
+        == "maria"
+    assert check_username("João.Silva") == "joão.silva"
+    assert check_username("caixa-2@loja") == "caixa-2@loja"
+    assert check_username("ひらがなカタカナ漢字") == "ひらがなカタカナ漢字"
+    with pytest.raises(ValidationFailed, match="mixes alphabets") as mixed:
+        check_username("m\u0430ria")  # a Cyrillic 'а' among Latin letters
+    assert mixed.value.details == {"scripts": ["CYRILLIC", "LATIN"]}
+    for bad in ("", "   ", "x" * 101, "ana\u200blima", "ana\tlima"):
+        with pytest.raises(ValidationFailed):
+            check_username(bad)
+
+
+def test_common_short_and_username_passwords_are_refused():
+    from posmodern.core.credentials import check_password, common_passwords
+
+    assert {"123456", "password", "senha123"} <= common_passwords()
+    assert len(common_passwords()) >= 300
+    for weak in ("senha123", "PASSWORD123", "  Senha@123  ", "short", "Maria.Lima"):
+        with pytest.raises(ValidationFailed) as refused:
+            check_password(weak, "maria.lima")
+        assert refused.value.code == "weak_password"
+    assert check_password("  caixa-da-tarde-7  ", "maria.lima") == "caixa-da-tarde-7"

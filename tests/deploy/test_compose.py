@@ -196,3 +196,39 @@ def test_the_gateway_routes_every_plugin_path_to_a_service_that_loads_it(models)
 def test_unknown_paths_reach_no_service():
     assert gateway_service_for("/api/v1/nowhere") is None
     assert gateway_service_for("/api/v1/authority") is None
+
+
+def test_the_gateway_limits_sign_ins_per_address():
+    conf = (DEPLOY / "gateway" / "gateway.conf").read_text()
+    zone = re.search(r"limit_req_zone \$binary_remote_addr zone=(\w+):\d+m rate=(\d+)r/m;", conf)
+    assert zone, "a limit_req_zone keyed by the client's address"
+    assert int(zone.group(2)) <= 60, "at most one sign-in a second per address, sustained"
+    assert re.search(r"limit_req_status 429;", conf)
+    token = re.search(r"location = /api/v1/auth/token \{(.*?)\n        \}", conf, re.S)
+    assert token, "the token route has a location of its own"
+    assert f"limit_req zone={zone.group(1)} " in token.group(1)
+    assert "proxy.conf" in token.group(1), "proxied like every other route"
+    throttled = re.search(r"location @throttled \{(.*?)\}\n", conf, re.S).group(1)
+    assert "Retry-After" in throttled and '{"error": {"code": "too_many_requests"' in throttled
+    # The services count failures per address: only the gateway's view of it may reach them.
+    proxy = (DEPLOY / "gateway" / "proxy.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in proxy
+
+
+def test_the_gateway_sends_the_apps_security_headers_once():
+    from posmodern.hosts.middleware import SECURITY_HEADERS
+
+    gateway = DEPLOY / "gateway"
+    headers = (gateway / "headers.conf").read_text()
+    proxy = (gateway / "proxy.conf").read_text()
+    for name, value in SECURITY_HEADERS:
+        name, value = name.decode(), value.decode()
+        assert re.search(rf'(?i)add_header {name} "{re.escape(value)}" always;', headers), name
+        assert re.search(rf"(?i)proxy_hide_header {name};", proxy), f"{name} would be doubled"
+    assert "Strict-Transport-Security" not in re.sub(r"#.*", "", headers), "plain HTTP: no HSTS"
+    conf = (gateway / "gateway.conf").read_text()
+    # nginx drops the server's add_header in a location that has its own: include them again.
+    for location in re.findall(r"location [^{]*\{(.*?)\n        \}", conf, re.S):
+        if "add_header" in location:
+            assert "headers.conf" in location
+    assert "headers.conf" in (gateway / "Dockerfile").read_text()

@@ -73,3 +73,28 @@ def test_only_admins_create_users_and_it_is_audited(api, settings):
     rows = asyncio.run(audit_rows())
     assert [(r.action, r.username) for r in rows] == [("user.created", "admin")]
     assert rows[0].details == {"username": "maria", "roles": ["waiter"]}
+
+
+def test_weak_passwords_and_look_alike_usernames_are_refused(api):
+    body = {"username": "maria", "password": "maria-pass-1", "roles": ["waiter"]}
+    for password in ("senha123", "Password1", "MARIA.LIMA"):
+        error = assert_error(api.post("/api/v1/auth/users", json={
+            **body, "username": "maria.lima", "password": password}), 422, "weak_password")
+        assert "password" in error["message"]
+    error = assert_error(api.post("/api/v1/auth/users", json={
+        **body, "username": "m\u0430ria"}), 422, "invalid_username")  # Cyrillic 'а'
+    assert "alphabets" in error["message"]
+
+
+def test_usernames_are_one_whatever_their_case_or_width(api, client):
+    created = api.post("/api/v1/auth/users", json={"username": "Maria", "roles": ["waiter"],
+                                                   "password": "maria-pass-1"})
+    assert created.status_code == 201 and created.json()["username"] == "maria"
+    for twin in ("maria", "MARIA", "ｍａｒｉａ"):
+        assert_error(api.post("/api/v1/auth/users", json={
+            "username": twin, "password": "maria-pass-2", "roles": ["waiter"]}), 409)
+    for typed in ("MARIA", " Maria", "ｍａｒｉａ"):
+        signed_in = client.post("/api/v1/auth/token", json={
+            "client_id": api.tenant.client_id, "username": typed, "password": "maria-pass-1"})
+        assert signed_in.status_code == 200, (typed, signed_in.text)
+        assert signed_in.headers["Cache-Control"] == "no-store"
