@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from posmodern.core.orders import Adjustment, OrderDraft
     from posmodern.core.payments import PaymentProvider
     from posmodern.core.peripherals import PrinterDriver
+    from posmodern.core.plugin_settings import SettingSpec
     from posmodern.core.runtime import Runtime
 
 hookspec = HookspecMarker("posmodern")
@@ -60,6 +61,18 @@ def pos_shutdown(runtime: Runtime) -> None | Awaitable[None]:
 
     Also called when start-up failed part-way (this plugin's ``pos_startup`` may not have run):
     release what you find in ``runtime.state``, nothing more.
+    """
+
+
+@hookspec
+def pos_settings() -> list[SettingSpec]:
+    """Called when the host or the CLI starts, before anything else. Return the settings this
+    plugin reads (:class:`~posmodern.core.plugin_settings.SettingSpec`: name, type, default,
+    secret or not, description, scope ``process`` or ``store``).
+
+    Every value is validated then, and a bad one stops the start naming the variable; a name
+    declared by two plugins (or by the core) stops it too. Read a value with
+    ``spec.value(settings)``, a store's with :func:`posmodern.core.store_settings.store_values`.
     """
 
 

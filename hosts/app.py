@@ -29,6 +29,7 @@ from posmodern.core.cache import create_cache
 from posmodern.core.config import Settings
 from posmodern.core.db import Database
 from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
+from posmodern.core.plugin_settings import check_settings
 from posmodern.core.plugins import PosPluginManager, get_plugin_manager
 from posmodern.core.retention import Retention
 from posmodern.core.runtime import Runtime
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     """An ASGI app serving ``plugins`` (default: ``settings.plugins``, else every installed one)."""
     settings = settings or Settings.from_env()
     pm = pm or get_plugin_manager(plugins if plugins is not None else settings.plugins)
+    check_settings(pm, settings)  # first: a bad value stops the start, naming the variable
     api_routes = collect_routes(pm, settings)
     metrics = Metrics()
     plugin_names = sorted(pm.infos)

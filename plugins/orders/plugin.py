@@ -1,4 +1,4 @@
-"""The orders plugin's hooks: its HTTP routes."""
+"""The orders plugin's hooks: its HTTP routes and settings."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ ONE = "/api/v1/orders/{order_id:uuid}"
 
 
 @hookimpl
+def pos_settings():
+    return pricing.SETTINGS
+
+
+@hookimpl
 def pos_routes(settings):
-    pricing.cashier_discount_percent(settings)  # a bad setting stops the start, not a sale
     tags = ("orders",)
     return [
         ApiRoute("orders.create", "POST", "/api/v1/orders", routes.create_order, TAKERS,
