@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from support.server import POS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"

@@ -7,13 +7,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from posmodern.core import hookimpl
 from posmodern.core.config import Settings
 from posmodern.core.errors import ConfigError, PluginError
-from posmodern.core.plugin_settings import (MASK, SettingInvalid, SettingSpec, check_settings,
-                                            declared_settings, effective_settings,
-                                            settings_markdown)
+from posmodern.core.plugin_settings import (
+    MASK,
+    SettingInvalid,
+    SettingSpec,
+    check_settings,
+    declared_settings,
+    effective_settings,
+    settings_markdown,
+)
 from posmodern.core.plugins import available_plugins, get_plugin_manager
 from posmodern.hosts.app import create_app
 
