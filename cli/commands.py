@@ -12,6 +12,7 @@ from posmodern.core.api import ROLES
 from posmodern.core.db import Database
 from posmodern.core.errors import PluginError
 from posmodern.core.migrations import MigrationBranch, migration_branches
+from posmodern.core.plugin_settings import effective_settings, settings_markdown
 from posmodern.schema import migrate
 from posmodern.schema.migrate import MAIN_BRANCH, BranchRevision
 
@@ -61,6 +62,31 @@ def plugins_command(state: CliState, as_json: bool) -> None:
         origin = f"{row['distribution']} {row['version']}" if row["distribution"] else "unregistered"
         click.echo(f"{row['name']:<14} {row['module']}  ({origin})")
         click.echo(f"{'':<14} hooks: {', '.join(row['hooks']) or '-'}")
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--markdown", is_flag=True,
+              help="Print the reference of every declared setting (docs/configuration.md).")
+@pass_state
+def config_command(state: CliState, as_json: bool, markdown: bool) -> None:
+    """The effective settings of the core and the loaded plugins, secrets masked."""
+    if markdown:
+        click.echo(settings_markdown(state.pm), nl=False)
+        return
+    rows = effective_settings(state.pm, state.settings)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    plugin = None
+    for row in rows:
+        if row["plugin"] != plugin:
+            plugin = row["plugin"]
+            click.echo(f"{plugin}:")
+        value = row["value"]
+        shown = "-" if value is None else ",".join(value) if isinstance(value, list) else value
+        scope = ", every store's unless overridden" if row["scope"] == "store" else ""
+        click.echo(f"  {row['name']:<36} {shown}  ({row['source']}{scope})")
 
 
 @cli.group()

@@ -15,6 +15,7 @@ import click
 from posmodern.core.asyncio_hooks import collect_sync
 from posmodern.core.config import Settings
 from posmodern.core.errors import ConfigError, PluginError, PosError
+from posmodern.core.plugin_settings import check_settings
 from posmodern.core.plugins import PosPluginManager, get_plugin_manager
 
 
@@ -53,9 +54,12 @@ class CliState:
     def pm(self) -> PosPluginManager:
         if self._pm is None:
             try:
-                self._pm = get_plugin_manager(self.plugin_names)
-            except PluginError as exc:
+                pm = get_plugin_manager(self.plugin_names)
+                # Before any command runs: a bad value stops it, naming the variable.
+                check_settings(pm, self.settings)
+            except (PluginError, ConfigError) as exc:
                 raise click.ClickException(str(exc)) from None
+            self._pm = pm
         return self._pm
 
 

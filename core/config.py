@@ -17,101 +17,147 @@ from urllib.parse import quote
 from sqlalchemy.engine import URL, make_url
 
 from posmodern.core.errors import ConfigError
+from posmodern.core.plugin_settings import SettingSpec
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0000000000000000"
 DEV_DATA_KEY = "dev-only-data-key-change-me-00000000000000000000"
 ENVIRONMENTS = ("development", "production")
 
 
-def _read(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
-    """One setting: ``NAME``, else the contents of the file named by ``NAME_FILE``."""
-    if env.get(name):
-        return env[name]
-    path = env.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"{name}_FILE={path} cannot be read: {exc}") from exc
-    return default
+S = SettingSpec
+DATABASE_URL = S("DATABASE_URL", secret=True, default_text="SQLite file `$POS_DATA_DIR/pos.db`",
+                 description="SQLAlchemy URL (`postgresql://…` or `sqlite:///…`)")
+DB_HOST = S("DB_HOST", description="PostgreSQL host, the seed's name: used when DATABASE_URL "
+                                   "is unset")
+DB_PORT = S("DB_PORT", int, 5432, "PostgreSQL port (with DB_HOST)", min=1, max=65535)
+DB_USER = S("DB_USER", str, "pos_user", "PostgreSQL user (with DB_HOST)")
+DB_PASSWORD = S("DB_PASSWORD", secret=True, description="PostgreSQL password (with DB_HOST)")
+DB_NAME = S("DB_NAME", str, "pos_modern", "PostgreSQL database (with DB_HOST)")
+BROKER_URL = S("BROKER_URL", secret=True, default_text="`memory://` (in-process)",
+               description="kombu URL of the bus (`amqp://…`)")
+RABBITMQ_HOST = S("RABBITMQ_HOST", description="RabbitMQ host, the seed's name: used when "
+                                               "BROKER_URL is unset")
+RABBITMQ_PORT = S("RABBITMQ_PORT", int, 5672, "RabbitMQ port (with RABBITMQ_HOST)", min=1,
+                  max=65535)
+RABBITMQ_USER = S("RABBITMQ_USER", str, "guest", "RabbitMQ user (with RABBITMQ_HOST)")
+RABBITMQ_PASSWORD = S("RABBITMQ_PASSWORD", str, "guest", "RabbitMQ password (with RABBITMQ_HOST)",
+                      secret=True, default_text="`guest`")
+RABBITMQ_VHOST = S("RABBITMQ_VHOST", str, "/", "RabbitMQ virtual host (with RABBITMQ_HOST)")
+RABBITMQ_MANAGEMENT_URL = S("RABBITMQ_MANAGEMENT_URL", secret=True,
+                            default_text="port 15672 of the broker",
+                            description="RabbitMQ management API for the event-bus panel")
+REDIS_URL = S("REDIS_URL", secret=True, default_text="in-process memory",
+              description="the cache")
+REDIS_HOST = S("REDIS_HOST", description="Redis host: used when REDIS_URL is unset")
+REDIS_PORT = S("REDIS_PORT", int, 6379, "Redis port (with REDIS_HOST)", min=1, max=65535)
+REDIS_PASSWORD = S("REDIS_PASSWORD", secret=True, description="Redis password (with REDIS_HOST)")
+REDIS_DB = S("REDIS_DB", int, 0, "Redis database number (with REDIS_HOST)", min=0)
+POS_ENV = S("POS_ENV", str, "development", "`production` refuses default secrets",
+            choices=ENVIRONMENTS)
+POS_SECRET_KEY = S("POS_SECRET_KEY", str, DEV_SECRET_KEY, secret=True,
+                   default_text="a development key (refused in production)",
+                   description="JWT signing key, 32+ characters in production")
+POS_DATA_KEY = S("POS_DATA_KEY", str, DEV_DATA_KEY, secret=True,
+                 default_text="a development key (refused in production)",
+                 description="key for data encrypted at rest (customers' CPF/CNPJ), 32+ "
+                             "characters in production; changing it makes sealed data unreadable")
+POS_PLUGINS = S("POS_PLUGINS", tuple, default_text="every installed plugin",
+                description="plugins to load, comma-separated (`--plugins` on the CLI)")
+POS_DATA_DIR = S("POS_DATA_DIR", str, "var", "where SQLite files live")
+POS_AUTO_MIGRATE = S("POS_AUTO_MIGRATE", bool, default_text="true on SQLite, false on PostgreSQL",
+                     description="migrate every tenant at start")
+POS_TOKEN_TTL = S("POS_TOKEN_TTL", int, 8 * 3600, "access-token lifetime, seconds (a shift)",
+                  min=1)
+POS_MAX_BODY_BYTES = S("POS_MAX_BODY_BYTES", int, 1024 * 1024, "largest request body, bytes",
+                       min=1)
+POS_DB_POOL_SIZE = S("POS_DB_POOL_SIZE", int, 20, "PostgreSQL connections a process keeps open",
+                     min=1)
+POS_DB_MAX_OVERFLOW = S("POS_DB_MAX_OVERFLOW", int, 10, "PostgreSQL connections a process may "
+                        "open beyond the pool under load (closed again after use)", min=0)
+POS_IDEMPOTENCY_TTL_HOURS = S("POS_IDEMPOTENCY_TTL_HOURS", int, 24, "how long an "
+                              "`Idempotency-Key` is remembered (per tenant; a repeat after that "
+                              "is a new request)", min=0)
+POS_BUS_EXCHANGE = S("POS_BUS_EXCHANGE", str, "posmodern.events",
+                     "RabbitMQ topic exchange of the events")
+POS_OUTBOX_LINGER_MS = S("POS_OUTBOX_LINGER_MS", int, 10, "how long the relay waits after a "
+                         "commit for others to send them together, ms", min=0)
+POS_OUTBOX_POLL_SECONDS = S("POS_OUTBOX_POLL_SECONDS", float, 0.5, "how often the relay sweeps "
+                            "every tenant's outbox, seconds", min=0.01)
+POS_OUTBOX_RETENTION_DAYS = S("POS_OUTBOX_RETENTION_DAYS", int, 7, "how long an event stays in "
+                              "the outbox after it was sent (events not yet sent are never "
+                              "deleted)", min=1)
+POS_PROCESSED_EVENTS_RETENTION_DAYS = S(
+    "POS_PROCESSED_EVENTS_RETENTION_DAYS", int, 30, "how long a handled event's id is remembered "
+    "to ignore its redelivery (keep it past the 14 days Asaas holds an undelivered webhook)",
+    min=1)
+POS_PURGE_INTERVAL_MINUTES = S("POS_PURGE_INTERVAL_MINUTES", int, 60, "how often the relay "
+                               "deletes, per tenant, what is past these retentions and expired "
+                               "`Idempotency-Key`s (also at start-up)", min=1)
+POS_LOGIN_ACCOUNT_FAILURES = S(
+    "POS_LOGIN_ACCOUNT_FAILURES", int, 5, "failed sign-ins an account (tenant + username) may have "
+    "before it is locked: 1 s, then twice as long after each further failure; the right password "
+    "is refused too while locked (429 `account_locked` with `Retry-After`); a success forgets the "
+    "failures", min=1)
+POS_LOGIN_LOCKOUT_MAX_SECONDS = S("POS_LOGIN_LOCKOUT_MAX_SECONDS", int, 15 * 60,
+                                  "the longest such lock, seconds", min=1)
+POS_LOGIN_ADDRESS_FAILURES = S(
+    "POS_LOGIN_ADDRESS_FAILURES", int, 20, "failed sign-ins a client address may have in a minute, "
+    "across accounts (429 `address_locked`); counted in Redis when configured, so across "
+    "replicas", min=1)
+POS_LOGIN_HASH_SLOTS = S("POS_LOGIN_HASH_SLOTS", int, 4, "password hashes computed at once "
+                         "(argon2: 64 MiB each)", min=1)
+POS_LOGIN_HASH_WAIT_SECONDS = S("POS_LOGIN_HASH_WAIT_SECONDS", float, 5.0, "how long a sign-in "
+                                "waits for a hashing slot before a 503 with `Retry-After`",
+                                min=0.0)
+POS_LOG_LEVEL = S("POS_LOG_LEVEL", str, "INFO", "log level")
+POS_LOG_FORMAT = S("POS_LOG_FORMAT", str, "json", "`json` or `text`")
+del S
 
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(env, name, default)
-    if value < 1:
-        raise ConfigError(f"{name} must be 1 or more, got {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool | None) -> bool | None:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+#: The core's own settings, for ``pos config`` and the docs; :meth:`Settings.from_env` reads
+#: every one of them.
+CORE_SETTINGS: tuple[SettingSpec, ...] = tuple(
+    value for value in dict(globals()).values() if isinstance(value, SettingSpec))
 
 
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
-    url = _read(env, "DATABASE_URL")
+    url = DATABASE_URL.read(env)
     if url:
         parsed = make_url(url)
         driver = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg",
                   "sqlite": "sqlite+aiosqlite"}.get(parsed.drivername, parsed.drivername)
         return parsed.set(drivername=driver).render_as_string(hide_password=False)
-    if env.get("DB_HOST"):
+    host = DB_HOST.read(env)
+    if host:
         return URL.create(
-            "postgresql+asyncpg",
-            username=_read(env, "DB_USER", "pos_user"),
-            password=_read(env, "DB_PASSWORD"),
-            host=env["DB_HOST"],
-            port=_int(env, "DB_PORT", 5432),
-            database=_read(env, "DB_NAME", "pos_modern"),
+            "postgresql+asyncpg", username=DB_USER.read(env), password=DB_PASSWORD.read(env),
+            host=host, port=DB_PORT.read(env), database=DB_NAME.read(env),
         ).render_as_string(hide_password=False)
     return f"sqlite+aiosqlite:///{data_dir / 'pos.db'}"
 
 
 def _broker_url(env: Mapping[str, str]) -> str:
-    url = _read(env, "BROKER_URL")
+    url = BROKER_URL.read(env)
     if url:
         return url
-    if env.get("RABBITMQ_HOST"):
-        user = quote(_read(env, "RABBITMQ_USER", "guest") or "", safe="")
-        password = quote(_read(env, "RABBITMQ_PASSWORD", "guest") or "", safe="")
-        vhost = quote(env.get("RABBITMQ_VHOST") or "/", safe="")
-        port = _int(env, "RABBITMQ_PORT", 5672)
-        return f"amqp://{user}:{password}@{env['RABBITMQ_HOST']}:{port}/{vhost}"
+    host = RABBITMQ_HOST.read(env)
+    if host:
+        user = quote(RABBITMQ_USER.read(env), safe="")
+        password = quote(RABBITMQ_PASSWORD.read(env), safe="")
+        vhost = quote(RABBITMQ_VHOST.read(env), safe="")
+        return f"amqp://{user}:{password}@{host}:{RABBITMQ_PORT.read(env)}/{vhost}"
     return "memory://"
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:
-    url = _read(env, "REDIS_URL")
+    url = REDIS_URL.read(env)
     if url:
         return url
-    if env.get("REDIS_HOST"):
-        password = _read(env, "REDIS_PASSWORD")
+    host = REDIS_HOST.read(env)
+    if host:
+        password = REDIS_PASSWORD.read(env)
         auth = f":{quote(password, safe='')}@" if password else ""
-        port = _int(env, "REDIS_PORT", 6379)
-        return f"redis://{auth}{env['REDIS_HOST']}:{port}/{env.get('REDIS_DB') or '0'}"
+        return f"redis://{auth}{host}:{REDIS_PORT.read(env)}/{REDIS_DB.read(env)}"
     return None
-
-
-def _plugin_names(raw: str | None) -> tuple[str, ...] | None:
-    if raw is None or not raw.strip():
-        return None
-    return tuple(name.strip() for name in raw.split(",") if name.strip())
 
 
 @dataclass(frozen=True)
@@ -156,40 +202,36 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
         """Read settings from ``env`` (default ``os.environ``); keyword overrides win."""
         env = os.environ if env is None else env
-        data_dir = Path(env.get("POS_DATA_DIR") or "var")
-        pos_env = env.get("POS_ENV") or "development"
-        if pos_env not in ENVIRONMENTS:
-            raise ConfigError(f"POS_ENV must be one of {', '.join(ENVIRONMENTS)}, got {pos_env!r}")
+        data_dir = Path(POS_DATA_DIR.read(env))
         values = dict(
-            env=pos_env,
+            env=POS_ENV.read(env),
             database_url=_database_url(env, data_dir),
             broker_url=_broker_url(env),
             redis_url=_redis_url(env),
-            secret_key=_read(env, "POS_SECRET_KEY", DEV_SECRET_KEY),
-            data_key=_read(env, "POS_DATA_KEY", DEV_DATA_KEY),
-            token_ttl_seconds=_int(env, "POS_TOKEN_TTL", 8 * 3600),
-            plugins=_plugin_names(env.get("POS_PLUGINS")),
+            secret_key=POS_SECRET_KEY.read(env),
+            data_key=POS_DATA_KEY.read(env),
+            token_ttl_seconds=POS_TOKEN_TTL.read(env),
+            plugins=POS_PLUGINS.read(env) or None,
             data_dir=data_dir,
-            max_body_bytes=_int(env, "POS_MAX_BODY_BYTES", 1024 * 1024),
-            db_pool_size=_int(env, "POS_DB_POOL_SIZE", 20),
-            db_max_overflow=_int(env, "POS_DB_MAX_OVERFLOW", 10),
-            idempotency_ttl_hours=_int(env, "POS_IDEMPOTENCY_TTL_HOURS", 24),
-            outbox_retention_days=_positive(env, "POS_OUTBOX_RETENTION_DAYS", 7),
-            processed_events_retention_days=_positive(env, "POS_PROCESSED_EVENTS_RETENTION_DAYS",
-                                                      30),
-            purge_interval_minutes=_positive(env, "POS_PURGE_INTERVAL_MINUTES", 60),
-            bus_exchange=env.get("POS_BUS_EXCHANGE") or "posmodern.events",
-            outbox_poll_seconds=float(env.get("POS_OUTBOX_POLL_SECONDS") or "0.5"),
-            outbox_linger_ms=_int(env, "POS_OUTBOX_LINGER_MS", 10),
-            log_level=(env.get("POS_LOG_LEVEL") or "INFO").upper(),
-            log_format=env.get("POS_LOG_FORMAT") or "json",
-            rabbitmq_management_url=_read(env, "RABBITMQ_MANAGEMENT_URL"),
-            auto_migrate=_bool(env, "POS_AUTO_MIGRATE", default=None),
-            login_account_failures=_positive(env, "POS_LOGIN_ACCOUNT_FAILURES", 5),
-            login_lockout_max_seconds=_positive(env, "POS_LOGIN_LOCKOUT_MAX_SECONDS", 15 * 60),
-            login_address_failures=_positive(env, "POS_LOGIN_ADDRESS_FAILURES", 20),
-            login_hash_slots=_positive(env, "POS_LOGIN_HASH_SLOTS", 4),
-            login_hash_wait_seconds=float(env.get("POS_LOGIN_HASH_WAIT_SECONDS") or "5"),
+            max_body_bytes=POS_MAX_BODY_BYTES.read(env),
+            db_pool_size=POS_DB_POOL_SIZE.read(env),
+            db_max_overflow=POS_DB_MAX_OVERFLOW.read(env),
+            idempotency_ttl_hours=POS_IDEMPOTENCY_TTL_HOURS.read(env),
+            outbox_retention_days=POS_OUTBOX_RETENTION_DAYS.read(env),
+            processed_events_retention_days=POS_PROCESSED_EVENTS_RETENTION_DAYS.read(env),
+            purge_interval_minutes=POS_PURGE_INTERVAL_MINUTES.read(env),
+            bus_exchange=POS_BUS_EXCHANGE.read(env),
+            outbox_poll_seconds=POS_OUTBOX_POLL_SECONDS.read(env),
+            outbox_linger_ms=POS_OUTBOX_LINGER_MS.read(env),
+            log_level=POS_LOG_LEVEL.read(env).upper(),
+            log_format=POS_LOG_FORMAT.read(env),
+            rabbitmq_management_url=RABBITMQ_MANAGEMENT_URL.read(env),
+            auto_migrate=POS_AUTO_MIGRATE.read(env),
+            login_account_failures=POS_LOGIN_ACCOUNT_FAILURES.read(env),
+            login_lockout_max_seconds=POS_LOGIN_LOCKOUT_MAX_SECONDS.read(env),
+            login_address_failures=POS_LOGIN_ADDRESS_FAILURES.read(env),
+            login_hash_slots=POS_LOGIN_HASH_SLOTS.read(env),
+            login_hash_wait_seconds=POS_LOGIN_HASH_WAIT_SECONDS.read(env),
             extra=dict(env),
         )
         values.update(overrides)
@@ -218,8 +260,9 @@ class Settings:
             raise ConfigError("POS_DATA_KEY must be set to a secret of 32+ characters in production")
 
     def setting(self, name: str, default: str | None = None) -> str | None:
-        """A plugin's own setting (``ASAAS_API_KEY`` …), as the environment had it at start-up.
+        """A variable as the environment had it at start-up (or in ``<NAME>_FILE``), untyped.
 
-        Like every secret, it may instead come from the file named by ``<NAME>_FILE``.
+        Plugins declare their settings instead (``pos_settings``, :class:`SettingSpec`) and read
+        them with ``spec.value(settings)``: typed, validated at start and documented.
         """
-        return _read(self.extra, name, default)
+        return SettingSpec(name).read(self.extra) or default

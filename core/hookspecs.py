@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from posmodern.core.ownership import TableAccess
     from posmodern.core.payments import PaymentProvider
     from posmodern.core.peripherals import PrinterDriver
+    from posmodern.core.plugin_settings import SettingSpec
     from posmodern.core.runtime import Runtime
 
 hookspec = HookspecMarker("posmodern")
@@ -75,6 +76,18 @@ def pos_table_access() -> list[TableAccess]:
 
     A table claimed by two plugins stops the start-up. Changes to another plugin's table go
     through a hook its owner implements or an event its owner handles.
+    """
+
+
+@hookspec
+def pos_settings() -> list[SettingSpec]:
+    """Called when the host or the CLI starts, before anything else. Return the settings this
+    plugin reads (:class:`~posmodern.core.plugin_settings.SettingSpec`: name, type, default,
+    secret or not, description, scope ``process`` or ``store``).
+
+    Every value is validated then, and a bad one stops the start naming the variable; a name
+    declared by two plugins (or by the core) stops it too. Read a value with
+    ``spec.value(settings)``, a store's with :func:`posmodern.core.store_settings.store_values`.
     """
 
 

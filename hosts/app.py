@@ -31,6 +31,7 @@ from posmodern.core.db import Database
 from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
 from posmodern.core.migrations import migration_branches
 from posmodern.core.ownership import table_owners
+from posmodern.core.plugin_settings import check_settings
 from posmodern.core.plugins import PosPluginManager, get_plugin_manager
 from posmodern.core.retention import Retention
 from posmodern.core.runtime import Runtime
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     """An ASGI app serving ``plugins`` (default: ``settings.plugins``, else every installed one)."""
     settings = settings or Settings.from_env()
     pm = pm or get_plugin_manager(plugins if plugins is not None else settings.plugins)
+    check_settings(pm, settings)  # first: a bad value stops the start, naming the variable
     api_routes = collect_routes(pm, settings)
     table_owners(collect_sync(pm.hook.pos_table_access))  # a table claimed twice stops here
     metrics = Metrics()

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from posmodern.plugins.dashboard.config import DEFAULT_PROJECT
+from posmodern.plugins.dashboard.config import (COMPOSE_PROJECT_NAME, DEFAULT_PROJECT,
+                                              POS_COMPOSE_COMMAND, POS_COMPOSE_DIR)
 
 ENVIRONMENTS = ("dev", "prod")
 SOURCE_DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -28,10 +29,10 @@ class ComposeError(Exception):
 
 def compose_dir(given: str | None) -> Path:
     """``--compose-dir``, else ``POS_COMPOSE_DIR``, else ``./deploy``, else the source tree's."""
-    for candidate in (given, os.environ.get("POS_COMPOSE_DIR"), "deploy", str(SOURCE_DEPLOY)):
+    for candidate in (given, POS_COMPOSE_DIR.read(os.environ), "deploy", str(SOURCE_DEPLOY)):
         if candidate and (Path(candidate) / "compose.yaml").is_file():
             return Path(candidate)
-    where = given or os.environ.get("POS_COMPOSE_DIR") or "./deploy"
+    where = given or POS_COMPOSE_DIR.read(os.environ) or "./deploy"
     raise ComposeError(f"no compose.yaml in {where} (use --compose-dir or POS_COMPOSE_DIR)")
 
 
@@ -55,8 +56,9 @@ def project_name(explicit: str | None, env: str, directory: str | None) -> str:
     environment's env file names, else ``posmodern``."""
     if explicit:
         return explicit
-    if os.environ.get("COMPOSE_PROJECT_NAME"):
-        return os.environ["COMPOSE_PROJECT_NAME"]
+    named = COMPOSE_PROJECT_NAME.read(os.environ)
+    if named:
+        return named
     try:
         found = env_file(compose_dir(directory), env)
     except ComposeError:
@@ -71,7 +73,7 @@ def project_name(explicit: str | None, env: str, directory: str | None) -> str:
 
 def compose_binary() -> list[str]:
     """``POS_COMPOSE_COMMAND``, else ``docker compose``, else ``docker-compose``."""
-    configured = os.environ.get("POS_COMPOSE_COMMAND")
+    configured = POS_COMPOSE_COMMAND.read(os.environ)
     if configured:
         return shlex.split(configured)
     docker = shutil.which("docker")

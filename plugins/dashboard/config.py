@@ -6,10 +6,41 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 from posmodern.core.config import Settings
-from posmodern.core.errors import ConfigError
+from posmodern.core.plugin_settings import SettingSpec
 
 BACKENDS = ("embedded", "docker")
 DEFAULT_PROJECT = "posmodern"
+
+POS_DASHBOARD_BACKEND = SettingSpec(
+    "POS_DASHBOARD_BACKEND", choices=BACKENDS, default_text="`docker` when DOCKER_HOST is set, "
+    "else `embedded`", description="where the dashboard's services come from: `docker` (a "
+    "Compose project) or `embedded` (this process)")
+POS_OPS_CLIENTS = SettingSpec(
+    "POS_OPS_CLIENTS", tuple, default_text="all in development, **none in production**",
+    description="tenants whose admins may operate the dashboard (`*`: all); "
+                "see [dashboard.md](dashboard.md)")
+POS_COMPOSE_PROJECT = SettingSpec(
+    "POS_COMPOSE_PROJECT", default_text="COMPOSE_PROJECT_NAME, else this container's project, "
+    "else `posmodern`", description="Compose project the dashboard and `pos services` operate")
+COMPOSE_PROJECT_NAME = SettingSpec("COMPOSE_PROJECT_NAME",
+                                   description="Compose's own name of the project, when "
+                                               "POS_COMPOSE_PROJECT is unset")
+DOCKER_HOST = SettingSpec("DOCKER_HOST", default_text="the local socket",
+                          description="the Docker engine of the dashboard and `pos services`")
+POS_DASHBOARD_SAMPLE_SECONDS = SettingSpec(
+    "POS_DASHBOARD_SAMPLE_SECONDS", float, 2.0, "how often services' CPU and memory are "
+    "sampled, seconds", min=0.1)
+POS_DASHBOARD_STOP_TIMEOUT = SettingSpec(
+    "POS_DASHBOARD_STOP_TIMEOUT", int, 10, "seconds a stopped service gets to finish before it "
+    "is killed", min=1)
+POS_COMPOSE_DIR = SettingSpec("POS_COMPOSE_DIR", default_text="`./deploy`, else the source "
+                              "tree's", description="where `pos services` finds compose.yaml")
+POS_COMPOSE_COMMAND = SettingSpec("POS_COMPOSE_COMMAND", default_text="`docker compose`, else "
+                                  "`docker-compose`", description="how `pos services` runs "
+                                  "Compose")
+SETTINGS = [POS_DASHBOARD_BACKEND, POS_OPS_CLIENTS, POS_COMPOSE_PROJECT, COMPOSE_PROJECT_NAME,
+            DOCKER_HOST, POS_DASHBOARD_SAMPLE_SECONDS, POS_DASHBOARD_STOP_TIMEOUT,
+            POS_COMPOSE_DIR, POS_COMPOSE_COMMAND]
 
 
 @dataclass(frozen=True)
@@ -26,22 +57,15 @@ class DashboardConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "DashboardConfig":
-        backend = settings.setting("POS_DASHBOARD_BACKEND") or (
-            "docker" if settings.setting("DOCKER_HOST") else "embedded")
-        if backend not in BACKENDS:
-            raise ConfigError(f"POS_DASHBOARD_BACKEND must be one of {', '.join(BACKENDS)}, "
-                              f"got {backend!r}")
-        raw_clients = settings.setting("POS_OPS_CLIENTS")
-        ops_clients = None
-        if raw_clients and raw_clients.strip():
-            ops_clients = frozenset(c.strip() for c in raw_clients.split(",") if c.strip())
+        backend = POS_DASHBOARD_BACKEND.value(settings) or (
+            "docker" if DOCKER_HOST.value(settings) else "embedded")
+        clients = POS_OPS_CLIENTS.value(settings)
         return cls(
             backend=backend,
-            project=settings.setting("POS_COMPOSE_PROJECT") or settings.setting(
-                "COMPOSE_PROJECT_NAME"),
-            ops_clients=ops_clients,
-            sample_seconds=_number(settings, "POS_DASHBOARD_SAMPLE_SECONDS", 2.0),
-            stop_timeout=int(_number(settings, "POS_DASHBOARD_STOP_TIMEOUT", 10)),
+            project=POS_COMPOSE_PROJECT.value(settings) or COMPOSE_PROJECT_NAME.value(settings),
+            ops_clients=frozenset(clients) if clients else None,
+            sample_seconds=POS_DASHBOARD_SAMPLE_SECONDS.value(settings),
+            stop_timeout=POS_DASHBOARD_STOP_TIMEOUT.value(settings),
             management_url=settings.rabbitmq_management_url
             or management_url_for(settings.broker_url),
         )
@@ -56,19 +80,6 @@ class DashboardConfig:
         if "*" in self.ops_clients or client_id in self.ops_clients:
             return None
         return f"admins of tenant {client_id!r} do not operate this platform (POS_OPS_CLIENTS)"
-
-
-def _number(settings: Settings, name: str, default: float) -> float:
-    raw = settings.setting(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {raw!r}")
-    return value
 
 
 def management_url_for(broker_url: str) -> str | None:

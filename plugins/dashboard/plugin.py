@@ -10,6 +10,7 @@ from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute, StaticAssets
 from posmodern.core.runtime import Runtime
 from posmodern.hosts.logs import ring_buffer
+from posmodern.plugins.dashboard import config as dashboard_config
 from posmodern.plugins.dashboard import routes
 from posmodern.plugins.dashboard.config import DEFAULT_PROJECT, DashboardConfig
 from posmodern.plugins.dashboard.event_bus import EventBusPanel
@@ -19,6 +20,11 @@ log = logging.getLogger("posmodern.dashboard")
 ADMIN = frozenset({"admin"})
 SERVICES = "/api/v1/dashboard/services"
 STATIC = Path(__file__).resolve().parent / "static"
+
+
+@hookimpl
+def pos_settings():
+    return dashboard_config.SETTINGS
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""The orders plugin's hooks: its HTTP routes, its tables, and the payment status it records."""
+"""The orders plugin's hooks: its HTTP routes and settings, its tables, and the payment status it
+records."""
 
 from __future__ import annotations
 
@@ -31,8 +32,12 @@ def pos_subscriptions(settings):
 
 
 @hookimpl
+def pos_settings():
+    return pricing.SETTINGS
+
+
+@hookimpl
 def pos_routes(settings):
-    pricing.cashier_discount_percent(settings)  # a bad setting stops the start, not a sale
     tags = ("orders",)
     return [
         ApiRoute("orders.create", "POST", "/api/v1/orders", routes.create_order, TAKERS,

@@ -17,16 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from posmodern.core.api import Principal
 from posmodern.core.asyncio_hooks import call_hook, collect
 from posmodern.core.config import Settings
-from posmodern.core.errors import ConfigError, Forbidden, ValidationFailed
+from posmodern.core.errors import Forbidden, ValidationFailed
 from posmodern.core.money import MAX_MONEY, ZERO, cents, quantity
 from posmodern.core.orders import Adjustment, OrderDraft, OrderLine
+from posmodern.core.plugin_settings import SettingSpec
+from posmodern.core.store_settings import store_value
 from posmodern.core.writes import fetch, one_of
 from posmodern.plugins.orders.models import ItemIn
 from posmodern.schema.tables import products
 
 #: Roles that may give any discount; a cashier may give up to a share of the subtotal.
 DISCOUNT_ROLES = frozenset({"admin", "manager"})
-CASHIER_DISCOUNT_SETTING = "POS_CASHIER_MAX_DISCOUNT_PERCENT"
+CASHIER_MAX_DISCOUNT = SettingSpec(
+    "POS_CASHIER_MAX_DISCOUNT_PERCENT", Decimal, Decimal(10), "the largest discount a cashier may "
+    "give, in % of the subtotal (managers and admins: any)", scope="store", min=Decimal(0),
+    max=Decimal(100))
+SETTINGS = [CASHIER_MAX_DISCOUNT]
 
 
 @dataclass(frozen=True)
@@ -89,25 +95,14 @@ def subtotal_of(lines: Sequence[OrderLine]) -> Decimal:
     return sum((line.subtotal for line in lines), ZERO)
 
 
-def cashier_discount_percent(settings: Settings) -> Decimal:
-    raw = settings.setting(CASHIER_DISCOUNT_SETTING) or "10"
-    try:
-        percent = Decimal(raw)
-        valid = percent.is_finite() and 0 <= percent <= 100
-    except ArithmeticError:
-        valid = False
-    if not valid:
-        raise ConfigError(f"{CASHIER_DISCOUNT_SETTING} must be a percentage 0-100, got {raw!r}")
-    return percent
-
-
-def check_discount(principal: Principal, settings: Settings, discount: Decimal,
-                   subtotal: Decimal) -> None:
-    """Managers and admins give any discount; cashiers a bounded share; other roles none."""
+async def check_discount(conn: AsyncConnection, principal: Principal, settings: Settings,
+                         discount: Decimal, subtotal: Decimal) -> None:
+    """Managers and admins give any discount; cashiers a bounded share (the store's
+    POS_CASHIER_MAX_DISCOUNT_PERCENT); other roles none."""
     if discount == 0 or principal.has_any(DISCOUNT_ROLES):
         return
     if "cashier" in principal.roles:
-        percent = cashier_discount_percent(settings)
+        percent = await store_value(conn, settings, principal.store_id, CASHIER_MAX_DISCOUNT)
         limit = cents(subtotal * percent / 100)
         if discount <= limit:
             return

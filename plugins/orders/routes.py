@@ -78,7 +78,8 @@ async def create_order(ctx: RequestContext) -> Reply:
                            lines=lines, subtotal=subtotal_of(lines), discount=body.discount,
                            customer_id=body.customer_id, table_id=body.table_id,
                            order_id=order_id)
-        check_discount(ctx.principal, ctx.runtime.settings, body.discount, draft.subtotal)
+        await check_discount(conn, ctx.principal, ctx.runtime.settings, body.discount,
+                             draft.subtotal)
         totals = await price_order(conn, ctx.runtime.pm, draft)
         # Taken last, once the order is known to be valid, so refused orders use no number.
         number = await take_number(ctx.runtime.db, ctx.client_id, conn, ctx.store_id, "order")

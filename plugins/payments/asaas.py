@@ -1,15 +1,7 @@
 """Asaas (PIX, credit card, boleto) over its REST API v3, as a payment provider.
 
-Settings (environment, or ``<NAME>_FILE``):
-
-- ``ASAAS_BASE_URL``: the API root, default the sandbox ``https://api-sandbox.asaas.com/v3``
-  (production: ``https://api.asaas.com/v3``).
-- ``ASAAS_API_KEY``: sent as the ``access_token`` header. Without it the provider is listed but
-  refuses to take payments (503).
-- ``ASAAS_WEBHOOK_TOKEN``: the "authentication token" set on the Asaas webhook; a notification
-  whose ``asaas-access-token`` header differs is refused with 401 (all are, while it is unset).
-- ``ASAAS_CUSTOMER_ID``: the Asaas customer charged when a tender names no payer (a counter sale).
-- ``ASAAS_TIMEOUT``: seconds to wait for Asaas (default 10); ``ASAAS_USER_AGENT``.
+Its settings (``SETTINGS`` below; docs/configuration.md) name the API root, the key, the
+webhook's token, the customer charged when a tender names no payer, and how long to wait.
 
 Our tender id travels as ``externalReference``: before creating a charge the provider looks for
 one with that reference, so a retry never makes a second charge. Refunds carry our refund id in
@@ -34,6 +26,7 @@ from posmodern.core.errors import (BadGateway, BadRequest, GatewayTimeout, Servi
 from posmodern.core.money import ZERO, cents
 from posmodern.core.payments import (PaymentRequest, PaymentResult, ProviderBase, RefundRequest,
                                      RefundResult, RefundStatus, TenderStatus, WebhookEvent)
+from posmodern.core.plugin_settings import SettingSpec
 
 SANDBOX_URL = "https://api-sandbox.asaas.com/v3"
 BILLING_TYPES = {"pix": "PIX", "credit_card": "CREDIT_CARD", "boleto": "BOLETO"}
@@ -62,6 +55,22 @@ EVENTS = {
 REFUND_STATES = {"DONE": RefundStatus.DONE, "PENDING": RefundStatus.PENDING,
                  "CANCELLED": RefundStatus.FAILED}
 
+ASAAS_BASE_URL = SettingSpec("ASAAS_BASE_URL", str, SANDBOX_URL, "Asaas API root (production: "
+                             "`https://api.asaas.com/v3`)")
+ASAAS_API_KEY = SettingSpec("ASAAS_API_KEY", secret=True, description="Asaas key, sent as "
+                            "`access_token`; unset: Asaas is listed but takes no payments (503)")
+ASAAS_WEBHOOK_TOKEN = SettingSpec("ASAAS_WEBHOOK_TOKEN", secret=True, description="the webhook's "
+                                  "authentication token (`asaas-access-token`); unset: every "
+                                  "notification is refused")
+ASAAS_CUSTOMER_ID = SettingSpec("ASAAS_CUSTOMER_ID", description="the Asaas customer charged "
+                                "when a tender names no payer (a counter sale)")
+ASAAS_TIMEOUT = SettingSpec("ASAAS_TIMEOUT", float, 10.0, "seconds to wait for Asaas before "
+                            "answering 504", min=0.1)
+ASAAS_USER_AGENT = SettingSpec("ASAAS_USER_AGENT", default_text="`posmodern/<version>`",
+                               description="the User-Agent sent to Asaas")
+SETTINGS = [ASAAS_BASE_URL, ASAAS_API_KEY, ASAAS_WEBHOOK_TOKEN, ASAAS_CUSTOMER_ID, ASAAS_TIMEOUT,
+            ASAAS_USER_AGENT]
+
 
 def _user_agent() -> str:
     try:
@@ -88,12 +97,12 @@ class AsaasProvider(ProviderBase):
     takes_webhooks = True
 
     def __init__(self, settings: Settings) -> None:
-        self.base_url = (settings.setting("ASAAS_BASE_URL") or SANDBOX_URL).rstrip("/")
-        self.api_key = settings.setting("ASAAS_API_KEY")
-        self.webhook_token = settings.setting("ASAAS_WEBHOOK_TOKEN")
-        self.customer_id = settings.setting("ASAAS_CUSTOMER_ID")
-        self.timeout = float(settings.setting("ASAAS_TIMEOUT") or 10)
-        self.user_agent = settings.setting("ASAAS_USER_AGENT") or _user_agent()
+        self.base_url = ASAAS_BASE_URL.value(settings).rstrip("/")
+        self.api_key = ASAAS_API_KEY.value(settings)
+        self.webhook_token = ASAAS_WEBHOOK_TOKEN.value(settings)
+        self.customer_id = ASAAS_CUSTOMER_ID.value(settings)
+        self.timeout = ASAAS_TIMEOUT.value(settings)
+        self.user_agent = ASAAS_USER_AGENT.value(settings) or _user_agent()
         self._client: httpx.AsyncClient | None = None
 
     def describe(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.payments import follow_orders, registry, routes
+from posmodern.plugins.payments import asaas, follow_orders, registry, routes
 from posmodern.plugins.payments.asaas import AsaasProvider
 from posmodern.plugins.payments.cash import CashProvider
 
@@ -15,6 +15,11 @@ REFUNDERS = frozenset({"admin", "manager"})
 TAGS = ("payments",)
 # A route that asks a provider: it failed (502), is not configured (503), did not answer (504).
 ASKS_PROVIDER = (502, 503, 504)
+
+
+@hookimpl
+def pos_settings():
+    return asaas.SETTINGS
 
 
 @hookimpl

@@ -1,0 +1,1 @@
+"""The settings plugin: a store's values of the settings declared per store."""
