@@ -127,20 +127,23 @@ def pos_broadcasts(runtime: Runtime) -> list[Broadcast]:
 # --- orders ---------------------------------------------------------------------------------
 
 @hookspec
-def pos_order_validate(conn: AsyncConnection, draft: OrderDraft) -> None | Awaitable[None]:
+def pos_order_validate(conn: AsyncConnection, draft: OrderDraft,
+                       settings: Settings) -> None | Awaitable[None]:
     """Called before an order is written or its items change, in the same transaction.
 
     Raise :class:`posmodern.core.errors.ValidationFailed` (or another ``PosError``) to refuse it.
+    ``settings`` lets a plugin read its own (per-store) settings.
     """
 
 
 @hookspec
-def pos_order_adjustments(
-        conn: AsyncConnection, draft: OrderDraft) -> list[Adjustment] | Awaitable[list[Adjustment]]:
+def pos_order_adjustments(conn: AsyncConnection, draft: OrderDraft,
+                          settings: Settings) -> list[Adjustment] | Awaitable[list[Adjustment]]:
     """Called when an order is priced, after its lines are priced from the catalog.
 
     Return taxes and fees to add (``Adjustment(kind="tax"|"fee")``); the order's ``tax`` is the sum
     of the ``tax`` adjustments, and its ``total`` is subtotal + adjustments - discount.
+    ``settings`` lets a plugin read its own (per-store) settings.
     """
 
 

@@ -113,11 +113,12 @@ async def check_discount(conn: AsyncConnection, principal: Principal, settings: 
                     code="discount_not_allowed", details={"discount": str(discount)})
 
 
-async def price_order(conn: AsyncConnection, pm, draft: OrderDraft) -> Totals:
+async def price_order(conn: AsyncConnection, pm, settings: Settings,
+                      draft: OrderDraft) -> Totals:
     """Validate ``draft`` through the hooks and total it with its taxes, fees and discount."""
-    await call_hook(pm.hook.pos_order_validate, conn=conn, draft=draft)
+    await call_hook(pm.hook.pos_order_validate, conn=conn, draft=draft, settings=settings)
     adjustments: list[Adjustment] = await collect(pm.hook.pos_order_adjustments, conn=conn,
-                                                  draft=draft)
+                                                  draft=draft, settings=settings)
     for adjustment in adjustments:
         if not isinstance(adjustment, Adjustment):
             raise TypeError(f"pos_order_adjustments returned {adjustment!r}, not an Adjustment")

@@ -80,7 +80,7 @@ async def create_order(ctx: RequestContext) -> Reply:
                            order_id=order_id)
         await check_discount(conn, ctx.principal, ctx.runtime.settings, body.discount,
                              draft.subtotal)
-        totals = await price_order(conn, ctx.runtime.pm, draft)
+        totals = await price_order(conn, ctx.runtime.pm, ctx.runtime.settings, draft)
         # Taken last, once the order is known to be valid, so refused orders use no number.
         number = await take_number(ctx.runtime.db, ctx.client_id, conn, ctx.store_id, "order")
         now = utcnow()
@@ -177,7 +177,7 @@ async def _reprice_and_save(ctx: RequestContext, conn: AsyncConnection, current,
                        lines=lines, subtotal=subtotal_of(lines), discount=current.discount,
                        customer_id=current.customer_id, table_id=current.table_id,
                        order_id=current.order_id)
-    totals = await price_order(conn, ctx.runtime.pm, draft)
+    totals = await price_order(conn, ctx.runtime.pm, ctx.runtime.settings, draft)
     values = dict(storage.totals_values(totals), updated_at=utcnow())
     await conn.execute(update(orders).where(orders.c.order_id == current.order_id)
                        .values(**values))

@@ -24,7 +24,7 @@ from support.menu import create_menu, order_body
 from support.tenant_db import counts, events
 
 SERVICE_CHARGE = Path(__file__).resolve().parents[2] / "fixtures" / "service_charge"
-PLUGINS = ["auth", "catalog", "customers", "orders", "waiter", "service_charge"]
+PLUGINS = ["auth", "catalog", "customers", "orders", "waiter", "settings", "service_charge"]
 FEE = "Taxa de serviço (10%)"
 TO_DELIVERED = ("CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED")
 
@@ -85,7 +85,8 @@ def test_the_plugin_is_installed_from_its_own_package(app_settings):
     pm = get_plugin_manager(PLUGINS)
     assert pm.infos["service_charge"].distribution == "pos-service-charge"
     assert pm.hooks_of("service_charge") == ["pos_order_adjustments",
-                                             "pos_order_status_changed", "pos_order_validate"]
+                                             "pos_order_status_changed", "pos_order_validate",
+                                             "pos_settings"]
 
 
 def test_a_table_order_pays_ten_percent_of_what_is_left_after_the_discount(
@@ -107,6 +108,21 @@ def test_a_table_order_pays_ten_percent_of_what_is_left_after_the_discount(
     assert added.json()["total"] == "79.26"
     created = events(app_settings, api.tenant.client_id, "order.created")[0]
     assert created["data"]["adjustments"] == order["adjustments"]
+
+
+def test_a_store_sets_its_own_percentage_through_the_settings_api(api, menu, table_id):
+    changed = api.patch("/api/v1/settings", json={"SERVICE_CHARGE_PERCENT": "12.5"})
+    assert changed.status_code == 200, changed.text
+    # 2 x 26.90 = 53.80; 12.5 % is 6.725 -> 6.73.
+    order = _order(api, menu, ("X-Burger", "2"), table_id=table_id)
+    assert order["adjustments"] == [
+        {"name": "Taxa de serviço (12.5%)", "kind": "fee", "amount": "6.73"}]
+    assert order["total"] == "60.53"
+
+    assert api.patch("/api/v1/settings", json={"SERVICE_CHARGE_PERCENT": "0"}).status_code == 200
+    assert _order(api, menu, ("X-Burger", "2"), table_id=table_id)["adjustments"] == []
+    too_high = api.patch("/api/v1/settings", json={"SERVICE_CHARGE_PERCENT": "35"})
+    assert_error(too_high, 422)
 
 
 def test_a_takeaway_order_pays_no_service_charge(api, menu):
