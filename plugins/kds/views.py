@@ -84,7 +84,7 @@ async def all_day(ctx: RequestContext) -> dict:
         where = await _station_filter(conn, ctx, query.station)
         stations = [s for s in await store_stations(conn, ctx.client_id, ctx.store_id)
                     if s.kind == "prep"]
-        statement = select(kds_tickets.c.station, kds_tickets.c.items).where(
+        statement = select(kds_tickets.c.station, kds_tickets.c["items"]).where(
             kds_tickets.c.store_id == ctx.store_id, kds_tickets.c.status.in_(OPEN))
         if where is not None:
             statement = statement.where(where)

@@ -32,6 +32,6 @@ def bar(staff, menu):
     """A bar station taking the drinks (the category of Guaraná lata)."""
     made = staff.post("/api/v1/kds/stations", "manager", json={
         "code": "bar", "name": "Bar", "category_ids": [menu["Guaraná lata"]["category_id"]],
-        "warn_minutes": 3, "late_minutes": 6})
+        "warn_minutes": 3, "late_minutes": 6, "position": 1})
     assert made.status_code == 201, made.text
     return made.json()
