@@ -1,4 +1,4 @@
-// The UI kit in one import: import { Session, api, EventStream, … } from "/ui/kit/index.js".
+// The UI kit in one module: pages import Session, api, EventStream … from /ui/kit/index.js.
 export { api, ApiError, newKey, API } from "./api.js";
 export { el, $ } from "./dom.js";
 export { money, quantity, dateTime, clock, elapsed } from "./format.js";
