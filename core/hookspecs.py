@@ -171,6 +171,20 @@ def pos_order_payment_status(conn: AsyncConnection, order_id: uuid.UUID,
     """
 
 
+@hookspec
+def pos_order_kitchen_status(conn: AsyncConnection, order_id: uuid.UUID, status: str,
+                             hooks: pluggy.HookRelay) -> None | Awaitable[None]:
+    """Called by the kitchen display in the transaction of a ticket's start (``status`` is
+    ``IN_PREPARATION``) or of the bump that finished the order's last station (``READY``).
+
+    Implemented by the plugin that owns orders, which moves the order forward to ``status``
+    through its lifecycle (publishing ``order.status_updated`` for each step; ``hooks`` is the
+    caller's hook relay, for ``pos_order_status_changed``) and leaves alone an order already
+    there, past it, or closed. When no plugin of the process implements it, the kitchen display
+    publishes ``kds.order_progress`` instead and the orders plugin handles it in its own process.
+    """
+
+
 # --- payments -------------------------------------------------------------------------------
 
 @hookspec

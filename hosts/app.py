@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -42,6 +43,8 @@ from posmodern.hosts.openapi import build_openapi
 from posmodern.hosts.responses import PosJSONResponse, error_response
 
 log = logging.getLogger("posmodern.host")
+#: The UI kit every page imports (sign-in, API calls, SSE, offline queue, pt-BR formats).
+UI_KIT = Path(__file__).resolve().parent / "ui"
 _HTTP_ERRORS = {404: NotFound, 405: MethodNotAllowed}
 
 
@@ -135,6 +138,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     ]
     routes += [Route(r.path, make_endpoint(r), methods=[r.method.upper()], name=r.name)
                for r in api_routes]
+    routes.append(Mount("/ui", app=StaticFiles(directory=UI_KIT), name="ui"))
     for assets in collect_sync(pm.hook.pos_static_assets, settings=settings):
         routes.append(Mount(assets.path, app=StaticFiles(directory=assets.directory, html=True),
                             name=assets.name))

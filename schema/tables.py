@@ -300,6 +300,27 @@ configurations = Table(
 
 # --- kitchen, peripherals, fiscal ----------------------------------------------------------
 
+kds_stations = Table(
+    "kds_stations", metadata,
+    # A kitchen station (cozinha, bar, sobremesas…) or the expo: which items its screen shows.
+    Column("station_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("code", String(50), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("category_ids", JSONDocument(), nullable=False),
+    Column("product_ids", JSONDocument(), nullable=False),
+    # A ticket's age colours: under warn_minutes fine, under late_minutes warning, then late.
+    Column("warn_minutes", Integer, nullable=False, default=8, server_default="8"),
+    Column("late_minutes", Integer, nullable=False, default=15, server_default="15"),
+    Column("position", Integer, nullable=False, default=0, server_default="0"),
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    _created_at(),
+    _updated_at("kds_stations"),
+    UniqueConstraint("store_id", "code", name="uq_kds_stations_store_code"),
+)
+
 kds_tickets = Table(
     "kds_tickets", metadata,
     Column("ticket_id", Uuid, primary_key=True),
@@ -312,8 +333,34 @@ kds_tickets = Table(
     _created_at(),
     _updated_at("kds_tickets"),
     Column("bumped_at", UTCDateTime()),
+    # 0: the order's first ticket at this station; 1, 2…: items added later.
+    Column("round", Integer, nullable=False, default=0, server_default="0"),
+    Column("started_at", UTCDateTime()),
+    # Held items (a later course) wait on a HELD ticket until fired: the timer runs from then.
+    Column("fired_at", UTCDateTime()),
+    Column("recalled_at", UTCDateTime()),
+    # A void or a cancellation the cooks have not acknowledged yet (the ticket flashes).
+    Column("alert", String(20)),
+    Column("alert_at", UTCDateTime()),
+    # Order number, source, table, customer: what the screen prints on the ticket.
+    Column("details", JSONDocument()),
     Index("idx_kds_tickets_station", "store_id", "station", "status"),
     Index("idx_kds_tickets_order", "order_id"),
+    UniqueConstraint("order_id", "station", "round", name="uq_kds_tickets_order_station_round"),
+)
+
+kds_changes = Table(
+    "kds_changes", metadata,
+    # Every change of a ticket, numbered: a reconnecting screen replays what it missed.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("store_id", String(50), nullable=False),
+    Column("station", String(50), nullable=False),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("change", String(20), nullable=False),
+    Column("ticket", JSONDocument(), nullable=False),
+    _created_at(),
+    Index("idx_kds_changes_store_seq", "store_id", "seq"),
 )
 
 printers = Table(

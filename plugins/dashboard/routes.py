@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from posmodern.core import audit
 from posmodern.core.api import RequestContext
 from posmodern.core.errors import Forbidden, NotFound, PosError
-from posmodern.plugins.dashboard import sse
+from posmodern.core import sse
 from posmodern.plugins.dashboard.config import DashboardConfig
 from posmodern.plugins.dashboard.event_bus import EventBusPanel
 from posmodern.plugins.dashboard.model import ServiceBackend, open_follow

@@ -1,12 +1,12 @@
-"""The orders plugin's hooks: its HTTP routes and settings, its tables, and the payment status it
-records."""
+"""The orders plugin's hooks: its HTTP routes and settings, its tables, the payment status it
+records and the kitchen's progress it applies."""
 
 from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.orders import models, pricing, routes
+from posmodern.plugins.orders import kitchen, models, pricing, routes
 from posmodern.plugins.orders.payment_status import FOLLOW_PAYMENTS, record_payment_status
 
 STAFF = frozenset({"admin", "manager", "cashier", "waiter", "kitchen", "integration"})
@@ -27,8 +27,13 @@ async def pos_order_payment_status(conn, order_id, payment_status):
 
 
 @hookimpl
-def pos_subscriptions(settings):
-    return [FOLLOW_PAYMENTS]
+async def pos_order_kitchen_status(conn, order_id, status, hooks):
+    await kitchen.advance(conn, hooks, order_id, status)
+
+
+@hookimpl
+def pos_subscriptions(settings, hooks):
+    return [FOLLOW_PAYMENTS, kitchen.follow_kitchen(hooks)]
 
 
 @hookimpl

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
-from posmodern.core.asyncio_hooks import call_hook
 from posmodern.core.counters import NextNumber, take_number
 from posmodern.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from posmodern.core.events import emit
@@ -24,6 +23,7 @@ from posmodern.core.orders import ItemStatus, OrderDraft, OrderLine, OrderStatus
 from posmodern.core.pagination import after, decode_cursor, page
 from posmodern.core.records import fetch_one, missing_ids
 from posmodern.plugins.orders import lifecycle, storage
+from posmodern.plugins.orders.kitchen import move_order
 from posmodern.plugins.orders.models import (MAX_ITEMS, ItemsAdd, OrderCreate, OrderQuery,
                                              StatusChange)
 from posmodern.plugins.orders.pricing import (check_discount, price_lines, price_order,
@@ -152,21 +152,7 @@ async def change_status(ctx: RequestContext) -> dict:
         if new == OrderStatus.CANCELLED and not ctx.principal.has_any(CANCEL_ROLES):
             raise Forbidden("cancelling an order needs one of the roles: "
                             + ", ".join(sorted(CANCEL_ROLES)), code="cancel_not_allowed")
-        now = utcnow()
-        await conn.execute(update(orders).where(orders.c.order_id == current.order_id)
-                           .values(status=new, updated_at=now))
-        items = await storage.load_items(conn, [current.order_id])
-        view = storage.order_view({**current._mapping, "status": new, "updated_at": now},
-                                  items.get(current.order_id, []))
-        await call_hook(ctx.runtime.pm.hook.pos_order_status_changed, conn=conn, order=view,
-                        previous=previous, new=new, client_id=ctx.client_id,
-                        store_id=ctx.store_id)
-        change = {"order_id": current.order_id, "order_number": current.order_number,
-                  "table_id": current.table_id, "previous_status": previous, "new_status": new,
-                  "order": view}
-        await _emit(ctx, conn, "order.status_updated", change)
-        if new == OrderStatus.CANCELLED:
-            await _emit(ctx, conn, "order.cancelled", change)
+        view = await move_order(conn, ctx.runtime.pm.hook, current, new)
     return view
 
 

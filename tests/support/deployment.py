@@ -159,5 +159,7 @@ def plugin_paths(plugin: str) -> list[str]:
 
     app = create_app(Settings.from_env({}), [plugin])
     paths = [concrete(route.path) for route in app.state.api_routes]
-    paths += [route.path + "/" for route in app.routes if isinstance(route, Mount)]
+    # The host's own /ui (the pages' kit) is served by every process, whatever its plugins.
+    paths += [route.path + "/" for route in app.routes
+              if isinstance(route, Mount) and route.name != "ui"]
     return paths

@@ -1,10 +1,12 @@
-// POS Modern operations dashboard: plain JS, no build step, no CDN.
+// POS Modern operations dashboard: plain JS modules, no build step, no CDN.
 // Streams are read with fetch() so the token travels in the Authorization header (an EventSource
 // cannot send headers, and a token in a URL ends up in logs); they resume with Last-Event-ID.
-"use strict";
+// Sign-in, the token and the streams come from the pages' shared kit (/ui/kit).
+import { EventStream, Session, api as kitApi } from "/ui/kit/index.js";
 
-const API = "/api/v1";
-const TOKEN_KEY = "posmodern.dashboard.token";
+const session = new Session("dashboard", {
+  onExpired: () => signOut("Your session ended; sign in again."),
+});
 const HISTORY = 90;
 const BUS_REFRESH_MS = 5000;
 const GLYPHS = { healthy: "●", starting: "◐", degraded: "▲", unhealthy: "✖", stopped: "■" };
@@ -87,110 +89,31 @@ function showBanner(message, bad = false) {
 
 // --- API ----------------------------------------------------------------------------------------
 
-class ApiError extends Error {
-  constructor(status, body) {
-    const error = (body && body.error) || {};
-    super(error.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = error.code;
+function token() { return session.token; }
+
+async function api(path, options = {}) {
+  try {
+    return await kitApi(session, path, { method: options.method || "GET" });
+  } catch (error) {
+    throw handleError(error);
   }
 }
 
-function token() { return sessionStorage.getItem(TOKEN_KEY); }
-
-async function api(path, options = {}) {
-  const response = await fetch(API + path, {
-    ...options, headers: { Authorization: `Bearer ${token()}`, ...(options.headers || {}) },
-  });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw handleError(new ApiError(response.status, body));
-  return body;
-}
-
 function handleError(error) {
-  if (error.status === 401) signOut("Your session ended; sign in again.");
-  else if (error.status === 403) {
+  if (error.status === 403) {
     stopAll();
     showBanner(`Not allowed: ${error.message}`, true);
   }
   return error;
 }
 
-// A server-sent events stream over fetch(): reconnects after a drop, resuming with Last-Event-ID.
-class Stream {
+// Server-sent events over fetch with Last-Event-ID resume and backoff: the kit's EventStream.
+class Stream extends EventStream {
   constructor(path, handlers, lastEventId = null) {
-    this.path = path;
-    this.handlers = handlers;
-    this.lastEventId = lastEventId;
-    this.retryMs = 1000;
-    this.closed = false;
-    this.run();
-  }
-
-  close() {
-    this.closed = true;
-    if (this.controller) this.controller.abort();
-  }
-
-  async run() {
-    while (!this.closed) {
-      this.controller = new AbortController();
-      const headers = { Authorization: `Bearer ${token()}`, Accept: "text/event-stream" };
-      if (this.lastEventId) headers["Last-Event-ID"] = this.lastEventId;
-      try {
-        const response = await fetch(API + this.path, { headers, signal: this.controller.signal,
-                                                         cache: "no-store" });
-        if (!response.ok) {
-          const body = await response.json().catch(() => null);
-          const error = handleError(new ApiError(response.status, body));
-          if (response.status === 401 || response.status === 403 || response.status === 404) {
-            this.closed = true;
-            if (this.handlers.error) this.handlers.error(error);
-            return;
-          }
-          throw error;
-        }
-        if (this.handlers.open) this.handlers.open();
-        await this.read(response.body.getReader());
-      } catch (error) {
-        if (this.closed) return;
-      }
-      if (this.closed) return;
-      if (this.handlers.lost) this.handlers.lost();
-      await new Promise((resolve) => setTimeout(resolve, this.retryMs));
-    }
-  }
-
-  async read(reader) {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        this.dispatch(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-      }
-    }
-  }
-
-  dispatch(block) {
-    let name = "message", data = [], id = null;
-    for (const line of block.split("\n")) {
-      if (!line || line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") name = value;
-      else if (field === "data") data.push(value);
-      else if (field === "id") id = value;
-      else if (field === "retry" && /^\d+$/.test(value)) this.retryMs = Number(value);
-    }
-    if (id !== null) this.lastEventId = id;
-    if (!data.length || !this.handlers[name]) return;
-    this.handlers[name](JSON.parse(data.join("\n")), id);
+    super(session, path, { ...handlers, error: (error) => {
+      handleError(error);
+      if (handlers.error) handlers.error(error);
+    } }, { lastEventId });
   }
 }
 
@@ -200,24 +123,20 @@ async function signIn(event) {
   event.preventDefault();
   const form = new FormData(event.target);
   $("login-error").textContent = "";
-  const response = await fetch(`${API}/auth/token`, {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ client_id: form.get("client_id"), username: form.get("username"),
-                           password: form.get("password") }),
-  });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    $("login-error").textContent = (body && body.error && body.error.message) || "Sign-in failed";
+  try {
+    await session.signIn({ client_id: form.get("client_id"), username: form.get("username"),
+                           password: form.get("password") });
+  } catch (error) {
+    $("login-error").textContent = error.message || "Sign-in failed";
     return;
   }
-  sessionStorage.setItem(TOKEN_KEY, body.access_token);
   event.target.reset();
   start();
 }
 
 function signOut(message = "") {
   stopAll();
-  sessionStorage.removeItem(TOKEN_KEY);
+  session.signOut();
   $("app").hidden = true;
   $("logout").hidden = true;
   $("who").textContent = "";

@@ -1,4 +1,5 @@
-"""Server-sent events: the wire format, a keep-alive, and the response that carries them."""
+"""Server-sent events: the wire format, a keep-alive, and the response that carries them (shared
+by every plugin that streams: the dashboard, the kitchen display)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,46 @@
+// Calls to /api/v1 with the session's token; errors arrive in the SPEC's shape
+// {"error": {"code", "message", "details"}} and are thrown as ApiError.
+import { t } from "./i18n.js";
+
+export const API = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || (status ? `HTTP ${status}` : t("error.network")));
+    this.status = status;
+    this.code = error.code || (status ? "http_error" : "network_error");
+    this.details = error.details ?? null;
+  }
+}
+
+export function newKey() {
+  return crypto.randomUUID ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+// api(session, "/kds/tickets", {method: "POST", body: {...}, idempotencyKey: "…"}).
+export async function api(session, path, { method = "GET", body, idempotencyKey, headers = {},
+                                           signal } = {}) {
+  const request = { method, signal, headers: { Accept: "application/json", ...headers } };
+  if (session && session.token) request.headers.Authorization = `Bearer ${session.token}`;
+  if (idempotencyKey) request.headers["Idempotency-Key"] = idempotencyKey;
+  if (body !== undefined) {
+    request.headers["Content-Type"] = "application/json";
+    request.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(API + path, request);
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(0, null);
+  }
+  const answer = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new ApiError(response.status, answer);
+    if (response.status === 401 && session) session.expired();
+    throw error;
+  }
+  return answer;
+}

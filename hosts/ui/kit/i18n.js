@@ -1,0 +1,27 @@
+// The pages' texts, in Brazilian Portuguese. t("key", {name: value}) fills {name} in a text.
+export const TEXTS = {
+  "signin.title": "Entrar",
+  "signin.client": "Cliente (empresa)",
+  "signin.username": "Usuário",
+  "signin.password": "Senha",
+  "signin.submit": "Entrar",
+  "signin.failed": "Não foi possível entrar",
+  "signout": "Sair",
+  "session.expired": "Sua sessão terminou; entre de novo.",
+  "session.forbidden": "Sem permissão: {message}",
+  "live.on": "● ao vivo",
+  "live.reconnecting": "◌ reconectando…",
+  "live.offline": "✖ sem conexão",
+  "error.network": "Sem conexão com o servidor",
+  "offline.queued": "{count} pendente(s) para enviar",
+};
+
+export function t(key, params = {}) {
+  const text = TEXTS[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : ""));
+}
+
+// A page adds its own texts once: addTexts({"kds.bump": "Pronto"}).
+export function addTexts(texts) {
+  Object.assign(TEXTS, texts);
+}
