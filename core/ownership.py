@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from posmodern.core.errors import PluginError
 
-#: Tables the core itself writes (through its own functions: publish, audit, counters, users).
-CORE_TABLES = ("outbox", "processed_events", "idempotency_keys", "audit_log", "counters", "users")
+#: Tables the core itself writes (through its own functions: publish, audit, counters, users,
+#: per-store settings).
+CORE_TABLES = ("outbox", "processed_events", "idempotency_keys", "audit_log", "counters", "users",
+               "configurations")
 CORE = "core"
 
 

@@ -1,7 +1,7 @@
 """Per-store values of the settings declared with ``scope="store"``.
 
-A store's override is a row of the ``configurations`` table (written by the ``settings`` plugin,
-through ``/api/v1/settings``); without one, the store has the process's value (the environment's,
+A store's override is a row of the core's ``configurations`` table (changed by the ``settings``
+plugin, through ``/api/v1/settings``, with :func:`save_store_values`); without one, the store has the process's value (the environment's,
 else the default). Plugins read them here, in their own transaction, so a change applies to the
 next sale without a restart.
 """
@@ -14,9 +14,13 @@ from typing import Any
 
 from posmodern.core.config import Settings
 from posmodern.core.plugin_settings import SettingInvalid, SettingSpec
-from posmodern.schema.tables import configurations
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from posmodern.core.ids import new_uuid
+from posmodern.core.writes import upsert
+from posmodern.schema.tables import configurations
+from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.settings")
 #: Where a store's value comes from when the store overrides it.
@@ -56,3 +60,28 @@ async def store_value(conn: AsyncConnection, settings: Settings, store_id: str,
                       spec: SettingSpec) -> Any:
     """One spec's value for ``store_id``."""
     return (await store_values(conn, settings, store_id, [spec]))[spec.name]
+
+
+_KEY = ("client_id", "store_id", "config_key")
+_UPSERT = {dialect: upsert(dialect, configurations, keys=_KEY, set_={
+    "config_value": bindparam("new_value", type_=configurations.c.config_value.type),
+    "updated_at": bindparam("now", type_=configurations.c.updated_at.type)})
+    for dialect in ("postgresql", "sqlite")}
+
+
+async def save_store_values(conn: AsyncConnection, client_id: str, store_id: str,
+                            values: dict[str, Any]) -> None:
+    """Store a store's overrides, each already in its JSON form; ``None`` drops the override (the
+    store goes back to the process's value). Validation is the caller's."""
+    now = utcnow()
+    reset = [name for name, value in values.items() if value is None]
+    if reset:
+        await conn.execute(delete(configurations).where(
+            configurations.c.store_id == store_id, configurations.c.config_key.in_(reset)))
+    for name, stored in values.items():
+        if stored is None:
+            continue
+        await conn.execute(_UPSERT[conn.dialect.name], {
+            "config_id": new_uuid(), "client_id": client_id, "store_id": store_id,
+            "config_key": name, "config_value": stored, "created_at": now, "updated_at": now,
+            "new_value": stored, "now": now})

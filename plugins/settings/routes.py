@@ -13,18 +13,12 @@ from posmodern.core import audit
 from posmodern.core.api import RequestContext
 from posmodern.core.errors import ValidationFailed
 from posmodern.core.events import emit
-from posmodern.core.ids import new_uuid
 from posmodern.core.plugin_settings import MASK, Declared, SettingInvalid
-from posmodern.core.store_settings import store_lookup
-from posmodern.core.writes import upsert
-from posmodern.schema.tables import configurations
-from posmodern.schema.types import utcnow
+from posmodern.core.store_settings import save_store_values, store_lookup
 from pydantic import RootModel
-from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 STATE_KEY = "settings"
-_KEY = ("client_id", "store_id", "config_key")
 
 
 class SettingsChange(RootModel[dict[str, Any]]):
@@ -85,27 +79,11 @@ def _parse(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-_UPSERT = {dialect: upsert(dialect, configurations, keys=_KEY, set_={
-    "config_value": bindparam("new_value", type_=configurations.c.config_value.type),
-    "updated_at": bindparam("now", type_=configurations.c.updated_at.type)})
-    for dialect in ("postgresql", "sqlite")}
-
-
 async def _write(conn: AsyncConnection, ctx: RequestContext, values: dict[str, Any]) -> None:
     declared = _declared(ctx)
-    now = utcnow()
-    reset = [name for name, value in values.items() if value is None]
-    if reset:
-        await conn.execute(delete(configurations).where(
-            configurations.c.store_id == ctx.store_id, configurations.c.config_key.in_(reset)))
-    for name, value in values.items():
-        if value is None:
-            continue
-        stored = declared[name].spec.to_json(value)
-        await conn.execute(_UPSERT[conn.dialect.name], {
-            "config_id": new_uuid(), "client_id": ctx.client_id, "store_id": ctx.store_id,
-            "config_key": name, "config_value": stored, "created_at": now, "updated_at": now,
-            "new_value": stored, "now": now})
+    await save_store_values(conn, ctx.client_id, ctx.store_id, {
+        name: None if value is None else declared[name].spec.to_json(value)
+        for name, value in values.items()})
 
 
 async def _apply(ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ ROOT = Path(posmodern.plugins.__file__).resolve().parent.parent
 TENANT_TABLES = set(metadata.tables)
 #: Tables of plugins not written yet: they get their owner with their plugin.
 RESERVED = {"printers": "peripherals", "print_jobs": "peripherals",
-            "fiscal_documents": "fiscal", "configurations": "settings"}
+            "fiscal_documents": "fiscal"}
 WRITING = ("insert", "update", "delete", "upsert")
 
 
