@@ -138,6 +138,8 @@ class Settings:
     bus_exchange: str = "posmodern.events"
     outbox_poll_seconds: float = 0.5
     outbox_linger_ms: int = 10
+    outbox_sweep_seconds: float = 5.0
+    outbox_full_sweep_minutes: float = 60.0
     log_level: str = "INFO"
     log_format: str = "json"
     rabbitmq_management_url: str | None = None
@@ -173,6 +175,8 @@ class Settings:
             bus_exchange=env.get("POS_BUS_EXCHANGE") or "posmodern.events",
             outbox_poll_seconds=float(env.get("POS_OUTBOX_POLL_SECONDS") or "0.5"),
             outbox_linger_ms=_int(env, "POS_OUTBOX_LINGER_MS", 10),
+            outbox_sweep_seconds=float(env.get("POS_OUTBOX_SWEEP_SECONDS") or "5"),
+            outbox_full_sweep_minutes=float(env.get("POS_OUTBOX_FULL_SWEEP_MINUTES") or "60"),
             log_level=(env.get("POS_LOG_LEVEL") or "INFO").upper(),
             log_format=env.get("POS_LOG_FORMAT") or "json",
             rabbitmq_management_url=_read(env, "RABBITMQ_MANAGEMENT_URL"),

@@ -176,7 +176,9 @@ async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
                                                   hooks=pm.hook),
                        poll_seconds=settings.outbox_poll_seconds,
                        linger_seconds=settings.outbox_linger_ms / 1000,
-                       retention=Retention.from_settings(settings))
+                       retention=Retention.from_settings(settings),
+                       sweep_seconds=settings.outbox_sweep_seconds,
+                       full_sweep_seconds=settings.outbox_full_sweep_minutes * 60)
     except BaseException:
         await db.dispose()
         raise
