@@ -160,6 +160,16 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     return app
 
 
+def app_from_env() -> Starlette:
+    """The app of one worker process of ``pos serve --workers N``: settings and plugins from the
+    environment, logs configured."""
+    from posmodern.hosts.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
 async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
     """Open the database, cache and bus, and start the plugins.
 
