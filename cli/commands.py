@@ -92,17 +92,37 @@ def _branches(state: CliState) -> list[MigrationBranch]:
 
 
 @db.command("upgrade")
+@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 16),
+              help="Tenants migrated at the same time.")
 @pass_state
-def db_upgrade(state: CliState) -> None:
+def db_upgrade(state: CliState, jobs: int) -> None:
     """Migrate the control tables and every tenant to the newest schema.
 
     Every tenant gets the built-in tables and those of the loaded plugins that have their own.
+    Tenants are migrated in parallel, each in its own transaction, one line each as it is done;
+    those at the newest schema already are skipped, so an interrupted run is resumed by running
+    it again. A tenant that fails does not stop the others; they are named at the end and the
+    command exits with status 1.
     """
     branches = _branches(state)
-    migrated = _with_db(state, lambda d: tenancy.upgrade_all(d, branches))
-    click.echo(f"migrated {len(migrated)} tenant(s): {', '.join(migrated) or '-'}")
+
+    def report(outcome: tenancy.TenantUpgrade, done: int, total: int) -> None:
+        width = len(str(total))
+        what = {"current": "at head", "migrated": f"migrated from {outcome.before or 'nothing'}",
+                "failed": f"FAILED: {outcome.error}"}[outcome.outcome]
+        click.echo(f"[{done:>{width}}/{total}] {outcome.client_id:<20} {what} "
+                   f"({outcome.seconds:.2f} s)")
+
+    outcomes = _with_db(state, lambda d: tenancy.upgrade_tenants(d, branches, concurrency=jobs,
+                                                                 progress=report))
+    count = {kind: [o.client_id for o in outcomes if o.outcome == kind]
+             for kind in ("migrated", "current", "failed")}
+    click.echo(f"migrated {len(count['migrated'])} tenant(s), {len(count['current'])} at head "
+               f"already, {len(count['failed'])} failed")
     if branches:
         click.echo(f"with the tables of: {', '.join(b.name for b in branches)}")
+    if count["failed"]:
+        raise click.ClickException(f"not migrated: {', '.join(count['failed'])}")
 
 
 def _describe(revisions: tuple[BranchRevision, ...]) -> str:
