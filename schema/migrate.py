@@ -15,6 +15,8 @@ process) is left as it is, its row kept.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -221,6 +223,7 @@ def _tenant_revisions(conn: Connection, schema: str | None,
 #: Statements the tenant migrations sent on an empty schema: (SQL, parameters or None), by the
 #: migration folders (main and branches) they came from.
 _recordings: dict[tuple[str, ...], list[tuple[str, Any]]] = {}
+_alembic_turns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a lock per event loop
 
 
 def _recording_key(branches: Sequence[MigrationBranch]) -> tuple[str, ...]:
@@ -252,11 +255,16 @@ async def create_tenant_schema(conn: AsyncConnection, schema: str | None,
     migrations replayed; tests/schema/test_tenant_template.py proves the two alike)."""
     recorded = _recordings.get(_recording_key(branches)) if schema else None
     if recorded is None:
-        if conn.dialect.name == "postgresql" and schema:
-            await conn.run_sync(_record_new_tenant, schema, branches)
-        else:
-            await upgrade_tenant(conn, schema, branches)
-        return
+        # Alembic's context is one per process: tenants created at once take turns here.
+        loop = asyncio.get_running_loop()
+        async with _alembic_turns.setdefault(loop, asyncio.Lock()):
+            recorded = _recordings.get(_recording_key(branches)) if schema else None
+            if recorded is None:
+                if conn.dialect.name == "postgresql" and schema:
+                    await conn.run_sync(_record_new_tenant, schema, branches)
+                else:
+                    await upgrade_tenant(conn, schema, branches)
+                return
     await conn.run_sync(_prepare, schema)
     driver = (await conn.get_raw_connection()).driver_connection
     batch: list[str] = []
