@@ -1,14 +1,15 @@
 """Many tenants on PostgreSQL: idle cost, event latency, time to create and to upgrade them.
 
 For each N of --tenants (in one database, growing): creates tenants up to N (--jobs at a time),
-times `pos db upgrade` over all of them (every one at the head: the resumed run), starts an idle
-`pos serve` (every plugin, PostgreSQL, RabbitMQ) and samples, over --idle seconds, the database's
-transactions per second (`pg_stat_database.xact_commit`) and the CPU of the pos process and of
-its PostgreSQL backends. With --latency, at the largest N: orders over HTTP at --rate per second
-spread across 100 tenants, each event's latency from its `occurred_at` (set in the order's
-transaction, just before its commit) to a RabbitMQ consumer of this script. With --migrate K: K
-tenants taken back one revision, then `pos db upgrade` brings them to the head again. The
-database and the exchange are dropped at the end.
+times `pos db upgrade` over all of them (every one at the head: the resumed run), samples the
+database's transactions with no pos process, then starts an idle `pos serve` (every plugin,
+PostgreSQL, RabbitMQ; --workers processes) and samples, over --idle seconds, the database's
+transactions per second (`pg_stat_database.xact_commit`) and the CPU of the pos processes and of
+their PostgreSQL backends. With --latency, at the largest N: orders over HTTP at --rate per
+second spread across 100 tenants, each event's latency from its `occurred_at` (set in the
+order's transaction, just before its commit) to a RabbitMQ consumer of this script. With
+--migrate K: K tenants taken back one revision, then `pos db upgrade` brings them to the head
+again. The database, the exchange and its queues are dropped at the end.
 
     .venv/bin/python bench/tenants.py --tenants 10 1000 [--idle 30] [--latency] [--migrate 100]
 """
@@ -42,6 +43,13 @@ POS = str(Path(sys.executable).with_name("pos"))
 ADMIN = "postgresql://postgres@127.0.0.1/postgres"
 AMQP = "amqp://guest:guest@127.0.0.1:5672//"
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its children (the workers of `pos serve --workers N`)."""
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                              text=True).stdout.split()
+    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -82,6 +90,18 @@ async def back_one_revision(url: str, clients: list[str]) -> None:
     await db.dispose()
 
 
+async def floor_tx(database: str, seconds: float) -> float:
+    """Transactions/s of the database with no pos process (autovacuum, this script)."""
+    conn = await asyncpg.connect(ADMIN)
+    query = "SELECT xact_commit FROM pg_stat_database WHERE datname = $1"
+    try:
+        before = await conn.fetchval(query, database)
+        await asyncio.sleep(seconds)
+        return (await conn.fetchval(query, database) - before - 1) / seconds
+    finally:
+        await conn.close()
+
+
 async def sample_idle(database: str, pid: int, seconds: float) -> dict[str, float]:
     conn = await asyncpg.connect(ADMIN)
     query = "SELECT xact_commit FROM pg_stat_database WHERE datname = $1"
@@ -99,10 +119,10 @@ async def sample_idle(database: str, pid: int, seconds: float) -> dict[str, floa
         settled = time.perf_counter() - settle_started
         pids = [row["pid"] for row in await conn.fetch(backends, database)]
         xact0 = await conn.fetchval(query, database)
-        pos0, pg0 = cpu_seconds(pid), sum(cpu_seconds(p) for p in pids)
+        pos0, pg0 = tree_cpu_seconds(pid), sum(cpu_seconds(p) for p in pids)
         await asyncio.sleep(seconds)
         xact1 = await conn.fetchval(query, database)
-        pos1, pg1 = cpu_seconds(pid), sum(cpu_seconds(p) for p in pids)
+        pos1, pg1 = tree_cpu_seconds(pid), sum(cpu_seconds(p) for p in pids)
     finally:
         await conn.close()
     return {"settle_s": settled, "tx_per_s": (xact1 - xact0 - 1) / seconds,
@@ -111,9 +131,10 @@ async def sample_idle(database: str, pid: int, seconds: float) -> dict[str, floa
 
 
 class Server:
-    def __init__(self, env: dict[str, str], port: int) -> None:
+    def __init__(self, env: dict[str, str], port: int, workers: int = 1) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([POS, "serve", "--port", str(port)], env=env,
+        self.process = subprocess.Popen([POS, "serve", "--port", str(port), "--workers",
+                                         str(workers)], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -210,6 +231,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--migrate", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="pos serve --workers")
     args = parser.parse_args()
 
     database = f"posmodern_bench_tenants_{uuid.uuid4().hex[:6]}"
@@ -232,10 +254,13 @@ def main() -> None:
                   f"({created / max(1, len(more)):.3f} s each, {args.jobs} at a time)")
             upgraded = pos(env, "db", "upgrade", "--jobs", str(args.jobs))
             print(f"N={count}: pos db upgrade, every tenant at the head: {upgraded:.1f} s")
-            server = Server(env, 18000 + count % 1000)
+            floor = asyncio.run(floor_tx(database, 10))
+            print(f"N={count}: without pos serve: {floor:.1f} tx/s (autovacuum, this script)")
+            server = Server(env, 18000 + count % 1000, args.workers)
             try:
                 idle = asyncio.run(sample_idle(database, server.process.pid, args.idle))
-                print(f"N={count}: idle after {idle['settle_s']:.0f} s of start-up: "
+                print(f"N={count}, {args.workers} worker(s): idle after "
+                      f"{idle['settle_s']:.0f} s of start-up: "
                       f"{idle['tx_per_s']:.1f} tx/s, pos {idle['pos_cpu_pct']:.2f} % of a core, "
                       f"PostgreSQL ({idle['backends']} backends) {idle['pg_cpu_pct']:.2f} %")
                 if args.latency and count == max(args.tenants):

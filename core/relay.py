@@ -133,8 +133,9 @@ class OutboxRelay:
         self._next_sweep = 0.0
         self._next_full = 0.0
         self._wake = asyncio.Event()
+        self._sweep_wake = asyncio.Event()
         self._closing = False
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -150,7 +151,8 @@ class OutboxRelay:
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self.db.on_outbox_commit(self.notify)
-        self._task = asyncio.create_task(self._run(), name="pos-outbox-relay")
+        self._tasks = [asyncio.create_task(self._run(), name="pos-outbox-relay"),
+                       asyncio.create_task(self._sweeper(), name="pos-outbox-sweeper")]
         if self.elect:
             self.election = self._election()
             await self.election.start()
@@ -173,17 +175,19 @@ class OutboxRelay:
         if self.election is not None:
             await self.election.stop()  # another process takes the role over
             self.election = None
-        if self._task is not None:
+        if self._tasks:
             # Let the relay finish what it is sending (cancelling it in the middle of a database
             # transaction could leave that connection's transaction, and its locks, behind).
             self._wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=30)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
+            self._sweep_wake.set()
+            for task in self._tasks:
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), timeout=30)
+                except TimeoutError:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            self._tasks = []
             left, self._dirty = self._dirty | self._retry, set()
             for client_id in sorted(left):
                 await self._relay_tracked(client_id)
@@ -217,12 +221,13 @@ class OutboxRelay:
         self.stats.leading = leading
         if leading:
             self._next_full = 0.0  # a full pass first: what was committed while nobody listened
-            self.notify()
+            self._sweep_wake.set()
 
     async def _run(self) -> None:
+        """The fast path: the tenants that committed (here, or heard of), as they commit."""
         while not self._closing:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._until_due())
+                await asyncio.wait_for(self._wake.wait(), timeout=60)
                 if self._closing:
                     return
                 if self.linger_seconds:
@@ -230,14 +235,42 @@ class OutboxRelay:
                     # all, instead of one per commit.
                     await asyncio.sleep(self.linger_seconds)
             except TimeoutError:
-                pass
+                continue
             self._wake.clear()
             try:
-                await self._round()
+                await self._relay_dirty()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - keep relaying; rows stay pending and are retried
                 log.exception("outbox relay failed; retrying")
+                await asyncio.sleep(1.0)
+
+    async def _relay_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        if any(name.startswith("schema:") for name in dirty):
+            await self._load_schemas()
+            dirty = {self._clients.get(name[7:]) if name.startswith("schema:") else name
+                     for name in dirty} - {None}
+        for client_id in sorted(dirty):
+            await self._relay_tracked(client_id)
+
+    async def _sweeper(self) -> None:
+        """The sweeps, in a task of their own so that they never hold up the fast path (a
+        sweep under load visits every tenant that had orders, already relayed)."""
+        while not self._closing:
+            try:
+                await asyncio.wait_for(self._sweep_wake.wait(), timeout=self._until_due())
+            except TimeoutError:
+                pass
+            self._sweep_wake.clear()
+            if self._closing:
+                return
+            try:
+                await self._sweep_round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep sweeping; rows stay pending and are retried
+                log.exception("outbox sweep failed; retrying")
                 await asyncio.sleep(min(5.0, self.sweep_seconds))
 
     def _until_due(self) -> float:
@@ -249,14 +282,7 @@ class OutboxRelay:
             return 60.0
         return max(0.0, due - time.monotonic())
 
-    async def _round(self) -> None:
-        dirty, self._dirty = self._dirty, set()
-        if any(name.startswith("schema:") for name in dirty):
-            await self._load_schemas()
-            dirty = {self._clients.get(name[7:]) if name.startswith("schema:") else name
-                     for name in dirty} - {None}
-        for client_id in sorted(dirty):
-            await self._relay_tracked(client_id)
+    async def _sweep_round(self) -> None:
         now = time.monotonic()
         if self.leading and now >= self._next_full:
             self._next_full = now + self.full_sweep_seconds
@@ -315,6 +341,8 @@ class OutboxRelay:
         if not self.db.is_sqlite:
             await self._load_schemas()
         for client_id in await self.active_tenants():
+            if self._closing and self._tasks:
+                break  # stopping: the next holder of the role does a full pass
             sent += await self._relay_tracked(client_id)
             try:
                 left = await self.backlog(client_id)
@@ -329,6 +357,8 @@ class OutboxRelay:
         """Relay the tenants of :meth:`pending_tenants`; returns how many rows were sent."""
         sent = 0
         for client_id in await self.pending_tenants():
+            if self._closing and self._tasks:
+                break
             sent += await self._relay_tracked(client_id)
         self._swept()
         return sent
@@ -345,7 +375,10 @@ class OutboxRelay:
             raise
         except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others'
             log.exception("outbox relay failed for tenant %s; retrying later", client_id)
+            if not self._retry:
+                self._next_sweep = time.monotonic() + self.sweep_seconds
             self._retry.add(client_id)
+            self._sweep_wake.set()
             with contextlib.suppress(Exception):
                 self._backlogs[client_id] = await self.backlog(client_id)
             return 0
