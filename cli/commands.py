@@ -22,27 +22,42 @@ pass_state = click.make_pass_decorator(CliState)
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes serving the port (one per core): each runs every plugin and its "
+                   "consumers; one of them sweeps the outbox for all.")
 @click.option("--demo/--no-demo", default=False,
               help="Create the demo tenant, users and menu first, and print the logins.")
 @pass_state
-def serve(state: CliState, host: str, port: int, demo: bool) -> None:
+def serve(state: CliState, host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the API with the chosen plugins."""
+    import os
+
     import uvicorn
 
     from posmodern.hosts.app import create_app
     from posmodern.hosts.logs import configure_logging
 
     settings = state.settings
+    if workers > 1 and settings.broker_url.startswith("memory:"):
+        raise click.UsageError("--workers needs a broker the processes share (BROKER_URL="
+                               "amqp://…): the memory:// bus lives inside one process")
     if demo:
         from posmodern.cli.demo import create_demo
         run(create_demo(settings, state.pm))
     configure_logging(settings.log_level, settings.log_format)
-    app = create_app(settings, pm=state.pm)
     click.echo(f"POS Modern on http://{host}:{port}  (plugins: {', '.join(sorted(state.pm.infos))};"
                f" database: {settings.database_url.split(':', 1)[0]}; bus: "
-               f"{settings.broker_url.split(':', 1)[0]})", err=True)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=10)
+               f"{settings.broker_url.split(':', 1)[0]}; workers: {workers})", err=True)
+    options = dict(host=host, port=port, log_config=None, access_log=False,
+                   timeout_graceful_shutdown=10)
+    if workers == 1:
+        uvicorn.run(create_app(settings, pm=state.pm), **options)
+        return
+    # Each worker process builds its own app from the environment (uvicorn imports the factory
+    # there); the plugins chosen on the command line go with it.
+    if state.plugin_names is not None:
+        os.environ["POS_PLUGINS"] = ",".join(state.plugin_names)
+    uvicorn.run("posmodern.hosts.app:app_from_env", factory=True, workers=workers, **options)
 
 
 @cli.command("plugins")
@@ -103,17 +118,37 @@ def _branches(state: CliState) -> list[MigrationBranch]:
 
 
 @db.command("upgrade")
+@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 16),
+              help="Tenants migrated at the same time.")
 @pass_state
-def db_upgrade(state: CliState) -> None:
+def db_upgrade(state: CliState, jobs: int) -> None:
     """Migrate the control tables and every tenant to the newest schema.
 
     Every tenant gets the built-in tables and those of the loaded plugins that have their own.
+    Tenants are migrated in parallel, each in its own transaction, one line each as it is done;
+    those at the newest schema already are skipped, so an interrupted run is resumed by running
+    it again. A tenant that fails does not stop the others; they are named at the end and the
+    command exits with status 1.
     """
     branches = _branches(state)
-    migrated = _with_db(state, lambda d: tenancy.upgrade_all(d, branches))
-    click.echo(f"migrated {len(migrated)} tenant(s): {', '.join(migrated) or '-'}")
+
+    def report(outcome: tenancy.TenantUpgrade, done: int, total: int) -> None:
+        width = len(str(total))
+        what = {"current": "at head", "migrated": f"migrated from {outcome.before or 'nothing'}",
+                "failed": f"FAILED: {outcome.error}"}[outcome.outcome]
+        click.echo(f"[{done:>{width}}/{total}] {outcome.client_id:<20} {what} "
+                   f"({outcome.seconds:.2f} s)")
+
+    outcomes = _with_db(state, lambda d: tenancy.upgrade_tenants(d, branches, concurrency=jobs,
+                                                                 progress=report))
+    count = {kind: [o.client_id for o in outcomes if o.outcome == kind]
+             for kind in ("migrated", "current", "failed")}
+    click.echo(f"migrated {len(count['migrated'])} tenant(s), {len(count['current'])} at head "
+               f"already, {len(count['failed'])} failed")
     if branches:
         click.echo(f"with the tables of: {', '.join(b.name for b in branches)}")
+    if count["failed"]:
+        raise click.ClickException(f"not migrated: {', '.join(count['failed'])}")
 
 
 def _describe(revisions: tuple[BranchRevision, ...]) -> str:

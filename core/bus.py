@@ -85,14 +85,16 @@ class BusStats(RelayStats):
 class EventBus:
     """Transport, relay and dispatch for one process.
 
-    ``poll_seconds``, ``linger_seconds`` and ``retention`` are the relay's
-    (:class:`~posmodern.core.relay.OutboxRelay`).
+    ``poll_seconds``, ``linger_seconds``, ``retention`` and ``relay_options`` are the relay's
+    (:class:`~posmodern.core.relay.OutboxRelay`); the processes of one exchange elect one
+    sweeping relay among them.
     """
 
     def __init__(self, db: Database, broker_url: str, *, exchange: str = "posmodern.events",
                  subscriptions: list[Subscription] | None = None,
                  broadcasts: list[Broadcast] | None = None, poll_seconds: float = 0.5,
-                 linger_seconds: float = 0.0, retention: Retention | None = None) -> None:
+                 linger_seconds: float = 0.0, retention: Retention | None = None,
+                 **relay_options) -> None:
         self.db = db
         # kombu warns about a memory:// URL without a host name; give it one.
         self.broker_url = "memory://localhost/" if broker_url.rstrip("/") == "memory:" else broker_url
@@ -102,7 +104,7 @@ class EventBus:
         self.stats = BusStats()
         self.relay = OutboxRelay(db, self.publish_rows, poll_seconds=poll_seconds,
                                  linger_seconds=linger_seconds, retention=retention,
-                                 stats=self.stats)
+                                 stats=self.stats, **{"deployment": exchange, **relay_options})
         self._check_names()
         self._stopping = threading.Event()
         self._publisher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pos-publish")

@@ -81,8 +81,16 @@ POS_BUS_EXCHANGE = S("POS_BUS_EXCHANGE", str, "posmodern.events",
                      "RabbitMQ topic exchange of the events")
 POS_OUTBOX_LINGER_MS = S("POS_OUTBOX_LINGER_MS", int, 10, "how long the relay waits after a "
                          "commit for others to send them together, ms", min=0)
-POS_OUTBOX_POLL_SECONDS = S("POS_OUTBOX_POLL_SECONDS", float, 0.5, "how often the relay sweeps "
-                            "every tenant's outbox, seconds", min=0.01)
+POS_OUTBOX_POLL_SECONDS = S("POS_OUTBOX_POLL_SECONDS", float, 0.5, "SQLite: how often the relay "
+                            "sweeps every tenant's outbox, seconds", min=0.01)
+POS_OUTBOX_SWEEP_SECONDS = S(
+    "POS_OUTBOX_SWEEP_SECONDS", float, 5.0, "PostgreSQL: how often the sweeping relay looks, in "
+    "one query over the statistics, for tenants whose outbox had rows inserted that no wake-up "
+    "announced (the safety net of the `LISTEN`/`NOTIFY` wake-ups; its cost does not grow with "
+    "the tenants), seconds", min=0.1)
+POS_OUTBOX_FULL_SWEEP_MINUTES = S(
+    "POS_OUTBOX_FULL_SWEEP_MINUTES", float, 60.0, "PostgreSQL: how often the sweeping relay "
+    "visits every tenant's outbox (also when it takes the role), minutes", min=0.01)
 POS_OUTBOX_RETENTION_DAYS = S("POS_OUTBOX_RETENTION_DAYS", int, 7, "how long an event stays in "
                               "the outbox after it was sent (events not yet sent are never "
                               "deleted)", min=1)
@@ -184,6 +192,8 @@ class Settings:
     bus_exchange: str = "posmodern.events"
     outbox_poll_seconds: float = 0.5
     outbox_linger_ms: int = 10
+    outbox_sweep_seconds: float = 5.0
+    outbox_full_sweep_minutes: float = 60.0
     log_level: str = "INFO"
     log_format: str = "json"
     rabbitmq_management_url: str | None = None
@@ -232,6 +242,8 @@ class Settings:
             login_address_failures=POS_LOGIN_ADDRESS_FAILURES.read(env),
             login_hash_slots=POS_LOGIN_HASH_SLOTS.read(env),
             login_hash_wait_seconds=POS_LOGIN_HASH_WAIT_SECONDS.read(env),
+            outbox_sweep_seconds=POS_OUTBOX_SWEEP_SECONDS.read(env),
+            outbox_full_sweep_minutes=POS_OUTBOX_FULL_SWEEP_MINUTES.read(env),
             extra=dict(env),
         )
         values.update(overrides)

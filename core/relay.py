@@ -1,14 +1,27 @@
 """The outbox relay: committed outbox rows of every tenant, sent to the bus's transport.
 
 A change and its event commit together (core/outbox.py); this is what sends the event after.
-:class:`OutboxRelay` runs one task per process:
+:class:`OutboxRelay` runs one task per process. What it costs while nothing happens does not grow
+with the number of tenants:
 
-- **Wake-ups.** :meth:`OutboxRelay.notify` is called after each local commit that wrote outbox
-  rows (``Database.on_outbox_commit``); the relay waits ``linger_seconds`` for the commits of a
-  busy moment to gather, then sends the rows of the tenants that committed.
-- **Sweeps.** Every ``poll_seconds`` it also relays every tenant of :meth:`pending_tenants`, so
-  rows written by another process, or left behind by a failure, still go out. The sweep also
-  counts the backlog and runs the purge of core/retention.py when it is due.
+- **Own commits.** :meth:`OutboxRelay.notify` is called after each local commit that wrote
+  outbox rows (``Database.on_outbox_commit``); the relay waits ``linger_seconds`` for the commits
+  of a busy moment to gather, then sends the rows of the tenants that committed. Every process
+  does this for its own commits.
+- **One sweeping relay per deployment** (core/election.py): on PostgreSQL a session advisory
+  lock, on SQLite a file lock. Its holder also relays what other processes committed (CLI
+  commands, replicas, a process that died before sending) and what failed:
+
+  - PostgreSQL: it LISTENs on :data:`WAKEUP_CHANNEL`, where the outbox's trigger (tenant
+    migration 0003) notifies the tenant's schema at each commit that wrote rows; every
+    ``sweep_seconds`` it reads, in one query over the catalogs, how many rows each tenant's
+    outbox has had inserted (``pg_stat_get_tuples_inserted``) and relays the tenants whose count
+    moved (:meth:`pending_tenants`): a commit whose wake-up was lost still goes out; and every
+    ``full_sweep_seconds`` (and when it takes the role) it visits every tenant.
+  - SQLite (a few tenants on one machine): it visits every tenant every ``poll_seconds``.
+
+  Tenants whose relay failed are remembered and tried again at each sweep. The holder also
+  runs the purge of core/retention.py when it is due and counts the backlog.
 - **Batches.** Rows go oldest first, :data:`BATCH` at a time, each batch in one transaction:
   claimed (on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so several relays never send the same
   batch twice), handed to the transport, which returns once the broker has them, then marked
@@ -24,9 +37,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Text, bindparam, cast, func, select, update
+from sqlalchemy import BigInteger, Text, bindparam, cast, column, func, select, table, update
 
 from posmodern.core.db import Database
+from posmodern.core.election import Election, FileElection, PostgresElection, lock_key
 from posmodern.core.errors import NotFound
 from posmodern.core.retention import PurgeSchedule, Retention
 from posmodern.core.writes import fetch, one_of, write
@@ -37,6 +51,8 @@ from posmodern.schema.types import utcnow
 log = logging.getLogger("posmodern.relay")
 
 BATCH = 200
+#: The channel of the outbox's wake-ups (the trigger of tenant migration 0003).
+WAKEUP_CHANNEL = "posmodern_outbox"
 
 #: Sends outbox rows (``event_id``, ``event_type``, ``payload`` as stored JSON text) and returns
 #: once the broker holds every one of them; raises if it cannot.
@@ -52,7 +68,22 @@ _MARK_SENT = {
                                                attempts=outbox.c.attempts + 1)
     for dialect, seqs in one_of(outbox.c.seq, "seqs").items()}
 _BACKLOG = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-_ACTIVE_TENANTS = select(tenants.c.client_id).where(tenants.c.status == "active")
+_ACTIVE = tenants.c.status == "active"
+_ACTIVE_TENANTS = select(tenants.c.client_id).where(_ACTIVE)
+_SCHEMAS = select(tenants.c.schema_name, tenants.c.client_id).where(_ACTIVE)
+
+# PostgreSQL: rows ever inserted into each active tenant's outbox, from the statistics (one
+# query, whatever the number of tenants; no tenant's table is read).
+_pg_namespace = table("pg_namespace", column("oid"), column("nspname"), schema="pg_catalog")
+_pg_class = table("pg_class", column("oid"), column("relname"), column("relnamespace"),
+                  column("relkind"), schema="pg_catalog")
+_INSERTED = (
+    select(tenants.c.client_id,
+           func.pg_stat_get_tuples_inserted(_pg_class.c.oid, type_=BigInteger).label("inserted"))
+    .join(_pg_namespace, _pg_namespace.c.nspname == tenants.c.schema_name)
+    .join(_pg_class, (_pg_class.c.relnamespace == _pg_namespace.c.oid)
+          & (_pg_class.c.relname == outbox.name) & (_pg_class.c.relkind == "r"))
+    .where(_ACTIVE))
 
 
 @dataclass
@@ -63,6 +94,8 @@ class RelayStats:
     backlog: int = 0
     purged: int = 0
     last_sweep: float = 0.0
+    #: Whether this process holds the deployment's sweeping relay role.
+    leading: bool = False
 
 
 class OutboxRelay:
@@ -70,53 +103,94 @@ class OutboxRelay:
 
     ``send`` is the transport (:data:`Send`); ``stats`` is where it counts (its own
     :class:`RelayStats` unless given one to share). Without ``retention`` nothing is purged.
+    ``deployment`` names the processes among which one sweeps (the bus's exchange: processes
+    publishing to one exchange share the work); ``elect=False`` never takes that role.
     """
 
     def __init__(self, db: Database, send: Send, *, poll_seconds: float = 0.5,
                  linger_seconds: float = 0.0, retention: Retention | None = None,
-                 stats: RelayStats | None = None) -> None:
+                 stats: RelayStats | None = None, sweep_seconds: float = 5.0,
+                 full_sweep_seconds: float = 3600.0, deployment: str = "posmodern.events",
+                 elect: bool = True, election_seconds: float | None = None) -> None:
         self.db = db
         self.send = send
         self.poll_seconds = poll_seconds
         self.linger_seconds = linger_seconds
+        # SQLite's sweep visits every tenant (a few, on one machine) at the old pace.
+        self.sweep_seconds = poll_seconds if db.is_sqlite else sweep_seconds
+        self.full_sweep_seconds = poll_seconds if db.is_sqlite else full_sweep_seconds
+        self.deployment = deployment
+        self.elect = elect
+        self.election_seconds = election_seconds
         self.purge = PurgeSchedule(db, retention) if retention is not None else None
         self.stats = stats if stats is not None else RelayStats()
+        self.election: Election | None = None
         self._dirty: set[str] = set()
+        self._retry: set[str] = set()  # tenants whose last relay failed
+        self._backlogs: dict[str, int] = {}  # rows left behind, per tenant, when last counted
+        self._inserted: dict[str, int] = {}  # PostgreSQL: outbox inserts seen, per tenant
+        self._clients: dict[str, str] = {}  # PostgreSQL: client id by schema
+        self._next_sweep = 0.0
+        self._next_full = 0.0
         self._wake = asyncio.Event()
+        self._sweep_wake = asyncio.Event()
         self._closing = False
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process is the deployment's sweeping relay."""
+        return self.election is not None and self.election.leading
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Listen to the database's commits and start relaying (the transport must be up)."""
+        """Listen to the database's commits, campaign for the sweeping role and start relaying
+        (the transport must be up)."""
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self.db.on_outbox_commit(self.notify)
-        self._task = asyncio.create_task(self._run(), name="pos-outbox-relay")
+        self._tasks = [asyncio.create_task(self._run(), name="pos-outbox-relay"),
+                       asyncio.create_task(self._sweeper(), name="pos-outbox-sweeper")]
+        if self.elect:
+            self.election = self._election()
+            await self.election.start()
+
+    def _election(self) -> Election:
+        timing = {} if self.election_seconds is None else {"retry_seconds": self.election_seconds}
+        key = lock_key(f"outbox-relay:{self.deployment}")
+        if self.db.is_sqlite:
+            path = self.db.data_dir / f".outbox-relay-{key & 0xFFFFFFFF:08x}.lock"
+            return FileElection(path, self._role_changed, **timing)
+        return PostgresElection(self.db.url, key, self._role_changed, channel=WAKEUP_CHANNEL,
+                                on_notify=self._heard, **timing)
 
     async def stop(self) -> None:
-        """Finish the round under way, send what is committed, and stop listening.
+        """Finish the round under way, send what this process committed, and stop listening.
 
         The transport must still be up: this is the last chance of this process to send.
         """
         self._closing = True
-        if self._task is not None:
+        if self.election is not None:
+            await self.election.stop()  # another process takes the role over
+            self.election = None
+        if self._tasks:
             # Let the relay finish what it is sending (cancelling it in the middle of a database
             # transaction could leave that connection's transaction, and its locks, behind).
             self._wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=30)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
-            try:
-                await self.relay_once()
-            except Exception:  # noqa: BLE001 - shutting down; the next process relays it
-                log.warning("final outbox flush failed", exc_info=True)
+            self._sweep_wake.set()
+            for task in self._tasks:
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), timeout=30)
+                except TimeoutError:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            self._tasks = []
+            left, self._dirty = self._dirty | self._retry, set()
+            for client_id in sorted(left):
+                await self._relay_tracked(client_id)
         self.db.off_outbox_commit(self.notify)
 
     def notify(self, client_id: str | None = None) -> None:
@@ -136,11 +210,24 @@ class OutboxRelay:
         else:
             self._loop.call_soon_threadsafe(wake)
 
+    def _heard(self, schema: str) -> None:
+        # A wake-up from the outbox trigger, of any process: it names the tenant's schema.
+        client_id = self._clients.get(schema)
+        if client_id is None:
+            self._dirty.add(f"schema:{schema}")  # a tenant created since: looked up in the round
+        self.notify(client_id)
+
+    def _role_changed(self, leading: bool) -> None:
+        self.stats.leading = leading
+        if leading:
+            self._next_full = 0.0  # a full pass first: what was committed while nobody listened
+            self._sweep_wake.set()
+
     async def _run(self) -> None:
-        next_sweep = 0.0
+        """The fast path: the tenants that committed (here, or heard of), as they commit."""
         while not self._closing:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=60)
                 if self._closing:
                     return
                 if self.linger_seconds:
@@ -148,57 +235,155 @@ class OutboxRelay:
                     # all, instead of one per commit.
                     await asyncio.sleep(self.linger_seconds)
             except TimeoutError:
-                pass
+                continue
             self._wake.clear()
             try:
-                if time.monotonic() >= next_sweep:
-                    self._dirty.clear()
-                    await self.relay_once()
-                    await self.purge_due()
-                    next_sweep = time.monotonic() + self.poll_seconds
-                else:
-                    dirty, self._dirty = self._dirty, set()
-                    for client_id in dirty:
-                        await self.relay_tenant(client_id)
+                await self._relay_dirty()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - keep relaying; rows stay pending and are retried
                 log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(min(5.0, self.poll_seconds * 4))
+                await asyncio.sleep(1.0)
+
+    async def _relay_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        if any(name.startswith("schema:") for name in dirty):
+            await self._load_schemas()
+            dirty = {self._clients.get(name[7:]) if name.startswith("schema:") else name
+                     for name in dirty} - {None}
+        for client_id in sorted(dirty):
+            await self._relay_tracked(client_id)
+
+    async def _sweeper(self) -> None:
+        """The sweeps, in a task of their own so that they never hold up the fast path (a
+        sweep under load visits every tenant that had orders, already relayed)."""
+        while not self._closing:
+            try:
+                await asyncio.wait_for(self._sweep_wake.wait(), timeout=self._until_due())
+            except TimeoutError:
+                pass
+            self._sweep_wake.clear()
+            if self._closing:
+                return
+            try:
+                await self._sweep_round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep sweeping; rows stay pending and are retried
+                log.exception("outbox sweep failed; retrying")
+                await asyncio.sleep(min(5.0, self.sweep_seconds))
+
+    def _until_due(self) -> float:
+        if self.leading:
+            due = min(self._next_sweep, self._next_full)
+        elif self._retry:
+            due = self._next_sweep
+        else:
+            return 60.0
+        return max(0.0, due - time.monotonic())
+
+    async def _sweep_round(self) -> None:
+        now = time.monotonic()
+        if self.leading and now >= self._next_full:
+            self._next_full = now + self.full_sweep_seconds
+            self._next_sweep = now + self.sweep_seconds
+            await self._count_inserts()  # first, so what commits during the pass is seen next
+            await self.relay_once()
+            await self.purge_due()
+        elif (self.leading or self._retry) and now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_seconds
+            await self.sweep()
+            if self.leading:
+                await self.purge_due()
 
     # --- tenants -----------------------------------------------------------------------------
 
     async def active_tenants(self) -> list[str]:
-        """Every active tenant (the purge's round)."""
+        """Every active tenant (the full sweep's and the purge's round)."""
         async with self.db.control_connection() as conn:
             return list(await conn.scalars(_ACTIVE_TENANTS))
 
     async def pending_tenants(self) -> list[str]:
         """The tenants a sweep relays: those that may have outbox rows not yet sent.
 
-        The seam for knowing which tenants have events waiting: today every active tenant (a
-        sweep reads each one's outbox). A relay told which tenants committed events, by any
-        process, replaces this method and leaves the rest of the relay as it is.
+        On PostgreSQL (as the sweeping relay) the tenants whose outbox had rows inserted since
+        the last sweep, read from the statistics in one query, and those whose last relay
+        failed; a process that does not sweep, only the latter. On SQLite every active tenant.
         """
-        return await self.active_tenants()
+        sweeping = self.election is None or self.election.leading  # or asked to, directly
+        if self.db.is_sqlite:
+            return await self.active_tenants() if sweeping else sorted(self._retry)
+        moved = await self._count_inserts() if sweeping else set()
+        return sorted(moved | self._retry)
+
+    async def _count_inserts(self) -> set[str]:
+        """PostgreSQL: the tenants whose outbox count of inserted rows moved since last read."""
+        if self.db.is_sqlite:
+            return set()
+        async with self.db.control_connection() as conn:
+            counts = dict((await conn.execute(_INSERTED)).all())
+        moved = {client for client, count in counts.items()
+                 if count != self._inserted.get(client, 0)}
+        self._inserted = counts
+        return moved
+
+    async def _load_schemas(self) -> None:
+        async with self.db.control_connection() as conn:
+            self._clients = dict((await conn.execute(_SCHEMAS)).all())
 
     # --- relaying ----------------------------------------------------------------------------
 
     async def relay_once(self) -> int:
-        """Relay the pending rows of every tenant of :meth:`pending_tenants` and count the
-        backlog; returns how many rows were sent."""
+        """The full sweep: relay the pending rows of every active tenant and count the backlog;
+        returns how many rows were sent."""
         sent = 0
-        backlog = 0
-        for client_id in await self.pending_tenants():
+        self._backlogs.clear()
+        if not self.db.is_sqlite:
+            await self._load_schemas()
+        for client_id in await self.active_tenants():
+            if self._closing and self._tasks:
+                break  # stopping: the next holder of the role does a full pass
+            sent += await self._relay_tracked(client_id)
             try:
-                sent += await self.relay_tenant(client_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others'
-                log.exception("outbox relay failed for tenant %s; retrying later", client_id)
-            backlog += await self.backlog(client_id)
-        self.stats.backlog = backlog
+                left = await self.backlog(client_id)
+            except NotFound:
+                continue
+            if left:
+                self._backlogs[client_id] = left
+        self._swept()
+        return sent
+
+    async def sweep(self) -> int:
+        """Relay the tenants of :meth:`pending_tenants`; returns how many rows were sent."""
+        sent = 0
+        for client_id in await self.pending_tenants():
+            if self._closing and self._tasks:
+                break
+            sent += await self._relay_tracked(client_id)
+        self._swept()
+        return sent
+
+    def _swept(self) -> None:
+        self.stats.backlog = sum(self._backlogs.values())
         self.stats.last_sweep = time.time()
+
+    async def _relay_tracked(self, client_id: str) -> int:
+        """Relay a tenant, remembering it for the next sweep if that fails."""
+        try:
+            sent = await self.relay_tenant(client_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others'
+            log.exception("outbox relay failed for tenant %s; retrying later", client_id)
+            if not self._retry:
+                self._next_sweep = time.monotonic() + self.sweep_seconds
+            self._retry.add(client_id)
+            self._sweep_wake.set()
+            with contextlib.suppress(Exception):
+                self._backlogs[client_id] = await self.backlog(client_id)
+            return 0
+        self._retry.discard(client_id)
+        self._backlogs.pop(client_id, None)
         return sent
 
     async def backlog(self, client_id: str) -> int:

@@ -2,7 +2,9 @@
 
 A tenant is a client of the platform (a restaurant chain); its stores share its tables. Creating
 one registers it in the control tables and builds its schema (PostgreSQL) or file (SQLite) through
-the tenant migrations.
+the tenant migrations (on PostgreSQL, after the first, from a recording of them:
+:func:`posmodern.schema.migrate.create_tenant_schema`). ``pos db upgrade`` migrates the tenants in
+parallel, skipping those at the heads, and reports on each (:func:`upgrade_tenants`).
 
 ``branches`` are the migration branches of the loaded plugins that bring tables of their own
 (:func:`posmodern.core.migrations.migration_branches`); a tenant gets the built-in tables and
@@ -11,12 +13,19 @@ theirs. A branch applied before and not passed now stays as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+import multiprocessing
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from posmodern.core.db import Database, check_client_id, insert_ignore, schema_name
 from posmodern.core.errors import Conflict, NotFound
@@ -42,11 +51,18 @@ class Tenant:
     branches: tuple[BranchRevision, ...] = ()
 
 
+#: Databases whose control tables this process has brought to their head already.
+_control_ready: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
 async def upgrade_control(db: Database) -> None:
-    """Create or migrate the control tables."""
+    """Create or migrate the control tables (once per :class:`Database` object)."""
+    if db in _control_ready:
+        return
     async with db.control.begin() as conn:
         await conn.execution_options(**db.control_options())
         await migrate.upgrade_control(conn)
+    _control_ready.add(db)
 
 
 async def upgrade_tenant(db: Database, client_id: str,
@@ -75,7 +91,7 @@ async def create_tenant(db: Database, client_id: str, name: str | None = None, *
     else:
         # One transaction: the schema, its tables and the registry row appear together or not at all.
         async with db.control.begin() as conn:
-            await migrate.upgrade_tenant(conn, row["schema_name"], branches)
+            await migrate.create_tenant_schema(conn, row["schema_name"], branches)
             await conn.execute(insert(tenants).values(**row))
     return await get_tenant(db, client_id)
 
@@ -108,15 +124,122 @@ async def list_tenants(db: Database, *, with_revision: bool = False,
     return result
 
 
+@dataclass(frozen=True)
+class TenantUpgrade:
+    """What ``pos db upgrade`` did to one tenant."""
+
+    client_id: str
+    #: ``migrated``, ``current`` (at the heads already: nothing to do) or ``failed``.
+    outcome: str
+    seconds: float
+    #: The revisions applied before (comma-separated), and why it failed.
+    before: str | None = None
+    error: str | None = None
+
+
+async def _applied(db: Database, client_id: str) -> set[str]:
+    schema = None if db.is_sqlite else schema_name(client_id)
+    versions = migrate.version_table(schema)
+    async with db.tenant_engine(client_id).connect() as conn:
+        try:
+            return set(await conn.scalars(select(versions.c.version_num)))
+        except DBAPIError:  # no version table yet: never migrated
+            return set()
+
+
+def _upgrade_elsewhere(url: str, client_id: str, branches: list[tuple[str, str]]) -> str | None:
+    """Migrate one tenant in a worker process (Alembic runs one migration at a time per
+    process); returns the error, if any, as text."""
+    from posmodern.core.migrations import MigrationBranch
+
+    async def go() -> None:
+        db = Database(url, pool_size=1, max_overflow=0)
+        try:
+            await upgrade_tenant(db, client_id, [MigrationBranch(name, Path(versions))
+                                                 for name, versions in branches])
+        finally:
+            await db.dispose()
+    try:
+        asyncio.run(go())
+    except Exception as exc:  # noqa: BLE001 - reported by the parent
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+async def upgrade_tenants(db: Database, branches: Sequence[MigrationBranch] = (), *,
+                          concurrency: int = 4,
+                          progress: Callable[[TenantUpgrade, int, int], None] | None = None
+                          ) -> list[TenantUpgrade]:
+    """Migrate the control tables, then every tenant, each in its own transaction; returns what
+    happened to each, in the order of the client ids.
+
+    A tenant at the heads already is skipped after one query, so a run interrupted half-way is
+    resumed by running it again. The others are migrated ``concurrency`` at a time, in as many
+    worker processes (Alembic's work is Python's, and its context is one per process); with
+    ``concurrency=1``, one after the other in this process. A tenant that fails is rolled back
+    and reported; the others go on. ``progress(outcome, done, total)`` is called as each tenant
+    is done.
+    """
+    await upgrade_control(db)
+    clients = [tenant.client_id for tenant in await list_tenants(db)]
+    heads = set(migrate.head_revisions(branches))
+    slots = asyncio.Semaphore(max(1, concurrency))
+    in_process = asyncio.Lock()
+    workers: list[ProcessPoolExecutor] = []
+    url = db.url.render_as_string(hide_password=False)
+    specs = [(branch.name, str(branch.versions)) for branch in branches]
+    done = 0
+
+    async def migrate_one(client_id: str) -> None:
+        if concurrency == 1:
+            async with in_process:
+                await upgrade_tenant(db, client_id, branches)
+            return
+        if not workers:
+            workers.append(ProcessPoolExecutor(max_workers=concurrency,
+                                               mp_context=multiprocessing.get_context("spawn")))
+        error = await asyncio.get_running_loop().run_in_executor(
+            workers[0], _upgrade_elsewhere, url, client_id, specs)
+        if error is not None:
+            raise RuntimeError(error)
+
+    async def upgrade_one(client_id: str) -> TenantUpgrade:
+        nonlocal done
+        async with slots:
+            started = time.perf_counter()
+            before = None
+            try:
+                applied = await _applied(db, client_id)
+                before = ", ".join(sorted(applied)) or None
+                if heads <= applied:
+                    outcome = TenantUpgrade(client_id, "current", 0.0, before)
+                else:
+                    await migrate_one(client_id)
+                    outcome = TenantUpgrade(client_id, "migrated", 0.0, before)
+            except Exception as exc:  # noqa: BLE001 - reported; the other tenants go on
+                error = str(exc) if isinstance(exc, RuntimeError) and concurrency > 1 else \
+                    f"{type(exc).__name__}: {exc}"
+                outcome = TenantUpgrade(client_id, "failed", 0.0, before, error)
+            outcome = replace(outcome, seconds=time.perf_counter() - started)
+            done += 1
+            if progress is not None:
+                progress(outcome, done, len(clients))
+            return outcome
+    try:
+        return list(await asyncio.gather(*(upgrade_one(client) for client in clients)))
+    finally:
+        for pool in workers:
+            pool.shutdown(wait=True)
+
+
 async def upgrade_all(db: Database, branches: Sequence[MigrationBranch] = ()) -> list[str]:
     """Migrate the control tables and every tenant (with the plugins' ``branches``); returns
-    the tenants migrated."""
-    await upgrade_control(db)
-    migrated = []
-    for tenant in await list_tenants(db):
-        await upgrade_tenant(db, tenant.client_id, branches)
-        migrated.append(tenant.client_id)
-    return migrated
+    every tenant, at the heads now. Raises the first failure after trying every tenant."""
+    outcomes = await upgrade_tenants(db, branches, concurrency=1)
+    failed = [outcome for outcome in outcomes if outcome.outcome == "failed"]
+    if failed:
+        raise RuntimeError("; ".join(f"{f.client_id}: {f.error}" for f in failed))
+    return [outcome.client_id for outcome in outcomes]
 
 
 async def remember_reference(db: Database, namespace: str, reference: str, client_id: str) -> None:
@@ -166,6 +289,7 @@ async def drop_tenant(db: Database, client_id: str) -> None:
     db.forget_tenant(client_id)
 
 
-__all__ = ["Tenant", "create_tenant", "drop_tenant", "get_tenant", "list_tenants", "upgrade_all",
+__all__ = ["Tenant", "TenantUpgrade", "create_tenant", "upgrade_tenants", "drop_tenant",
+           "get_tenant", "list_tenants", "upgrade_all",
            "upgrade_control", "upgrade_tenant", "remember_reference", "tenant_for_reference",
            "CONTROL_SCHEMA"]

@@ -166,6 +166,16 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     return app
 
 
+def app_from_env() -> Starlette:
+    """The app of one worker process of ``pos serve --workers N``: settings and plugins from the
+    environment, logs configured."""
+    from posmodern.hosts.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
 async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
     """Open the database, cache and bus, and start the plugins.
 
@@ -182,7 +192,9 @@ async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
                                                   hooks=pm.hook),
                        poll_seconds=settings.outbox_poll_seconds,
                        linger_seconds=settings.outbox_linger_ms / 1000,
-                       retention=Retention.from_settings(settings))
+                       retention=Retention.from_settings(settings),
+                       sweep_seconds=settings.outbox_sweep_seconds,
+                       full_sweep_seconds=settings.outbox_full_sweep_minutes * 60)
     except BaseException:
         await db.dispose()
         raise

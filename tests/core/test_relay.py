@@ -9,9 +9,10 @@ import json
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from posmodern.core import tenancy
-from posmodern.core.db import Database
+from posmodern.core.db import Database, schema_name
 from posmodern.core.events import emit
 from posmodern.core.relay import OutboxRelay
 
@@ -126,13 +127,112 @@ class OnlyTheseTenants(OutboxRelay):
         return self.waiting
 
 
-async def test_a_sweep_relays_the_tenants_pending_tenants_names(world):
+async def test_a_sweep_relays_the_tenants_pending_tenants_names_and_a_full_one_every_tenant(world):
     db, (a, b), make_relay = world
     relay, transport = make_relay(OnlyTheseTenants)
     relay.waiting = [b]
     await _emit(db, a, "order.created")
     await _emit(db, b, "order.created")
-    assert await relay.relay_once() == 1
+    assert await relay.sweep() == 1
     assert transport.sent == [(b, "order.created")] and await relay.backlog(a) == 1
-    # Every active tenant by default.
-    assert {a, b} <= set(await OutboxRelay.pending_tenants(relay))
+    await relay.relay_once()
+    assert _of(transport, [a, b]) == [(b, "order.created"), (a, "order.created")]
+
+
+async def _emit_elsewhere(database_url: str, client: str, *, wake: bool = True) -> None:
+    """An event committed by another process (its own connections; no relay of ours is told).
+    ``wake=False``: with the outbox's wake-up trigger off, as if its notification were lost."""
+    other = Database(database_url)
+    try:
+        async with other.transaction(client) as conn:
+            outbox = f"{schema_name(client)}.outbox"
+            if not wake and not other.is_sqlite:
+                await conn.exec_driver_sql(f"ALTER TABLE {outbox} DISABLE TRIGGER outbox_wakeup")
+            await emit(conn, "order.created", client_id=client, store_id="s1", data={})
+            if not wake and not other.is_sqlite:
+                await conn.exec_driver_sql(f"ALTER TABLE {outbox} ENABLE TRIGGER outbox_wakeup")
+    finally:
+        await other.dispose()
+
+
+async def test_the_commit_of_another_process_is_relayed_at_once(world, database_url, backend):
+    _db, (a, b), make_relay = world
+    options = {"poll_seconds": 0.3} if backend == "sqlite" else {}  # SQLite: it sweeps
+    relay, transport = make_relay(sweep_seconds=60, **options)
+    await relay.start()
+    assert await _eventually(lambda: relay.leading)
+    await _emit_elsewhere(database_url, a)
+    # PostgreSQL: the outbox trigger's notification wakes the relay long before a sweep.
+    assert await _eventually(lambda: _of(transport, [a, b]) == [(a, "order.created")],
+                             timeout=3)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_commit_whose_wake_up_was_lost_goes_out_with_the_next_sweep(world, database_url):
+    _db, (a, b), make_relay = world
+    relay, transport = make_relay(sweep_seconds=0.5)
+    await relay.start()
+    assert await _eventually(lambda: relay.leading)
+    await asyncio.sleep(0.3)  # its first full pass is done
+    await _emit_elsewhere(database_url, b, wake=False)
+    assert await _eventually(lambda: _of(transport, [a, b]) == [(b, "order.created")],
+                             timeout=5)
+
+
+class Counting(OutboxRelay):
+    """Counts the tenant transactions of the relay."""
+
+    visits = 0
+
+    async def relay_tenant(self, client_id: str) -> int:
+        self.visits += 1
+        return await super().relay_tenant(client_id)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_an_idle_relay_visits_no_tenant_however_many_there_are(world, database_url):
+    _db, (a, b), make_relay = world
+    relay, transport = make_relay(Counting, sweep_seconds=0.1)
+    await relay.start()
+    assert await _eventually(lambda: relay.stats.last_sweep > 0)  # the full pass at the start
+    await asyncio.sleep(1.0)  # events of other tests' tenants, if any, are sent by now
+    visits = relay.visits
+    await asyncio.sleep(1.0)  # about ten sweeps
+    assert relay.visits == visits
+    await _emit_elsewhere(database_url, a)
+    assert await _eventually(lambda: _of(transport, [a, b]) == [(a, "order.created")])
+    assert relay.visits == visits + 1
+
+
+async def _leader_pid(db: Database, relay: OutboxRelay) -> int:
+    key = relay.election.key
+    async with db.control.connect() as conn:
+        return await conn.scalar(text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            "AND classid::bigint = :high AND objid::bigint = :low"),
+            {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF})
+
+
+async def test_one_relay_sweeps_and_another_takes_over_when_it_dies(world, database_url,
+                                                                    backend):
+    db, (a, b), make_relay = world
+    first, first_sent = make_relay(sweep_seconds=0.5, election_seconds=0.3)
+    second, second_sent = make_relay(sweep_seconds=0.5, election_seconds=0.3)
+    await first.start()
+    assert await _eventually(lambda: first.leading)
+    await second.start()
+    await asyncio.sleep(1.0)
+    assert first.leading and not second.leading
+    assert second.stats.leading is False and second.stats.last_sweep == 0  # it never swept
+    if backend == "postgresql":
+        # The holder's connection dies (its process was killed, say).
+        pid = await _leader_pid(db, first)
+        async with db.control.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert await _eventually(lambda: not first.leading, timeout=3)
+    await first.stop()
+    await _emit_elsewhere(database_url, a)
+    assert await _eventually(lambda: second.leading, timeout=3)
+    assert await _eventually(lambda: _of(second_sent, [a, b]) == [(a, "order.created")],
+                             timeout=3)
+    assert _of(first_sent, [a, b]) == []

@@ -19,14 +19,15 @@ POS = str(Path(sys.executable).with_name("pos"))
 class Server:
     """``pos serve`` on a free port, with the given environment."""
 
-    def __init__(self, env: dict[str, str], *args: str, cwd: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str], *args: str, cwd: Path | None = None,
+                 serve_args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, **env}
         self.log_path = Path(cwd or ".") / f"server-{self.port}.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [POS, *args, "serve", "--port", str(self.port)], env=full_env, cwd=cwd,
+            [POS, *args, "serve", "--port", str(self.port), *serve_args], env=full_env, cwd=cwd,
             stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_healthy(self, timeout: float = 30) -> float:
