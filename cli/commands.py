@@ -7,10 +7,11 @@ import json
 import click
 
 from posmodern.cli.main import CliState, cli, run
-from posmodern.core import security, tenancy
+from posmodern.core import audit, revocation, security, tenancy
 from posmodern.core.api import ROLES
+from posmodern.core.cache import create_cache
 from posmodern.core.db import Database
-from posmodern.core.errors import PluginError
+from posmodern.core.errors import PluginError, PosError
 from posmodern.core.migrations import MigrationBranch, migration_branches
 from posmodern.core.plugin_settings import effective_settings, settings_markdown
 from posmodern.schema import migrate
@@ -214,6 +215,76 @@ def users_create(state: CliState, client_id: str, store_id: str, username: str, 
         roles=roles, full_name=full_name))
     click.echo(f"created user {user['username']} ({', '.join(user['roles'])}) in "
                f"{client_id}/{store_id}")
+
+
+def _change_user(state: CliState, client_id: str, username: str, action: str, change):
+    """Run ``change(db, user) -> user`` on a user, revoke their tokens and audit it."""
+    async def go(db: Database):
+        user = await security.find_user(db, client_id, username)
+        after = await change(db, user)
+        cache = create_cache(state.settings.redis_url)
+        try:
+            await revocation.user_changed(db, cache, client_id, user["user_id"])
+        finally:
+            await cache.close()
+        changes = {key: {"from": user[key], "to": after[key]} for key in ("roles", "active")
+                   if user[key] != after[key]}
+        await audit.record_cli(db, client_id, action, resource_type="user",
+                               resource_id=user["user_id"],
+                               details={"username": user["username"], "changes": changes})
+        return after
+    try:
+        return _with_db(state, go)
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@users.command("deactivate")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@pass_state
+def users_deactivate(state: CliState, client_id: str, username: str) -> None:
+    """Stop a user signing in; their tokens are refused at once."""
+    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
+        security.update_user(db, client_id, u["user_id"], active=False)))
+    click.echo(f"deactivated user {user['username']} in {client_id}")
+
+
+@users.command("activate")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@pass_state
+def users_activate(state: CliState, client_id: str, username: str) -> None:
+    """Let a deactivated user sign in again."""
+    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
+        security.update_user(db, client_id, u["user_id"], active=True)))
+    click.echo(f"activated user {user['username']} in {client_id}")
+
+
+@users.command("roles")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice(ROLES),
+              help="The user's roles from now on; repeat for several.")
+@pass_state
+def users_roles(state: CliState, client_id: str, username: str, roles: tuple[str, ...]) -> None:
+    """Replace a user's roles; their tokens are refused at once."""
+    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
+        security.update_user(db, client_id, u["user_id"], roles=roles)))
+    click.echo(f"user {user['username']} in {client_id} now has roles {', '.join(user['roles'])}")
+
+
+@users.command("password")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True,
+              confirmation_prompt=True)
+@pass_state
+def users_password(state: CliState, client_id: str, username: str, password: str) -> None:
+    """Reset a user's password (and reactivate them); their tokens are refused at once."""
+    user = _change_user(state, client_id, username, "user.password_reset", lambda db, u: (
+        security.set_password(db, client_id, u["username"], password)))
+    click.echo(f"password of {user['username']} in {client_id} reset")
 
 
 @cli.command()

@@ -380,6 +380,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("roles", JSONDocument(), nullable=False),
     Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    # In every token issued; a change to the user increments it (core/revocation.py).
+    Column("token_version", Integer, nullable=False, default=0, server_default=text("0")),
     Column("last_login_at", UTCDateTime()),
     _created_at(),
     _updated_at("users"),

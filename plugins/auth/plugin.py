@@ -6,7 +6,7 @@ from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
 from posmodern.core.ownership import TableAccess
 from posmodern.core.throttle import LoginThrottle
-from posmodern.plugins.auth import routes
+from posmodern.plugins.auth import routes, users
 
 
 @hookimpl
@@ -39,4 +39,15 @@ def pos_routes(settings):
         ApiRoute("auth.users.create", "POST", "/api/v1/auth/users", routes.create_user,
                  frozenset({"admin"}), summary="Add a user to the tenant",
                  body=routes.UserCreate, status_code=201, tags=("auth",)),
+        ApiRoute("auth.users.get", "GET", "/api/v1/users/{user_id}", users.get_user,
+                 frozenset({"admin", "manager"}), summary="One of the tenant's users",
+                 tags=("auth",)),
+        ApiRoute("auth.users.change", "PATCH", "/api/v1/users/{user_id}", users.change_user,
+                 frozenset({"admin"}), summary="Change a user's roles or deactivate them "
+                 "(their tokens stop working at once)", body=users.UserChange, tags=("auth",)),
+        ApiRoute("auth.users.password", "POST", "/api/v1/users/{user_id}/password",
+                 users.change_password, ANY_ROLE,
+                 summary="Change one's own password (with the current one), or reset a "
+                 "user's as an admin; the user's tokens stop working at once",
+                 body=users.PasswordChange, tags=("auth",)),
     ]
