@@ -30,26 +30,31 @@ LOCAL_SECONDS = 1.0
 REVOKED = -1
 
 
-def _tenant_key(client_id: str) -> str:
-    return f"auth:tenant:{client_id}"
+def _tenant_key(db: Database, client_id: str) -> str:
+    # A tenant this process saw dropped (and perhaps made again) is read afresh.
+    generation = db.generations.get(client_id, 0)
+    return f"auth:tenant:{client_id}" + (f":{generation}" if generation else "")
 
 
-def _user_key(client_id: str, user_id: str) -> str:
-    return f"auth:user:{client_id}:{user_id}"
+def _user_key(client_id: str, incarnation: str, user_id: str) -> str:
+    # The tenant's creation time in the key: a tenant dropped and made again under the same
+    # name starts with nothing cached.
+    return f"auth:user:{client_id}:{incarnation}:{user_id}"
 
 
 def _ttl(cache: Cache) -> float:
     return LOCAL_SECONDS if isinstance(cache, MemoryCache) else SHARED_SECONDS
 
 
-async def tenant_active(db: Database, client_id: str) -> bool:
-    """Whether the tenant is registered and active, read now (not the database's cache)."""
+async def tenant_incarnation(db: Database, client_id: str) -> str:
+    """When the active tenant was created (which tells it from one dropped and made again),
+    read now, not from the database's cache; "" for a tenant gone or suspended."""
     if not CLIENT_ID.match(client_id or ""):
-        return False
+        return ""
     async with db.control_connection() as conn:
-        status = await conn.scalar(select(tenants.c.status).where(
-            tenants.c.client_id == client_id))
-    return status == "active"
+        row = (await conn.execute(select(tenants.c.status, tenants.c.created_at).where(
+            tenants.c.client_id == client_id))).first()
+    return row.created_at.isoformat() if row is not None and row.status == "active" else ""
 
 
 async def current_version(db: Database, client_id: str, user_id: str) -> int:
@@ -69,18 +74,20 @@ async def current_version(db: Database, client_id: str, user_id: str) -> int:
 async def check(db: Database, cache: Cache, principal: Principal, version: int | None) -> None:
     """Raise :class:`Unauthorized` unless the token's tenant is active and its user unchanged."""
     client_id = principal.client_id
-    active = await cache.get(_tenant_key(client_id))
-    if active is None:
-        active = await tenant_active(db, client_id)
-        await cache.set(_tenant_key(client_id), active, ttl=_ttl(cache))
-    if not active:
+    tenant_key = _tenant_key(db, client_id)
+    incarnation = await cache.get(tenant_key)
+    if incarnation is None:
+        incarnation = await tenant_incarnation(db, client_id)
+        await cache.set(tenant_key, incarnation, ttl=_ttl(cache))
+    if not incarnation:
         db.forget_tenant(client_id)
         raise Unauthorized("this client no longer exists or is suspended",
                            code="tenant_inactive")
-    current = await cache.get(_user_key(client_id, principal.user_id))
+    user_key = _user_key(client_id, incarnation, principal.user_id)
+    current = await cache.get(user_key)
     if current is None:
         current = await current_version(db, client_id, principal.user_id)
-        await cache.set(_user_key(client_id, principal.user_id), current, ttl=_ttl(cache))
+        await cache.set(user_key, current, ttl=_ttl(cache))
     if current == REVOKED or current != version:
         raise Unauthorized("this token was revoked (the user was deactivated or changed); "
                            "sign in again", code="token_revoked")
@@ -88,10 +95,11 @@ async def check(db: Database, cache: Cache, principal: Principal, version: int |
 
 async def user_changed(db: Database, cache: Cache, client_id: str, user_id: str) -> None:
     """Call after a user's password, roles or active flag changed (and committed)."""
-    await cache.set(_user_key(client_id, user_id),
+    incarnation = await tenant_incarnation(db, client_id)
+    await cache.set(_user_key(client_id, incarnation, user_id),
                     await current_version(db, client_id, user_id), ttl=_ttl(cache))
 
 
-async def tenant_changed(cache: Cache, client_id: str) -> None:
+async def tenant_changed(db: Database, cache: Cache, client_id: str) -> None:
     """Call after a tenant was dropped or its status changed."""
-    await cache.delete(_tenant_key(client_id))
+    await cache.delete(_tenant_key(db, client_id))
