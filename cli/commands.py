@@ -25,8 +25,12 @@ pass_state = click.make_pass_decorator(CliState)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo/--no-demo", default=False,
               help="Create the demo tenant, users and menu first, and print the logins.")
+@click.option("--allow-dev-keys-on-network", is_flag=True,
+              help="Listen on a non-loopback address even with development keys "
+                   "(as POS_ALLOW_DEV_KEYS_ON_NETWORK=true).")
 @pass_state
-def serve(state: CliState, host: str, port: int, demo: bool) -> None:
+def serve(state: CliState, host: str, port: int, demo: bool,
+          allow_dev_keys_on_network: bool) -> None:
     """Serve the API with the chosen plugins."""
     import uvicorn
 
@@ -34,6 +38,12 @@ def serve(state: CliState, host: str, port: int, demo: bool) -> None:
     from posmodern.hosts.logs import configure_logging
 
     settings = state.settings
+    if settings.development_keys and not _loopback(host) and not (
+            allow_dev_keys_on_network or settings.allow_dev_keys_on_network):
+        raise click.UsageError(
+            f"refusing to listen on {host} with development keys: set POS_SECRET_KEY and "
+            "POS_DATA_KEY (or their _FILE), or allow it for a LAN demo with "
+            "--allow-dev-keys-on-network (POS_ALLOW_DEV_KEYS_ON_NETWORK=true)")
     if demo:
         from posmodern.cli.demo import create_demo
         run(create_demo(settings, state.pm))
@@ -44,6 +54,18 @@ def serve(state: CliState, host: str, port: int, demo: bool) -> None:
                f"{settings.broker_url.split(':', 1)[0]})", err=True)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any address
 
 
 @cli.command("plugins")
@@ -188,7 +210,14 @@ def tenant_drop(state: CliState, client_id: str, yes: bool) -> None:
     """Delete a tenant and ALL its data."""
     if not yes:
         click.confirm(f"Delete tenant {client_id} and all its data?", abort=True)
-    _with_db(state, lambda d: tenancy.drop_tenant(d, client_id))
+    async def drop(db: Database) -> None:
+        await tenancy.drop_tenant(db, client_id)
+        cache = create_cache(state.settings.redis_url)
+        try:
+            await revocation.tenant_changed(db, cache, client_id)
+        finally:
+            await cache.close()
+    _with_db(state, drop)
     click.echo(f"dropped tenant {client_id}")
 
 
