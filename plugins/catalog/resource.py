@@ -24,17 +24,26 @@ class MenuResource:
     what: str                    # "category", "product": names the id and the 404 code
     filters: tuple[str, ...]     # query fields that select rows equal to them
     check_references: ReferenceCheck
+    #: Fields only these roles see (a product's cost: what the house pays is not the floor's).
+    private: tuple[str, ...] = ()
+    private_to: frozenset[str] = frozenset()
 
     @property
     def id_name(self) -> str:
         return f"{self.what}_id"
 
+    def _shown(self, ctx: RequestContext, item: dict[str, Any]) -> dict[str, Any]:
+        if self.private and not ctx.principal.has_any(self.private_to):
+            return {key: value for key, value in item.items() if key not in self.private}
+        return item
+
     async def list(self, ctx: RequestContext) -> dict:
         query = ctx.query
         async with ctx.transaction() as conn:
-            return await list_by_name(
+            page = await list_by_name(
                 conn, self.table, ctx.store_id, limit=query.limit, cursor=query.cursor,
                 search=query.q, equal={name: getattr(query, name) for name in self.filters})
+        return {**page, "items": [self._shown(ctx, item) for item in page["items"]]}
 
     async def create(self, ctx: RequestContext) -> Reply:
         values = dict(ctx.body.model_dump(), client_id=ctx.client_id, store_id=ctx.store_id)
@@ -42,13 +51,13 @@ class MenuResource:
         async with ctx.transaction() as conn:
             await self.check_references(conn, ctx.store_id, None, values)
             row = await insert_one(conn, self.table, values)
-        return Reply(as_dict(row), 201)
+        return Reply(self._shown(ctx, as_dict(row)), 201)
 
     async def get(self, ctx: RequestContext) -> dict:
         async with ctx.transaction() as conn:
             row = await fetch_one(conn, self.table, ctx.store_id, ctx.path[self.id_name],
                                   what=self.what)
-        return as_dict(row)
+        return self._shown(ctx, as_dict(row))
 
     async def update(self, ctx: RequestContext) -> dict:
         return await self._change(ctx, ctx.body.changes())
@@ -63,4 +72,4 @@ class MenuResource:
             await self.check_references(conn, ctx.store_id, row_id, changes)
             row = await update_one(conn, self.table, ctx.store_id, row_id, changes,
                                    what=self.what)
-        return as_dict(row)
+        return self._shown(ctx, as_dict(row))
