@@ -239,9 +239,18 @@ def users() -> None:
 def users_create(state: CliState, client_id: str, store_id: str, username: str, password: str,
                  roles: tuple[str, ...], full_name: str | None) -> None:
     """Add a user to a tenant."""
-    user = _with_db(state, lambda d: security.create_user(
-        d, client_id=client_id, store_id=store_id, username=username, password=password,
-        roles=roles, full_name=full_name))
+    async def create(db: Database) -> dict:
+        made = await security.create_user(db, client_id=client_id, store_id=store_id,
+                                          username=username, password=password, roles=roles,
+                                          full_name=full_name)
+        await audit.record_cli(db, client_id, "user.created", resource_type="user",
+                               resource_id=made["user_id"],
+                               details={"username": made["username"], "roles": made["roles"]})
+        return made
+    try:
+        user = _with_db(state, create)
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(f"created user {user['username']} ({', '.join(user['roles'])}) in "
                f"{client_id}/{store_id}")
 
@@ -314,6 +323,37 @@ def users_password(state: CliState, client_id: str, username: str, password: str
     user = _change_user(state, client_id, username, "user.password_reset", lambda db, u: (
         security.set_password(db, client_id, u["username"], password)))
     click.echo(f"password of {user['username']} in {client_id} reset")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--client", "client_id", help="One tenant (default: every tenant).")
+@pass_state
+def audit_verify(state: CliState, client_id: str | None) -> None:
+    """Check each tenant's audit chain; report the first broken link (exit 1 if any)."""
+    async def go(db: Database) -> list[tuple[str, int, dict | None]]:
+        clients = [client_id] if client_id else [t.client_id for t in
+                                                 await tenancy.list_tenants(db)]
+        return [(client, *await audit.verify(db, client)) for client in clients]
+    try:
+        results = _with_db(state, go)
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
+    broken = False
+    for client, checked, problem in results:
+        if problem is None:
+            click.echo(f"{client}: {checked} row(s), chain intact")
+        else:
+            broken = True
+            click.echo(f"{client}: BROKEN at row {problem['seq']} (audit id "
+                       f"{problem['audit_id']}): {problem['problem']}; {checked} row(s) "
+                       f"before it are intact")
+    if broken:
+        raise SystemExit(1)
 
 
 @cli.command()

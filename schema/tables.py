@@ -400,7 +400,12 @@ audit_log = Table(
     Column("resource_id", String(100)),
     Column("details", JSONDocument()),
     Column("request_id", String(64)),
+    # Tamper evidence (core/audit.py): the rows' order, and a hash of the previous row's hash
+    # and this row's content.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite")),
+    Column("chain_hash", String(64)),
     Index("idx_audit_log_occurred", "occurred_at"),
+    Index("uq_audit_log_seq", "seq", unique=True),
     Index("idx_audit_log_resource", "resource_type", "resource_id"),
 )
 

@@ -6,13 +6,13 @@ from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
 from posmodern.core.ownership import TableAccess
 from posmodern.core.throttle import LoginThrottle
-from posmodern.plugins.auth import routes, users
+from posmodern.plugins.auth import audit_log, routes, users
 
 
 @hookimpl
 def pos_table_access():
     # Users belong to the core (sign-in works whatever is loaded); this plugin lists them.
-    return [TableAccess("auth", reads=("users",))]
+    return [TableAccess("auth", reads=("users", "audit_log"))]
 
 
 @hookimpl
@@ -50,4 +50,7 @@ def pos_routes(settings):
                  summary="Change one's own password (with the current one), or reset a "
                  "user's as an admin; the user's tokens stop working at once",
                  body=users.PasswordChange, tags=("auth",)),
+        ApiRoute("auth.audit", "GET", "/api/v1/audit", audit_log.list_audit,
+                 frozenset({"admin"}), summary="The audit log, newest first (read-only; "
+                 "filters, cursor pages)", query=audit_log.AuditQuery, tags=("auth",)),
     ]

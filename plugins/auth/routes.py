@@ -51,6 +51,12 @@ async def issue_token(ctx: RequestContext) -> Reply:
             details={"address": address, "locked_for_seconds": locked_for})
         raise
     await throttle.succeeded(body.client_id, username)
+    async with ctx.runtime.db.transaction(principal.client_id) as conn:
+        await audit.append(conn, client_id=principal.client_id, store_id=principal.store_id,
+                           user_id=principal.user_id, username=principal.username,
+                           action="auth.login", resource_type="user",
+                           resource_id=principal.user_id, request_id=ctx.request_id,
+                           details={"address": address})
     token, ttl = security.issue_token(ctx.runtime.settings, principal, version)
     # A token is a credential: no cache along the way may keep it.
     return Reply({"access_token": token, "token_type": "bearer", "expires_in": ttl},
