@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.records import as_dict, fetch_one, insert_one, list_by_name, update_one
 
@@ -70,6 +71,15 @@ class MenuResource:
         row_id = ctx.path[self.id_name]
         async with ctx.transaction() as conn:
             await self.check_references(conn, ctx.store_id, row_id, changes)
+            before = None
+            if "price" in changes:
+                before = await fetch_one(conn, self.table, ctx.store_id, row_id, what=self.what,
+                                         lock=True)
             row = await update_one(conn, self.table, ctx.store_id, row_id, changes,
                                    what=self.what)
+            if before is not None and before.price != row.price:
+                await audit.record(conn, ctx, f"{self.what}.price_changed",
+                                   resource_type=self.what, resource_id=row_id,
+                                   details={"name": row.name, "from": before.price,
+                                            "to": row.price})
         return self._shown(ctx, as_dict(row))

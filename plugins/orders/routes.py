@@ -167,6 +167,10 @@ async def change_status(ctx: RequestContext) -> dict:
         await _emit(ctx, conn, "order.status_updated", change)
         if new == OrderStatus.CANCELLED:
             await _emit(ctx, conn, "order.cancelled", change)
+            await audit.record(conn, ctx, "order.cancelled", resource_type="order",
+                               resource_id=current.order_id,
+                               details={"order_number": current.order_number,
+                                        "previous_status": previous, "total": current.total})
     return view
 
 
