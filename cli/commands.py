@@ -7,10 +7,11 @@ import json
 import click
 
 from posmodern.cli.main import CliState, cli, run
-from posmodern.core import security, tenancy
+from posmodern.core import audit, revocation, security, tenancy
 from posmodern.core.api import ROLES
+from posmodern.core.cache import create_cache
 from posmodern.core.db import Database
-from posmodern.core.errors import PluginError
+from posmodern.core.errors import PluginError, PosError
 from posmodern.core.migrations import MigrationBranch, migration_branches
 from posmodern.core.plugin_settings import effective_settings, settings_markdown
 from posmodern.schema import migrate
@@ -27,8 +28,12 @@ pass_state = click.make_pass_decorator(CliState)
                    "consumers; one of them sweeps the outbox for all.")
 @click.option("--demo/--no-demo", default=False,
               help="Create the demo tenant, users and menu first, and print the logins.")
+@click.option("--allow-dev-keys-on-network", is_flag=True,
+              help="Listen on a non-loopback address even with development keys "
+                   "(as POS_ALLOW_DEV_KEYS_ON_NETWORK=true).")
 @pass_state
-def serve(state: CliState, host: str, port: int, workers: int, demo: bool) -> None:
+def serve(state: CliState, host: str, port: int, workers: int, demo: bool,
+          allow_dev_keys_on_network: bool) -> None:
     """Serve the API with the chosen plugins."""
     import os
 
@@ -41,6 +46,12 @@ def serve(state: CliState, host: str, port: int, workers: int, demo: bool) -> No
     if workers > 1 and settings.broker_url.startswith("memory:"):
         raise click.UsageError("--workers needs a broker the processes share (BROKER_URL="
                                "amqp://…): the memory:// bus lives inside one process")
+    if settings.development_keys and not _loopback(host) and not (
+            allow_dev_keys_on_network or settings.allow_dev_keys_on_network):
+        raise click.UsageError(
+            f"refusing to listen on {host} with development keys: set POS_SECRET_KEY and "
+            "POS_DATA_KEY (or their _FILE), or allow it for a LAN demo with "
+            "--allow-dev-keys-on-network (POS_ALLOW_DEV_KEYS_ON_NETWORK=true)")
     if demo:
         from posmodern.cli.demo import create_demo
         run(create_demo(settings, state.pm))
@@ -58,6 +69,18 @@ def serve(state: CliState, host: str, port: int, workers: int, demo: bool) -> No
     if state.plugin_names is not None:
         os.environ["POS_PLUGINS"] = ",".join(state.plugin_names)
     uvicorn.run("posmodern.hosts.app:app_from_env", factory=True, workers=workers, **options)
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any address
 
 
 @cli.command("plugins")
@@ -222,7 +245,14 @@ def tenant_drop(state: CliState, client_id: str, yes: bool) -> None:
     """Delete a tenant and ALL its data."""
     if not yes:
         click.confirm(f"Delete tenant {client_id} and all its data?", abort=True)
-    _with_db(state, lambda d: tenancy.drop_tenant(d, client_id))
+    async def drop(db: Database) -> None:
+        await tenancy.drop_tenant(db, client_id)
+        cache = create_cache(state.settings.redis_url)
+        try:
+            await revocation.tenant_changed(db, cache, client_id)
+        finally:
+            await cache.close()
+    _with_db(state, drop)
     click.echo(f"dropped tenant {client_id}")
 
 
@@ -244,11 +274,121 @@ def users() -> None:
 def users_create(state: CliState, client_id: str, store_id: str, username: str, password: str,
                  roles: tuple[str, ...], full_name: str | None) -> None:
     """Add a user to a tenant."""
-    user = _with_db(state, lambda d: security.create_user(
-        d, client_id=client_id, store_id=store_id, username=username, password=password,
-        roles=roles, full_name=full_name))
+    async def create(db: Database) -> dict:
+        made = await security.create_user(db, client_id=client_id, store_id=store_id,
+                                          username=username, password=password, roles=roles,
+                                          full_name=full_name)
+        await audit.record_cli(db, client_id, "user.created", resource_type="user",
+                               resource_id=made["user_id"],
+                               details={"username": made["username"], "roles": made["roles"]})
+        return made
+    try:
+        user = _with_db(state, create)
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(f"created user {user['username']} ({', '.join(user['roles'])}) in "
                f"{client_id}/{store_id}")
+
+
+def _change_user(state: CliState, client_id: str, username: str, action: str, change):
+    """Run ``change(db, user) -> user`` on a user, revoke their tokens and audit it."""
+    async def go(db: Database):
+        user = await security.find_user(db, client_id, username)
+        after = await change(db, user)
+        cache = create_cache(state.settings.redis_url)
+        try:
+            await revocation.user_changed(db, cache, client_id, user["user_id"])
+        finally:
+            await cache.close()
+        changes = {key: {"from": user[key], "to": after[key]} for key in ("roles", "active")
+                   if user[key] != after[key]}
+        await audit.record_cli(db, client_id, action, resource_type="user",
+                               resource_id=user["user_id"],
+                               details={"username": user["username"], "changes": changes})
+        return after
+    try:
+        return _with_db(state, go)
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@users.command("deactivate")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@pass_state
+def users_deactivate(state: CliState, client_id: str, username: str) -> None:
+    """Stop a user signing in; their tokens are refused at once."""
+    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
+        security.update_user(db, client_id, u["user_id"], active=False)))
+    click.echo(f"deactivated user {user['username']} in {client_id}")
+
+
+@users.command("activate")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@pass_state
+def users_activate(state: CliState, client_id: str, username: str) -> None:
+    """Let a deactivated user sign in again."""
+    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
+        security.update_user(db, client_id, u["user_id"], active=True)))
+    click.echo(f"activated user {user['username']} in {client_id}")
+
+
+@users.command("roles")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice(ROLES),
+              help="The user's roles from now on; repeat for several.")
+@pass_state
+def users_roles(state: CliState, client_id: str, username: str, roles: tuple[str, ...]) -> None:
+    """Replace a user's roles; their tokens are refused at once."""
+    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
+        security.update_user(db, client_id, u["user_id"], roles=roles)))
+    click.echo(f"user {user['username']} in {client_id} now has roles {', '.join(user['roles'])}")
+
+
+@users.command("password")
+@click.option("--client", "client_id", required=True, help="Tenant (client id).")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True,
+              confirmation_prompt=True)
+@pass_state
+def users_password(state: CliState, client_id: str, username: str, password: str) -> None:
+    """Reset a user's password (and reactivate them); their tokens are refused at once."""
+    user = _change_user(state, client_id, username, "user.password_reset", lambda db, u: (
+        security.set_password(db, client_id, u["username"], password)))
+    click.echo(f"password of {user['username']} in {client_id} reset")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--client", "client_id", help="One tenant (default: every tenant).")
+@pass_state
+def audit_verify(state: CliState, client_id: str | None) -> None:
+    """Check each tenant's audit chain; report the first broken link (exit 1 if any)."""
+    async def go(db: Database) -> list[tuple[str, int, dict | None]]:
+        clients = [client_id] if client_id else [t.client_id for t in
+                                                 await tenancy.list_tenants(db)]
+        return [(client, *await audit.verify(db, client)) for client in clients]
+    try:
+        results = _with_db(state, go)
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
+    broken = False
+    for client, checked, problem in results:
+        if problem is None:
+            click.echo(f"{client}: {checked} row(s), chain intact")
+        else:
+            broken = True
+            click.echo(f"{client}: BROKEN at row {problem['seq']} (audit id "
+                       f"{problem['audit_id']}): {problem['problem']}; {checked} row(s) "
+                       f"before it are intact")
+    if broken:
+        raise SystemExit(1)
 
 
 @cli.command()

@@ -16,7 +16,9 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import URL, make_url
 
+from posmodern.core import keys
 from posmodern.core.errors import ConfigError
+from posmodern.core.keys import installation_keys
 from posmodern.core.plugin_settings import SettingSpec
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0000000000000000"
@@ -54,13 +56,22 @@ REDIS_PASSWORD = S("REDIS_PASSWORD", secret=True, description="Redis password (w
 REDIS_DB = S("REDIS_DB", int, 0, "Redis database number (with REDIS_HOST)", min=0)
 POS_ENV = S("POS_ENV", str, "development", "`production` refuses default secrets",
             choices=ENVIRONMENTS)
-POS_SECRET_KEY = S("POS_SECRET_KEY", str, DEV_SECRET_KEY, secret=True,
-                   default_text="a development key (refused in production)",
-                   description="JWT signing key, 32+ characters in production")
-POS_DATA_KEY = S("POS_DATA_KEY", str, DEV_DATA_KEY, secret=True,
-                 default_text="a development key (refused in production)",
-                 description="key for data encrypted at rest (customers' CPF/CNPJ), 32+ "
-                             "characters in production; changing it makes sealed data unreadable")
+POS_SECRET_KEY = S("POS_SECRET_KEY", str, secret=True,
+                   default_text="a random key per installation, kept in "
+                                "`$POS_DATA_DIR/installation-keys.json` (refused in production)",
+                   description="JWT signing key; production refuses one shorter than 32 "
+                               "characters, predictable, equal to POS_DATA_KEY or committed in "
+                               "`deploy/secrets/dev`")
+POS_DATA_KEY = S("POS_DATA_KEY", str, secret=True,
+                 default_text="a random key per installation, kept in "
+                              "`$POS_DATA_DIR/installation-keys.json` (refused in production)",
+                 description="key for data encrypted at rest (customers' CPF/CNPJ), held to the "
+                             "same rules as POS_SECRET_KEY in production; changing it makes "
+                             "sealed data unreadable")
+POS_ALLOW_DEV_KEYS_ON_NETWORK = S(
+    "POS_ALLOW_DEV_KEYS_ON_NETWORK", bool, False, "let `pos serve --host` listen on an address "
+    "other than loopback while the keys are development ones (not set, or committed in "
+    "`deploy/secrets/dev`): a demo on a LAN, or containers behind the development gateway")
 POS_PLUGINS = S("POS_PLUGINS", tuple, default_text="every installed plugin",
                 description="plugins to load, comma-separated (`--plugins` on the CLI)")
 POS_DATA_DIR = S("POS_DATA_DIR", str, "var", "where SQLite files live")
@@ -179,6 +190,9 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     data_key: str = field(default=DEV_DATA_KEY, repr=False)
+    #: The keys were not given: made for this installation (core/keys.py).
+    installation_keys: bool = False
+    allow_dev_keys_on_network: bool = False
     token_ttl_seconds: int = 8 * 3600
     plugins: tuple[str, ...] | None = None
     data_dir: Path = Path("var")
@@ -213,13 +227,26 @@ class Settings:
         """Read settings from ``env`` (default ``os.environ``); keyword overrides win."""
         env = os.environ if env is None else env
         data_dir = Path(POS_DATA_DIR.read(env))
+        secret_key, data_key = POS_SECRET_KEY.read(env), POS_DATA_KEY.read(env)
+        made_keys = (secret_key is None or data_key is None) and (
+            POS_ENV.read(env) != "production" and "secret_key" not in overrides)
+        if made_keys:
+            try:
+                made = installation_keys(data_dir, DEV_DATA_KEY)
+            except OSError as exc:
+                raise ConfigError(f"POS_SECRET_KEY / POS_DATA_KEY are not set and the keys of "
+                                  f"this installation cannot be kept in {data_dir}: {exc}") from None
+            secret_key = secret_key or made[0]
+            data_key = data_key or made[1]
         values = dict(
             env=POS_ENV.read(env),
             database_url=_database_url(env, data_dir),
             broker_url=_broker_url(env),
             redis_url=_redis_url(env),
-            secret_key=POS_SECRET_KEY.read(env),
-            data_key=POS_DATA_KEY.read(env),
+            secret_key=secret_key or "",
+            data_key=data_key or "",
+            installation_keys=made_keys,
+            allow_dev_keys_on_network=POS_ALLOW_DEV_KEYS_ON_NETWORK.read(env),
             token_ttl_seconds=POS_TOKEN_TTL.read(env),
             plugins=POS_PLUGINS.read(env) or None,
             data_dir=data_dir,
@@ -262,14 +289,33 @@ class Settings:
     def is_production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def development_keys(self) -> bool:
+        """Whether the keys are not secrets of this deployment's own: not set (made for the
+        installation), written in the source, or committed in ``deploy/secrets/dev``."""
+        return self.installation_keys or any(
+            key in (DEV_SECRET_KEY, DEV_DATA_KEY) or keys.is_committed(key)
+            for key in (self.secret_key, self.data_key))
+
     def check(self) -> None:
         """Refuse settings that must never reach production."""
+        if self.token_ttl_seconds <= 0:
+            raise ConfigError("POS_TOKEN_TTL must be a positive number of seconds")
         if not self.is_production:
             return
-        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-            raise ConfigError("POS_SECRET_KEY must be set to a secret of 32+ characters in production")
-        if self.data_key == DEV_DATA_KEY or len(self.data_key) < 32:
-            raise ConfigError("POS_DATA_KEY must be set to a secret of 32+ characters in production")
+        for name, key in (("POS_SECRET_KEY", self.secret_key), ("POS_DATA_KEY", self.data_key)):
+            if not key or key in (DEV_SECRET_KEY, DEV_DATA_KEY):
+                raise ConfigError(f"{name} must be set to a secret of {keys.MIN_LENGTH}+ "
+                                  f"characters in production")
+            if keys.is_committed(key):
+                raise ConfigError(f"{name} is a development value committed in "
+                                  f"deploy/secrets/dev: anyone can read it; set a secret")
+            weakness = keys.weakness(key)
+            if weakness:
+                raise ConfigError(f"{name} is too weak for production: {weakness}")
+        if self.secret_key == self.data_key:
+            raise ConfigError("POS_SECRET_KEY and POS_DATA_KEY must differ in production: one "
+                              "leaked would give away the other")
 
     def setting(self, name: str, default: str | None = None) -> str | None:
         """A variable as the environment had it at start-up (or in ``<NAME>_FILE``), untyped.

@@ -36,6 +36,20 @@ CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 OUTBOX_WRITTEN = outbox.WRITTEN
 
 
+class TenantGone(NotFound):
+    """The tenant was dropped or suspended while this process was serving it.
+
+    A :class:`NotFound` to the process's own loops (the relay and the consumers drop the work
+    of an unknown tenant); to an API client, whose token now speaks for no one, a 401.
+    """
+
+    status, code = 401, "tenant_inactive"
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"client {client_id!r} no longer exists or is suspended; sign in again",
+                         details={"client_id": client_id})
+
+
 def check_client_id(client_id: str) -> str:
     """Return ``client_id`` if it can name a tenant (schema and file names derive from it)."""
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
@@ -55,6 +69,16 @@ def _private_file(path: Path) -> None:
     SQLite gives its -wal and -shm files the same mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the one at ``path``."""
+    opened = os.fstat(fd)
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    return opened.st_nlink > 0 and (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -80,7 +104,16 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self._pool = dict(pool_size=pool_size, max_overflow=max_overflow)
         self._engines: dict[str, AsyncEngine] = {}
+        #: A descriptor of the file each SQLite tenant engine opened: its link count drops to
+        #: zero when another process deletes the file, and holding it keeps the inode from
+        #: being reused by a file made again under the same name.
+        self._files: dict[str, int] = {}
         self._known_tenants: set[str] = set()
+        #: Tenants this process served and then forgot (dropped): their requests are 401.
+        self._gone: set[str] = set()
+        #: How many times each tenant was forgotten: what is cached about a tenant under an
+        #: older count is about one since dropped (core/revocation.py).
+        self.generations: dict[str, int] = {}
         self._lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[str], None]] = []
         self._retired: list[AsyncEngine] = []
@@ -139,8 +172,10 @@ class Database:
             return self.control
         engine = self._engines.get(client_id)
         if engine is None:
-            engine = self._create_engine(self.url.set(database=str(self.tenant_file(client_id))))
+            path = self.tenant_file(client_id)
+            engine = self._create_engine(self.url.set(database=str(path)))
             self._engines[client_id] = engine
+            self._files[client_id] = os.open(path, os.O_RDONLY)
         return engine
 
     def _scoped_engine(self, client_id: str) -> AsyncEngine:
@@ -184,21 +219,51 @@ class Database:
             raise
         if found:
             self._known_tenants.add(client_id)
+            self._gone.discard(client_id)
         return bool(found)
 
     def forget_tenant(self, client_id: str) -> None:
         """Drop what is cached about a tenant (after it is dropped)."""
+        if client_id in self._known_tenants:
+            self._gone.add(client_id)
+        self.generations[client_id] = self.generations.get(client_id, 0) + 1
         self._known_tenants.discard(client_id)
         self.sequences.pop(client_id, None)
         self._scoped.pop(client_id, None)
         self._scoped.pop(("autonomous", client_id), None)
+        fd = self._files.pop(client_id, None)
+        if fd is not None:
+            os.close(fd)
         engine = self._engines.pop(client_id, None)
         if engine is not None:
             self._retired.append(engine)
 
     async def _require_tenant(self, client_id: str) -> None:
+        if client_id in self._files and not _same_file(self._files[client_id],
+                                                        self.tenant_file(client_id)):
+            # Dropped by another process (`pos tenant drop`): its engine would go on writing
+            # into the deleted file, and every answer would be a lie.
+            await self._tenant_gone(client_id)
         if not await self.tenant_exists(client_id):
+            if client_id in self._gone:
+                raise TenantGone(client_id)
             raise NotFound(f"unknown tenant {client_id!r}", code="unknown_tenant")
+
+    async def _tenant_gone(self, client_id: str) -> None:
+        self.forget_tenant(client_id)
+        await self.dispose_retired()
+        raise TenantGone(client_id)
+
+    async def _still_active(self, client_id: str) -> bool:
+        """Whether the control tables still list the tenant as active (read now); True when
+        they cannot say, so the original error is the one reported."""
+        try:
+            async with self.control_connection() as conn:
+                status = await conn.scalar(select(tenants.c.status).where(
+                    tenants.c.client_id == client_id))
+        except Exception:  # noqa: BLE001 - the database is down: report that error instead
+            return True
+        return status == "active"
 
     # --- connections and transactions --------------------------------------------------------
 
@@ -218,17 +283,23 @@ class Database:
         the commit succeeded.
         """
         await self._require_tenant(client_id)
-        async with self._tenant_transaction(client_id) as conn:
-            info = conn.sync_connection.info
-            info.pop(OUTBOX_WRITTEN, None)
-            outbox.forget(conn)
-            try:
-                yield conn
-                await outbox.flush(conn)
-            except BaseException:
+        try:
+            async with self._tenant_transaction(client_id) as conn:
+                info = conn.sync_connection.info
                 info.pop(OUTBOX_WRITTEN, None)
                 outbox.forget(conn)
-                raise
+                try:
+                    yield conn
+                    await outbox.flush(conn)
+                except BaseException:
+                    info.pop(OUTBOX_WRITTEN, None)
+                    outbox.forget(conn)
+                    raise
+        except DBAPIError:
+            # PostgreSQL: a schema dropped by another process fails every statement.
+            if not await self._still_active(client_id):
+                await self._tenant_gone(client_id)
+            raise
         if info.pop(OUTBOX_WRITTEN, False):
             for listener in self._commit_listeners:
                 listener(client_id)
@@ -300,7 +371,10 @@ class Database:
             await engine.dispose()
         self._autonomous = None
         self._engines.clear()
+        while self._files:
+            os.close(self._files.popitem()[1])
         self._scoped.clear()
         self._retired.clear()
         self._known_tenants.clear()
+        self._gone.clear()
         self.sequences.clear()

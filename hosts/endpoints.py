@@ -15,10 +15,11 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from posmodern.core import revocation
 from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
 from posmodern.core.errors import (BadRequest, Forbidden, PayloadTooLarge, PosError, Unauthorized,
                                    UnsupportedMediaType, ValidationFailed)
-from posmodern.core.security import decode_token
+from posmodern.core.security import verify_token
 from posmodern.hosts import idempotency
 from posmodern.hosts.logs import request_id_var
 from posmodern.hosts.responses import PosJSONResponse, error_response
@@ -30,15 +31,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def authenticate(request: Request, route: ApiRoute) -> Principal | None:
-    """The caller's principal, checked against the route's roles (None on public routes)."""
+async def authenticate(request: Request, route: ApiRoute) -> Principal | None:
+    """The caller's principal, checked against the route's roles (None on public routes);
+    a token whose user or tenant changed since it was issued is refused
+    (:mod:`posmodern.core.revocation`)."""
     if route.roles is None:
         return None
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token", code="missing_token")
-    principal = decode_token(request.app.state.runtime.settings, token.strip())
+    runtime = request.app.state.runtime
+    principal, version = verify_token(runtime.settings, token.strip())
+    await revocation.check(runtime.db, runtime.cache, principal, version)
     if not principal.has_any(route.roles):
         raise Forbidden(f"this action needs one of the roles: {', '.join(sorted(route.roles))}",
                         details={"required": sorted(route.roles), "roles": sorted(principal.roles)})
@@ -103,7 +108,7 @@ def make_endpoint(route: ApiRoute):
         request.scope["pos.route"] = route.name
         runtime = request.app.state.runtime
         try:
-            principal = authenticate(request, route)
+            principal = await authenticate(request, route)
             raw_body = None
             body = None
             if route.body is not None and request.method in _BODY_METHODS:

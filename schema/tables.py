@@ -427,6 +427,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("roles", JSONDocument(), nullable=False),
     Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    # In every token issued; a change to the user increments it (core/revocation.py).
+    Column("token_version", Integer, nullable=False, default=0, server_default=text("0")),
     Column("last_login_at", UTCDateTime()),
     _created_at(),
     _updated_at("users"),
@@ -445,7 +447,12 @@ audit_log = Table(
     Column("resource_id", String(100)),
     Column("details", JSONDocument()),
     Column("request_id", String(64)),
+    # Tamper evidence (core/audit.py): the rows' order, and a hash of the previous row's hash
+    # and this row's content.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite")),
+    Column("chain_hash", String(64)),
     Index("idx_audit_log_occurred", "occurred_at"),
+    Index("uq_audit_log_seq", "seq", unique=True),
     Index("idx_audit_log_resource", "resource_type", "resource_id"),
 )
 

@@ -6,13 +6,13 @@ from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
 from posmodern.core.ownership import TableAccess
 from posmodern.core.throttle import LoginThrottle
-from posmodern.plugins.auth import routes
+from posmodern.plugins.auth import audit_log, routes, users
 
 
 @hookimpl
 def pos_table_access():
     # Users belong to the core (sign-in works whatever is loaded); this plugin lists them.
-    return [TableAccess("auth", reads=("users",))]
+    return [TableAccess("auth", reads=("users", "audit_log"))]
 
 
 @hookimpl
@@ -39,4 +39,18 @@ def pos_routes(settings):
         ApiRoute("auth.users.create", "POST", "/api/v1/auth/users", routes.create_user,
                  frozenset({"admin"}), summary="Add a user to the tenant",
                  body=routes.UserCreate, status_code=201, tags=("auth",)),
+        ApiRoute("auth.users.get", "GET", "/api/v1/users/{user_id}", users.get_user,
+                 frozenset({"admin", "manager"}), summary="One of the tenant's users",
+                 tags=("auth",)),
+        ApiRoute("auth.users.change", "PATCH", "/api/v1/users/{user_id}", users.change_user,
+                 frozenset({"admin"}), summary="Change a user's roles or deactivate them "
+                 "(their tokens stop working at once)", body=users.UserChange, tags=("auth",)),
+        ApiRoute("auth.users.password", "POST", "/api/v1/users/{user_id}/password",
+                 users.change_password, ANY_ROLE,
+                 summary="Change one's own password (with the current one), or reset a "
+                 "user's as an admin; the user's tokens stop working at once",
+                 body=users.PasswordChange, tags=("auth",)),
+        ApiRoute("auth.audit", "GET", "/api/v1/audit", audit_log.list_audit,
+                 frozenset({"admin"}), summary="The audit log, newest first (read-only; "
+                 "filters, cursor pages)", query=audit_log.AuditQuery, tags=("auth",)),
     ]

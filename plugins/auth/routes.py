@@ -40,8 +40,8 @@ async def issue_token(ctx: RequestContext) -> Reply:
     await throttle.check(body.client_id, username, address)
     try:
         async with throttle.hashing():
-            principal = await security.authenticate(ctx.runtime.db, body.client_id, username,
-                                                    body.password)
+            principal, version = await security.sign_in(ctx.runtime.db, body.client_id,
+                                                      username, body.password)
     except Unauthorized:
         locked_for = await throttle.failed(body.client_id, username, address)
         log.warning("sign-in refused", extra={"client_id": body.client_id, "username": username,
@@ -51,7 +51,13 @@ async def issue_token(ctx: RequestContext) -> Reply:
             details={"address": address, "locked_for_seconds": locked_for})
         raise
     await throttle.succeeded(body.client_id, username)
-    token, ttl = security.issue_token(ctx.runtime.settings, principal)
+    async with ctx.runtime.db.transaction(principal.client_id) as conn:
+        await audit.append(conn, client_id=principal.client_id, store_id=principal.store_id,
+                           user_id=principal.user_id, username=principal.username,
+                           action="auth.login", resource_type="user",
+                           resource_id=principal.user_id, request_id=ctx.request_id,
+                           details={"address": address})
+    token, ttl = security.issue_token(ctx.runtime.settings, principal, version)
     # A token is a credential: no cache along the way may keep it.
     return Reply({"access_token": token, "token_type": "bearer", "expires_in": ttl},
                  headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -16,4 +16,6 @@ async def _check_category(conn: AsyncConnection, store_id: str, product_id: uuid
     await check_category(conn, store_id, values.get("category_id"), "category_id")
 
 
-PRODUCTS = MenuResource(products, "product", ("category_id", "active"), _check_category)
+PRODUCTS = MenuResource(products, "product", ("category_id", "active"), _check_category,
+                        private=("cost",),
+                        private_to=frozenset({"admin", "manager", "cashier", "integration"}))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.records import as_dict, fetch_one, insert_one, list_by_name, update_one
 
@@ -24,17 +25,26 @@ class MenuResource:
     what: str                    # "category", "product": names the id and the 404 code
     filters: tuple[str, ...]     # query fields that select rows equal to them
     check_references: ReferenceCheck
+    #: Fields only these roles see (a product's cost: what the house pays is not the floor's).
+    private: tuple[str, ...] = ()
+    private_to: frozenset[str] = frozenset()
 
     @property
     def id_name(self) -> str:
         return f"{self.what}_id"
 
+    def _shown(self, ctx: RequestContext, item: dict[str, Any]) -> dict[str, Any]:
+        if self.private and not ctx.principal.has_any(self.private_to):
+            return {key: value for key, value in item.items() if key not in self.private}
+        return item
+
     async def list(self, ctx: RequestContext) -> dict:
         query = ctx.query
         async with ctx.transaction() as conn:
-            return await list_by_name(
+            page = await list_by_name(
                 conn, self.table, ctx.store_id, limit=query.limit, cursor=query.cursor,
                 search=query.q, equal={name: getattr(query, name) for name in self.filters})
+        return {**page, "items": [self._shown(ctx, item) for item in page["items"]]}
 
     async def create(self, ctx: RequestContext) -> Reply:
         values = dict(ctx.body.model_dump(), client_id=ctx.client_id, store_id=ctx.store_id)
@@ -42,13 +52,13 @@ class MenuResource:
         async with ctx.transaction() as conn:
             await self.check_references(conn, ctx.store_id, None, values)
             row = await insert_one(conn, self.table, values)
-        return Reply(as_dict(row), 201)
+        return Reply(self._shown(ctx, as_dict(row)), 201)
 
     async def get(self, ctx: RequestContext) -> dict:
         async with ctx.transaction() as conn:
             row = await fetch_one(conn, self.table, ctx.store_id, ctx.path[self.id_name],
                                   what=self.what)
-        return as_dict(row)
+        return self._shown(ctx, as_dict(row))
 
     async def update(self, ctx: RequestContext) -> dict:
         return await self._change(ctx, ctx.body.changes())
@@ -61,6 +71,15 @@ class MenuResource:
         row_id = ctx.path[self.id_name]
         async with ctx.transaction() as conn:
             await self.check_references(conn, ctx.store_id, row_id, changes)
+            before = None
+            if "price" in changes:
+                before = await fetch_one(conn, self.table, ctx.store_id, row_id, what=self.what,
+                                         lock=True)
             row = await update_one(conn, self.table, ctx.store_id, row_id, changes,
                                    what=self.what)
-        return as_dict(row)
+            if before is not None and before.price != row.price:
+                await audit.record(conn, ctx, f"{self.what}.price_changed",
+                                   resource_type=self.what, resource_id=row_id,
+                                   details={"name": row.name, "from": before.price,
+                                            "to": row.price})
+        return self._shown(ctx, as_dict(row))

@@ -61,3 +61,13 @@ def parse(raw: str, kind: str | None = None) -> Document:
         return Document(CNPJ, number)
     expected = {CPF: "a CPF has 11 digits", CNPJ: "a CNPJ has 14 characters"}
     raise ValueError(expected.get(kind, "not a CPF (11 digits) or CNPJ (14 characters)"))
+
+
+def mask(number: str) -> str:
+    """A normalized CPF/CNPJ with only its middle shown (``***.456.789-**``), as Brazil's
+    public bodies print them: enough to tell two customers apart, not to use the number."""
+    if len(number) == 11:
+        return f"***.{number[3:6]}.{number[6:9]}-**"
+    if len(number) == 14:
+        return f"**.{number[2:5]}.{number[5:8]}/****-**"
+    return "*" * len(number)

@@ -51,11 +51,18 @@ def _sealed_document(settings: Settings, raw: str | None, kind: str | None) -> d
             "document_hash": _document_hash(settings, document)}
 
 
-def _view(settings: Settings):
+#: Roles working the floor: they see who a customer is, not their whole CPF/CNPJ.
+FLOOR_ROLES = frozenset({"waiter", "kitchen", "kiosk"})
+
+
+def _view(settings: Settings, roles: frozenset[str]):
+    masked = roles <= FLOOR_ROLES
+
     def view(row: Row) -> dict[str, Any]:
         customer = as_dict(row, hide=("document_hash",))
         if row.document_number:
-            customer["document_number"] = crypto.unseal(settings, PURPOSE, row.document_number)
+            number = crypto.unseal(settings, PURPOSE, row.document_number)
+            customer["document_number"] = documents.mask(number) if masked else number
         return customer
     return view
 
@@ -100,7 +107,7 @@ async def list_customers(ctx: RequestContext) -> dict:
         document_hash = _document_hash(settings, _document(query.document, None, "document"))
     async with ctx.transaction() as conn:
         return await list_by_name(conn, customers, ctx.store_id, limit=query.limit,
-                                  cursor=query.cursor, search=query.q, view=_view(settings),
+                                  cursor=query.cursor, search=query.q, view=_view(settings, ctx.principal.roles),
                                   equal={"phone": query.phone, "email": query.email,
                                          "document_hash": document_hash})
 
@@ -114,14 +121,14 @@ async def create_customer(ctx: RequestContext) -> Reply:
     async with ctx.transaction() as conn:
         row = await _write_with_document(conn, ctx.store_id, values["document_hash"],
                                          lambda: insert_one(conn, customers, values))
-    return Reply(_view(settings)(row), 201)
+    return Reply(_view(settings, ctx.principal.roles)(row), 201)
 
 
 async def get_customer(ctx: RequestContext) -> dict:
     async with ctx.transaction() as conn:
         row = await fetch_one(conn, customers, ctx.store_id, ctx.path["customer_id"],
                               what="customer")
-    return _view(ctx.runtime.settings)(row)
+    return _view(ctx.runtime.settings, ctx.principal.roles)(row)
 
 
 async def update_customer(ctx: RequestContext) -> dict:
@@ -141,7 +148,7 @@ async def update_customer(ctx: RequestContext) -> dict:
             conn, ctx.store_id, changes.get("document_hash"),
             lambda: update_one(conn, customers, ctx.store_id, customer_id, changes,
                                what="customer"), customer_id)
-    return _view(settings)(row)
+    return _view(settings, ctx.principal.roles)(row)
 
 
 async def delete_customer(ctx: RequestContext) -> dict:

@@ -153,6 +153,11 @@ async def change_status(ctx: RequestContext) -> dict:
             raise Forbidden("cancelling an order needs one of the roles: "
                             + ", ".join(sorted(CANCEL_ROLES)), code="cancel_not_allowed")
         view = await move_order(conn, ctx.runtime.pm.hook, current, new)
+        if new == OrderStatus.CANCELLED:
+            await audit.record(conn, ctx, "order.cancelled", resource_type="order",
+                               resource_id=current.order_id,
+                               details={"order_number": current.order_number,
+                                        "previous_status": previous, "total": current.total})
     return view
 
 

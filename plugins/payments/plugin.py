@@ -12,6 +12,9 @@ from posmodern.plugins.payments.cash import CashProvider
 TAKERS = frozenset({"admin", "manager", "cashier", "waiter", "kiosk"})
 CASHIERS = frozenset({"admin", "manager", "cashier"})
 REFUNDERS = frozenset({"admin", "manager"})
+# Who read tenders: not the kitchen's business, nor a kiosk's (it follows its own through
+# the answers to creating and refreshing them).
+READERS = frozenset({"admin", "manager", "cashier", "waiter", "integration"})
 TAGS = ("payments",)
 # A route that asks a provider: it failed (502), is not configured (503), did not answer (504).
 ASKS_PROVIDER = (502, 503, 504)
@@ -59,10 +62,10 @@ def pos_routes(settings):
                  idempotent=True, own_transactions=True, errors=ASKS_PROVIDER, tags=TAGS,
                  summary="Pay (part of) an order: one tender; several until the total is covered"),
         ApiRoute("payments.list", "GET", "/api/v1/orders/{order_id:uuid}/payments",
-                 routes.list_order_payments, ANY_ROLE, tags=TAGS,
+                 routes.list_order_payments, READERS, tags=TAGS,
                  summary="An order's tenders and what they cover"),
         ApiRoute("payments.get", "GET", "/api/v1/payments/{payment_id:uuid}", routes.get_payment,
-                 ANY_ROLE, summary="One payment", tags=TAGS),
+                 READERS, summary="One payment", tags=TAGS),
         ApiRoute("payments.refund", "POST", "/api/v1/payments/{payment_id:uuid}/refund",
                  routes.refund_payment, REFUNDERS, body=routes.RefundCreate, status_code=201,
                  idempotent=True, own_transactions=True, errors=ASKS_PROVIDER, tags=TAGS,

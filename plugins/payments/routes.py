@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.bodies import Strict
-from posmodern.core.errors import PayloadTooLarge
+from posmodern.core.errors import Forbidden, PayloadTooLarge
 from posmodern.plugins.payments import ledger, refunds, registry, tenders, webhooks
 from posmodern.schema.tables import payments
 
@@ -48,8 +48,22 @@ async def providers(ctx: RequestContext) -> dict:
     return {"items": [p.describe() for p in sorted(state.registry, key=lambda p: p.name)]}
 
 
+#: Methods a role may not record: a kiosk holds no till, so "paid in cash" from it is a lie
+#: no one can check. A caller with any role that may record the method may.
+REFUSED_METHODS = {"kiosk": frozenset({"cash"})}
+
+
+def check_method_allowed(roles: frozenset[str], method: str) -> None:
+    """:class:`Forbidden` unless one of ``roles`` may record a payment by ``method``."""
+    if all(method in REFUSED_METHODS.get(role, ()) for role in roles):
+        raise Forbidden(f"your role may not record {method} payments",
+                        code="method_not_allowed_for_role",
+                        details={"method": method, "roles": sorted(roles)})
+
+
 async def create_payment(ctx: RequestContext) -> Reply:
     body: PaymentCreate = ctx.body
+    check_method_allowed(ctx.principal.roles, body.method)
     options = {k: v for k, v in (("card_token", body.card_token),
                                  ("description", body.description),
                                  ("remote_ip", ctx.request.client.host if ctx.request.client

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
-from posmodern.core import tenancy
+from posmodern.core import audit, tenancy
 from posmodern.core.api import RequestContext
 from posmodern.core.errors import Conflict, NotFound, PosError, ValidationFailed
 from posmodern.core.money import ZERO
@@ -137,8 +137,10 @@ async def failure_recorded(record: Callable[[dict[str, Any]], Awaitable[Any]]):
 
 
 async def _record(ctx: RequestContext, payment_id: uuid.UUID, result: PaymentResult, *,
-                  error: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write what the provider answered and what it means for the order."""
+                  error: dict[str, Any] | None = None,
+                  audited: str | None = None) -> dict[str, Any]:
+    """Write what the provider answered and what it means for the order (and, with
+    ``audited``, an audit entry of that action in the same transaction)."""
     async with ctx.runtime.db.transaction(ctx.client_id) as conn:
         payment = await ledger.find_payment(conn, payment_id)
         order = await ledger.lock_order(conn, payment.order_id, payment.store_id)
@@ -147,6 +149,11 @@ async def _record(ctx: RequestContext, payment_id: uuid.UUID, result: PaymentRes
                                           external_id=result.external_id,
                                           details=result.details, error=error, source="api")
         covered = await ledger.settle_order(conn, order, ctx.runtime.pm.hook)
+        if audited:
+            await audit.record(conn, ctx, audited, resource_type="payment",
+                               resource_id=payment_id,
+                               details={"order_id": payment.order_id, "method": payment.payment_method,
+                                        "amount": payment.amount, "status": moved.status})
     return ledger.payment_view(moved, covered)
 
 
@@ -169,7 +176,7 @@ async def cancel(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUI
                        code="payment_not_cancellable", details={"status": payment.status})
     provider = state.registry.get(payment.provider)
     result = await provider.cancel(str(payment.payment_id), payment.external_id)
-    return await _record(ctx, payment_id, result)
+    return await _record(ctx, payment_id, result, audited="payment.cancelled")
 
 
 async def refresh(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUID) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import Field, model_validator
 from sqlalchemy import and_, insert, select, update
 
+from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.bodies import PageQuery, Strict
 from posmodern.core.errors import Conflict, NotFound, ValidationFailed
@@ -173,6 +174,10 @@ async def create_movement(ctx: RequestContext) -> Reply:
             reference_type=body.reference_type, notes=body.notes),
             client_id=ctx.client_id, never_below_zero=body.movement_type == MovementType.OUT)
         row = await _item(conn, ctx, item_id=row.stock_item_id)
+        await audit.record(conn, ctx, "stock.movement", resource_type="stock_item",
+                           resource_id=row.stock_item_id,
+                           details={"movement_type": body.movement_type, "delta": body.delta,
+                                    "reason": body.reason})
     return Reply({**recorded, "item": item_view(row)}, 201)
 
 

@@ -43,13 +43,16 @@ def test_secrets_from_files(tmp_path: Path):
         Settings.from_env({"POS_SECRET_KEY_FILE": str(tmp_path / "missing")})
 
 
+STRONG = "q7Vb2-LxW9pR4tZk8mNc3HsY6gJd1FaE5uTo0iKe"
+
+
 def test_production_refuses_default_secrets():
     with pytest.raises(ConfigError, match="POS_SECRET_KEY"):
         Settings.from_env({"POS_ENV": "production"})
     with pytest.raises(ConfigError, match="POS_DATA_KEY"):
-        Settings.from_env({"POS_ENV": "production", "POS_SECRET_KEY": "x" * 40})
-    ok = Settings.from_env({"POS_ENV": "production", "POS_SECRET_KEY": "x" * 40,
-                            "POS_DATA_KEY": "y" * 40})
+        Settings.from_env({"POS_ENV": "production", "POS_SECRET_KEY": STRONG})
+    ok = Settings.from_env({"POS_ENV": "production", "POS_SECRET_KEY": STRONG,
+                            "POS_DATA_KEY": STRONG[::-1]})
     assert ok.is_production and ok.secret_key != DEV_SECRET_KEY
 
 

@@ -65,6 +65,7 @@ def test_stop_and_start_change_docker_ps_and_are_audited(api, compose_project, s
             async with db.transaction(api.tenant.client_id) as conn:
                 return (await conn.execute(select(audit_log.c.action, audit_log.c.resource_id,
                                                   audit_log.c.username, audit_log.c.details)
+                                           .where(audit_log.c.action.like("dashboard.%"))
                                            .order_by(audit_log.c.occurred_at))).all()
         finally:
             await db.dispose()

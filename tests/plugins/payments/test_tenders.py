@@ -3,9 +3,11 @@ idempotency and bad input, on both backends."""
 
 from decimal import Decimal
 
-from posmodern.schema.tables import outbox, payments
+from sqlalchemy import select
+
+from posmodern.schema.tables import audit_log, outbox, payments
 from support.api import assert_error
-from support.tenant_db import count, events, wait_for
+from support.tenant_db import count, events, fetch, wait_for
 from support.tenders import MARIA, pay, webhook
 
 
@@ -141,6 +143,11 @@ def test_a_waiting_tender_can_be_cancelled_and_refreshed(api, new_order, asaas, 
     assert cancelled.json()["status"] == "CANCELLED"
     assert cancelled.json()["order"]["outstanding"] == "25.00"
     assert asaas.charge_for(pix["payment_id"])["deleted"] is True
+    audited = fetch(pay_settings, api.tenant.client_id, select(
+        audit_log.c.username, audit_log.c.resource_id, audit_log.c.details).where(
+        audit_log.c.action == "payment.cancelled"))
+    assert [(a.username, a.resource_id) for a in audited] == [("cashier", pix["payment_id"])]
+    assert audited[0].details["amount"] == "25.00"
     assert_error(api.post(f"/api/v1/payments/{pix['payment_id']}/cancel", "cashier"), 409,
                  "payment_not_cancellable")
 

@@ -7,15 +7,15 @@ which tenant has events to send without reading every tenant's outbox (core/rela
 trigger adds no round trip to the statement that writes the rows. SQLite has no notifications:
 its relay sweeps its few tenants.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from alembic import op
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
