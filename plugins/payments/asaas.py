@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from importlib.metadata import PackageNotFoundError, version
@@ -84,6 +85,33 @@ def _money(value: Any) -> Decimal | None:
         return None if value is None else cents(Decimal(str(value)))
     except InvalidOperation:
         return None
+
+
+#: An Asaas id as it may appear in a URL path (``pay_…``).
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+#: The fields of a notification's charge that we read, and the types they must have.
+_CHARGE_FIELDS = {"id": str, "externalReference": (str, type(None)),
+                  "value": (int, float, type(None)), "status": (str, type(None)),
+                  "refunds": (list, type(None))}
+
+
+def _check_shape(payload: dict, charge: Any) -> None:
+    """Refuse (400) a notification whose fields we read have the wrong types."""
+    problems = []
+    if not isinstance(payload.get("id"), (str, type(None))):
+        problems.append("id")
+    if charge is not None:
+        if not isinstance(charge, dict):
+            problems.append("payment")
+        else:
+            problems += [f"payment.{name}" for name, kinds in _CHARGE_FIELDS.items()
+                         if not isinstance(charge.get(name), kinds)
+                         or isinstance(charge.get(name), bool)]
+            if isinstance(charge.get("id"), str) and not _ID.fullmatch(charge["id"]):
+                problems.append("payment.id")
+    if problems:
+        raise BadRequest("not an Asaas event: wrong " + ", ".join(problems),
+                         code="malformed_webhook", details={"fields": problems})
 
 
 def _digits(value: Any) -> str:
@@ -235,13 +263,17 @@ class AsaasProvider(ProviderBase):
             raise BadRequest("the notification is not JSON", code="malformed_json") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
             raise BadRequest("not an Asaas event (no 'event')", code="malformed_webhook")
+        charge = payload.get("payment")
+        _check_shape(payload, charge)
         # Asaas gives every event an id; should one lack it, a redelivery still hashes the same.
-        event_id = str(payload.get("id") or hashlib.sha256(body).hexdigest())
-        charge = payload.get("payment") if isinstance(payload.get("payment"), dict) else None
+        event_id = payload.get("id") or hashlib.sha256(body).hexdigest()
         kind = payload["event"]
         if charge is None:
             return [WebhookEvent(event_id, None, None, kind=kind, raw=payload)]
         status = EVENTS.get(kind)
+        if status == TenderStatus.CONFIRMED:
+            # The body is only a claim: the charge, its reference and its amount are Asaas's.
+            charge = await self._confirmed(charge)
         refunded = None
         if status == TenderStatus.REFUNDED:
             refunded = self._refunded_total(charge, full=kind == "PAYMENT_REFUNDED")
@@ -249,6 +281,15 @@ class AsaasProvider(ProviderBase):
                              reference=charge.get("externalReference"),
                              amount=_money(charge.get("value")), refunded_amount=refunded,
                              kind=kind, raw=payload)]
+
+    async def _confirmed(self, claimed: dict) -> dict:
+        """The charge as Asaas has it, if Asaas says it is paid; else the claim without its
+        amount (so it confirms nothing)."""
+        charge = await self._call("GET", f"/payments/{claimed['id']}", missing_ok=True)
+        if (charge is None or charge.get("deleted") or charge.get("id") != claimed["id"]
+                or STATUSES.get(charge.get("status")) != TenderStatus.CONFIRMED):
+            return {**claimed, "value": None}
+        return charge
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -27,8 +27,10 @@ def test_webhook_token_is_checked_and_replays_apply_once(api, client, new_order,
     first = webhook(client, event)
     again = webhook(client, event)
     assert first.status_code == again.status_code == 200
-    assert first.json() == {"received": 1, "applied": 1, "duplicate": 0, "ignored": 0}
-    assert again.json() == {"received": 1, "applied": 0, "duplicate": 1, "ignored": 0}
+    assert first.json() == {"received": 1, "applied": 1, "duplicate": 0, "ignored": 0,
+                            "refused": 0}
+    assert again.json() == {"received": 1, "applied": 0, "duplicate": 1, "ignored": 0,
+                            "refused": 0}
     # Asaas sends RECEIVED after CONFIRMED for the same charge: a different event, no change.
     assert webhook(client, asaas.event("PAYMENT_RECEIVED", charge["id"])).json()["applied"] == 1
     confirmed = events(pay_settings, api.tenant.client_id, "payment.confirmed")
@@ -41,6 +43,7 @@ def test_webhooks_find_the_tenant_from_our_records_only(api, client, new_order, 
     other = Api(client, make_tenant(pay_settings, roles=("cashier",)))
     mine = pay(api, new_order("10.00"), "pix", "10.00", customer=MARIA).json()
     charge = asaas.charge_for(mine["payment_id"])
+    asaas.pay(charge["id"])
     event = asaas.event("PAYMENT_RECEIVED", charge["id"])
     event["client_id"] = other.tenant.client_id  # whatever the caller claims is ignored
     assert webhook(client, event).json()["applied"] == 1
@@ -51,7 +54,7 @@ def test_webhooks_find_the_tenant_from_our_records_only(api, client, new_order, 
                 "payment": {"object": "payment", "id": "pay_unknown", "value": 5.0,
                             "externalReference": "not-ours"}}
     assert webhook(client, stranger).json() == {"received": 1, "applied": 0, "duplicate": 0,
-                                                "ignored": 1}
+                                                "ignored": 1, "refused": 0}
     assert webhook(client, {"id": "evt_y&2", "event": "TRANSFER_DONE",
                             "transfer": {}}).json()["ignored"] == 1
     assert_error(webhook(client, {"no": "event"}), 400)
