@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 
 from posmodern.core.config import Settings
-from posmodern.core.errors import (BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable,
-                                   Unauthorized, ValidationFailed)
+from posmodern.core.errors import (BadGateway, BadRequest, GatewayTimeout, Unauthorized,
+                                   ValidationFailed)
 from posmodern.core.money import ZERO, cents
 from posmodern.core.payments import (PaymentRequest, PaymentResult, ProviderBase, RefundRequest,
                                      RefundResult, RefundStatus, TenderStatus, WebhookEvent)
@@ -59,7 +59,7 @@ REFUND_STATES = {"DONE": RefundStatus.DONE, "PENDING": RefundStatus.PENDING,
 ASAAS_BASE_URL = SettingSpec("ASAAS_BASE_URL", str, SANDBOX_URL, "Asaas API root (production: "
                              "`https://api.asaas.com/v3`)")
 ASAAS_API_KEY = SettingSpec("ASAAS_API_KEY", secret=True, description="Asaas key, sent as "
-                            "`access_token`; unset: Asaas is listed but takes no payments (503)")
+                            "`access_token`; unset: Asaas is listed but takes no payments (422)")
 ASAAS_WEBHOOK_TOKEN = SettingSpec("ASAAS_WEBHOOK_TOKEN", secret=True, description="the webhook's "
                                   "authentication token (`asaas-access-token`); unset: every "
                                   "notification is refused")
@@ -141,8 +141,8 @@ class AsaasProvider(ProviderBase):
 
     def _http(self) -> httpx.AsyncClient:
         if not self.api_key:
-            raise ServiceUnavailable("Asaas is not configured: set ASAAS_API_KEY",
-                                     code="provider_not_configured")
+            raise ValidationFailed("Asaas is not configured here (ASAAS_API_KEY is unset): "
+                                   "pay another way", code="provider_not_configured")
         if self._client is None:
             self._client = httpx.AsyncClient(
                 base_url=self.base_url,
@@ -194,8 +194,8 @@ class AsaasProvider(ProviderBase):
 
     def check(self, request: PaymentRequest) -> None:
         if not self.api_key:
-            raise ServiceUnavailable("Asaas is not configured: set ASAAS_API_KEY",
-                                     code="provider_not_configured")
+            raise ValidationFailed("Asaas is not configured here (ASAAS_API_KEY is unset): "
+                                   "pay another way", code="provider_not_configured")
         customer = request.customer
         if customer is None:
             if not self.customer_id:
@@ -259,7 +259,7 @@ class AsaasProvider(ProviderBase):
             raise Unauthorized("wrong or missing asaas-access-token", code="invalid_webhook_token")
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadRequest("the notification is not JSON", code="malformed_json") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
             raise BadRequest("not an Asaas event (no 'event')", code="malformed_webhook")

@@ -114,7 +114,7 @@ def test_a_slow_asaas_times_out_and_the_retry_finds_the_same_charge(api, new_ord
     assert len(api.get(f"/api/v1/orders/{order_id}/payments", "cashier").json()["items"]) == 1
 
 
-def test_asaas_not_configured_refuses_with_503(tmp_path, database_url, exchange):
+def test_asaas_not_configured_refuses_with_422(tmp_path, database_url, exchange):
     settings = make_settings(database_url, tmp_path, exchange=exchange)
     app = create_app(settings, plugins=["auth", "catalog", "orders", "payments"])
     with TestClient(app) as bare:
@@ -126,7 +126,8 @@ def test_asaas_not_configured_refuses_with_503(tmp_path, database_url, exchange)
         listed = {p["name"]: p for p in api.get("/api/v1/payments/providers", "cashier")
                   .json()["items"]}
         assert listed["asaas"]["configured"] is False and listed["asaas"]["sandbox"] is True
-        assert_error(pay(api, order_id, "pix", "8.00", customer=MARIA), 503,
+        # Not a moment's trouble: retrying cannot help, so no 503.
+        assert_error(pay(api, order_id, "pix", "8.00", customer=MARIA), 422,
                      "provider_not_configured")
         event = {"id": "evt_1", "event": "PAYMENT_RECEIVED", "payment": {"id": "pay_1"}}
         # Without ASAAS_WEBHOOK_TOKEN every notification is refused.
