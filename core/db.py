@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from posmodern.core import outbox
@@ -81,15 +82,59 @@ def _same_file(fd: int, path: Path) -> bool:
     return opened.st_nlink > 0 and (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # Let SQLAlchemy's "begin" event decide how transactions start (pysqlite's own is lazy).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+#: Seconds a SQLite writer waits for another's lock (``?timeout=`` on the URL sets it).
+SQLITE_BUSY_SECONDS = 30.0
+#: What a client is told to wait before retrying when the database cannot serve.
+RETRY_AFTER_SECONDS = 2
+# PostgreSQL error classes that mean "not now" rather than "wrong": connection exceptions (08),
+# insufficient resources (53: too many connections), operator intervention (57: shutting down,
+# starting up), and a statement cancelled on a lock or statement timeout (55P03, 57014).
+_PG_UNAVAILABLE = ("08", "53", "57", "55P03")
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def _sqlite_busy_seconds(url) -> float:
+    try:
+        return float(url.query.get("timeout", SQLITE_BUSY_SECONDS))
+    except ValueError:
+        raise ValueError(f"invalid SQLite timeout {url.query.get('timeout')!r}") from None
+
+
+def unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 (with ``Retry-After``) that ``exc`` means when it says the database cannot serve
+    now (refused, lost or exhausted connections; a lock held past the busy timeout), or None
+    for any other error."""
+    reason = None
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    state = str(getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None) or "")
+    text = str(cause).lower()
+    if isinstance(exc, PoolTimeout):
+        reason = "no database connection was free in time"
+    elif any(busy in text for busy in _SQLITE_BUSY):
+        reason = "the database is busy"
+    elif (state.startswith(_PG_UNAVAILABLE)
+          or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+          or isinstance(cause, (OSError, ConnectionError, asyncio.TimeoutError))
+          # asyncpg's own errors (core/tenant_pool.py drives it directly) for a dead link
+          or (type(cause).__module__.startswith("asyncpg") and "connection" in text)):
+        reason = "the database connection failed"
+    if reason is None:
+        return None
+    return ServiceUnavailable(f"{reason}; retry shortly", code="database_unavailable",
+                              retry_after=RETRY_AFTER_SECONDS)
+
+
+def _sqlite_pragmas(busy_seconds: float):
+    def pragmas(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy's "begin" event decide how transactions start (pysqlite's is lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+    return pragmas
 
 
 def _sqlite_begin(conn) -> None:
@@ -144,10 +189,12 @@ class Database:
         if self.dialect == "sqlite":
             if url.database and url.database != ":memory:":
                 _private_file(Path(url.database))
-            engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=5,
+            busy = _sqlite_busy_seconds(url)
+            engine = create_async_engine(url.difference_update_query(["timeout"]),
+                                         connect_args={"timeout": busy}, pool_size=5,
                                          max_overflow=10, json_serializer=dumps,
                                          hide_parameters=True)
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy))
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
             return engine
         # No pre-ping: with asyncpg it costs three round trips (BEGIN, a query, ROLLBACK) on every

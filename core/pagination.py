@@ -13,7 +13,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, tuple_
@@ -54,15 +54,18 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
                 value = datetime.fromisoformat(part)
                 if value.tzinfo is None:
                     raise ValueError("naive time")
+                value.astimezone(timezone.utc)  # near year 1 or 9999 an offset overflows
             elif kind is uuid.UUID:
                 value = uuid.UUID(part)
             elif isinstance(part, kind):
                 value = part
+                if isinstance(value, str):
+                    value.encode()  # a lone surrogate cannot be sent to the database
             else:
                 raise ValueError("wrong type")
             key.append(value)
         return tuple(key)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
         raise ValidationFailed("invalid cursor: pass back the next_cursor of a previous page",
                                code="invalid_cursor", details={"cursor": cursor[:100]}) from None
 

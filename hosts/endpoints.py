@@ -74,9 +74,41 @@ async def read_json(request: Request, limit: int) -> Any:
         raise UnsupportedMediaType("send the body as application/json",
                                    details={"content_type": media_type})
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"malformed JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        raise BadRequest("malformed JSON: nested too deep", code="malformed_json") from None
+    refuse_nul(data, "body")
+    return data
+
+
+def _nul_at(data: Any, where: str) -> list | None:
+    # A loop, not recursion: JSON nested as deep as the parser allows must not overflow here.
+    pending = [(data, [where])]
+    while pending:
+        value, loc = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return loc
+            continue
+        items = value.items() if isinstance(value, dict) else (
+            enumerate(value) if isinstance(value, list) else ())
+        for key, item in items:
+            if isinstance(key, str) and "\x00" in key:
+                return [*loc, key]
+            pending.append((item, [*loc, key]))
+    return None
+
+
+def refuse_nul(data: Any, where: str) -> None:
+    """A NUL character in any string (key or value) is a 422: PostgreSQL cannot store one, and
+    no name, note or id of ours has one."""
+    loc = _nul_at(data, where)
+    if loc is not None:
+        message = "strings must not contain NUL (\\u0000) characters"
+        raise ValidationFailed(f"invalid {where}", code="validation_error", details=[
+            {"loc": [str(part) for part in loc], "msg": message, "type": "nul_character"}])
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -116,7 +148,9 @@ def make_endpoint(route: ApiRoute):
                 body = validate(route.body, raw_body, "body")
             query = None
             if route.query is not None:
-                query = validate(route.query, dict(request.query_params), "query")
+                params = dict(request.query_params)
+                refuse_nul(params, "query")
+                query = validate(route.query, params, "query")
             ctx = RequestContext(request=request, runtime=runtime, principal=principal,
                                  route=route, request_id=request_id_var.get() or "",
                                  body=body, query=query)

@@ -9,6 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from posmodern.core.db import unavailable
 from posmodern.core.errors import PosError
 from posmodern.core.ids import new_uuid
 from posmodern.hosts.logs import request_id_var
@@ -58,7 +59,17 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
-        except Exception:  # noqa: BLE001 - the one place unexpected errors are caught
+        except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are caught
+            down = unavailable(exc)
+            if down is not None:
+                # Not a bug here: the database cannot serve now; the client retries later.
+                log.warning("database unavailable: %s: %s", type(exc).__name__, exc,
+                            extra={"path": scope["path"], "method": scope["method"]})
+                if not status["sent"]:
+                    response = PosJSONResponse(down.to_body(), status_code=down.status,
+                                               headers=down.headers)
+                    await response(scope, receive, send_wrapper)
+                return
             log.exception("unhandled error", extra={"path": scope["path"],
                                                    "method": scope["method"]})
             if not status["sent"]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from posmodern.core.errors import Conflict
-from posmodern.core.orders import CLOSED_STATUSES, OrderStatus
+from posmodern.core.orders import CLOSED_STATUSES, OrderStatus, PaymentStatus
 
 #: The way forward, one step at a time: every status but ``CANCELLED``, in the enum's order.
 FORWARD = tuple(status for status in OrderStatus if status is not OrderStatus.CANCELLED)
@@ -17,6 +17,8 @@ NEXT: dict[OrderStatus, tuple[OrderStatus, ...]] = {
 }
 #: While the kitchen has not started, items can still be added or removed (a waiter's new round).
 EDITABLE = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+#: Items change only while no money is kept for the order: none taken yet, or all given back.
+UNPAID = (PaymentStatus.PENDING, PaymentStatus.REFUNDED)
 
 
 class TransitionNotAllowed(Conflict):
@@ -25,6 +27,10 @@ class TransitionNotAllowed(Conflict):
 
 class OrderNotEditable(Conflict):
     code = "order_not_editable"
+
+
+class OrderPaid(Conflict):
+    code = "order_paid"
 
 
 def check_transition(current: str, new: str) -> None:
@@ -43,3 +49,13 @@ def check_editable(current: str) -> None:
         raise OrderNotEditable(
             f"items can change only while the order is {' or '.join(EDITABLE)}; it is {current}",
             details={"current": current, "editable_in": list(EDITABLE)})
+
+
+def check_unpaid(payment_status: str) -> None:
+    """Refuse to change the items of an order money was taken for: it would keep its payment
+    status (PAID) with more paid than it now costs. A manager refunds first."""
+    if payment_status not in UNPAID:
+        raise OrderPaid(
+            f"items cannot change once money was taken for the order ({payment_status}); "
+            "a manager refunds the payments first",
+            details={"payment_status": payment_status, "editable_when": list(UNPAID)})

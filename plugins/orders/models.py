@@ -68,9 +68,14 @@ class OrderQuery(PageQuery):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         # A time without a zone is taken as UTC, the zone every stored time is in.
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("the time with its offset is outside years 1 to 9999") from None
 
     @property
     def statuses(self) -> list[str]:

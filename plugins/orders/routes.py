@@ -163,9 +163,18 @@ async def change_status(ctx: RequestContext) -> dict:
 
 async def _reprice_and_save(ctx: RequestContext, conn: AsyncConnection, current,
                             lines: list[OrderLine]) -> dict[str, Any]:
-    """Total the order's new lines through the hooks and store the totals."""
+    """Total the order's new lines through the hooks and store the totals.
+
+    A discount is an amount: fewer lines make it a larger share of the bill, so taking lines off
+    a discounted order asks whether the caller could give that share (a cashier's capped 10 %
+    must not become 96 %). More lines only make it smaller.
+    """
+    subtotal = subtotal_of(lines)
+    if current.discount and subtotal < current.subtotal:
+        await check_discount(conn, ctx.principal, ctx.runtime.settings, current.discount,
+                             subtotal)
     draft = OrderDraft(client_id=ctx.client_id, store_id=ctx.store_id, source=current.source,
-                       lines=lines, subtotal=subtotal_of(lines), discount=current.discount,
+                       lines=lines, subtotal=subtotal, discount=current.discount,
                        customer_id=current.customer_id, table_id=current.table_id,
                        order_id=current.order_id)
     totals = await price_order(conn, ctx.runtime.pm, ctx.runtime.settings, draft)
@@ -192,6 +201,7 @@ async def add_items(ctx: RequestContext) -> dict:
     async with ctx.transaction() as conn:
         current = await _load(conn, ctx, lock=True)
         lifecycle.check_editable(current.status)
+        lifecycle.check_unpaid(current.payment_status)
         existing = (await storage.load_items(conn, [current.order_id], with_category=True)
                     ).get(current.order_id, [])
         if len(existing) + len(body.items) > MAX_ITEMS:
@@ -213,6 +223,7 @@ async def remove_item(ctx: RequestContext) -> dict:
     async with ctx.transaction() as conn:
         current = await _load(conn, ctx, lock=True)
         lifecycle.check_editable(current.status)
+        lifecycle.check_unpaid(current.payment_status)
         existing = (await storage.load_items(conn, [current.order_id], with_category=True)
                     ).get(current.order_id, [])
         removed = [item for item in existing if item.item_id == item_id]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from importlib.metadata import PackageNotFoundError, version
@@ -21,8 +22,8 @@ from typing import Any
 import httpx
 
 from posmodern.core.config import Settings
-from posmodern.core.errors import (BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable,
-                                   Unauthorized, ValidationFailed)
+from posmodern.core.errors import (BadGateway, BadRequest, GatewayTimeout, Unauthorized,
+                                   ValidationFailed)
 from posmodern.core.money import ZERO, cents
 from posmodern.core.payments import (PaymentRequest, PaymentResult, ProviderBase, RefundRequest,
                                      RefundResult, RefundStatus, TenderStatus, WebhookEvent)
@@ -58,7 +59,7 @@ REFUND_STATES = {"DONE": RefundStatus.DONE, "PENDING": RefundStatus.PENDING,
 ASAAS_BASE_URL = SettingSpec("ASAAS_BASE_URL", str, SANDBOX_URL, "Asaas API root (production: "
                              "`https://api.asaas.com/v3`)")
 ASAAS_API_KEY = SettingSpec("ASAAS_API_KEY", secret=True, description="Asaas key, sent as "
-                            "`access_token`; unset: Asaas is listed but takes no payments (503)")
+                            "`access_token`; unset: Asaas is listed but takes no payments (422)")
 ASAAS_WEBHOOK_TOKEN = SettingSpec("ASAAS_WEBHOOK_TOKEN", secret=True, description="the webhook's "
                                   "authentication token (`asaas-access-token`); unset: every "
                                   "notification is refused")
@@ -84,6 +85,33 @@ def _money(value: Any) -> Decimal | None:
         return None if value is None else cents(Decimal(str(value)))
     except InvalidOperation:
         return None
+
+
+#: An Asaas id as it may appear in a URL path (``pay_…``).
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+#: The fields of a notification's charge that we read, and the types they must have.
+_CHARGE_FIELDS = {"id": str, "externalReference": (str, type(None)),
+                  "value": (int, float, type(None)), "status": (str, type(None)),
+                  "refunds": (list, type(None))}
+
+
+def _check_shape(payload: dict, charge: Any) -> None:
+    """Refuse (400) a notification whose fields we read have the wrong types."""
+    problems = []
+    if not isinstance(payload.get("id"), (str, type(None))):
+        problems.append("id")
+    if charge is not None:
+        if not isinstance(charge, dict):
+            problems.append("payment")
+        else:
+            problems += [f"payment.{name}" for name, kinds in _CHARGE_FIELDS.items()
+                         if not isinstance(charge.get(name), kinds)
+                         or isinstance(charge.get(name), bool)]
+            if isinstance(charge.get("id"), str) and not _ID.fullmatch(charge["id"]):
+                problems.append("payment.id")
+    if problems:
+        raise BadRequest("not an Asaas event: wrong " + ", ".join(problems),
+                         code="malformed_webhook", details={"fields": problems})
 
 
 def _digits(value: Any) -> str:
@@ -113,8 +141,8 @@ class AsaasProvider(ProviderBase):
 
     def _http(self) -> httpx.AsyncClient:
         if not self.api_key:
-            raise ServiceUnavailable("Asaas is not configured: set ASAAS_API_KEY",
-                                     code="provider_not_configured")
+            raise ValidationFailed("Asaas is not configured here (ASAAS_API_KEY is unset): "
+                                   "pay another way", code="provider_not_configured")
         if self._client is None:
             self._client = httpx.AsyncClient(
                 base_url=self.base_url,
@@ -166,8 +194,8 @@ class AsaasProvider(ProviderBase):
 
     def check(self, request: PaymentRequest) -> None:
         if not self.api_key:
-            raise ServiceUnavailable("Asaas is not configured: set ASAAS_API_KEY",
-                                     code="provider_not_configured")
+            raise ValidationFailed("Asaas is not configured here (ASAAS_API_KEY is unset): "
+                                   "pay another way", code="provider_not_configured")
         customer = request.customer
         if customer is None:
             if not self.customer_id:
@@ -231,17 +259,21 @@ class AsaasProvider(ProviderBase):
             raise Unauthorized("wrong or missing asaas-access-token", code="invalid_webhook_token")
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadRequest("the notification is not JSON", code="malformed_json") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
             raise BadRequest("not an Asaas event (no 'event')", code="malformed_webhook")
+        charge = payload.get("payment")
+        _check_shape(payload, charge)
         # Asaas gives every event an id; should one lack it, a redelivery still hashes the same.
-        event_id = str(payload.get("id") or hashlib.sha256(body).hexdigest())
-        charge = payload.get("payment") if isinstance(payload.get("payment"), dict) else None
+        event_id = payload.get("id") or hashlib.sha256(body).hexdigest()
         kind = payload["event"]
         if charge is None:
             return [WebhookEvent(event_id, None, None, kind=kind, raw=payload)]
         status = EVENTS.get(kind)
+        if status == TenderStatus.CONFIRMED:
+            # The body is only a claim: the charge, its reference and its amount are Asaas's.
+            charge = await self._confirmed(charge)
         refunded = None
         if status == TenderStatus.REFUNDED:
             refunded = self._refunded_total(charge, full=kind == "PAYMENT_REFUNDED")
@@ -249,6 +281,15 @@ class AsaasProvider(ProviderBase):
                              reference=charge.get("externalReference"),
                              amount=_money(charge.get("value")), refunded_amount=refunded,
                              kind=kind, raw=payload)]
+
+    async def _confirmed(self, claimed: dict) -> dict:
+        """The charge as Asaas has it, if Asaas says it is paid; else the claim without its
+        amount (so it confirms nothing)."""
+        charge = await self._call("GET", f"/payments/{claimed['id']}", missing_ok=True)
+        if (charge is None or charge.get("deleted") or charge.get("id") != claimed["id"]
+                or STATUSES.get(charge.get("status")) != TenderStatus.CONFIRMED):
+            return {**claimed, "value": None}
+        return charge
 
     # --- helpers ------------------------------------------------------------------------------
 

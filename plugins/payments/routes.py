@@ -114,5 +114,5 @@ async def webhook(ctx: RequestContext) -> dict:
             raise PayloadTooLarge(f"body over {limit} bytes", details={"limit": limit})
         chunks.append(chunk)
     headers = {k.lower(): v for k, v in ctx.request.headers.items()}
-    return await webhooks.receive(ctx.runtime.db, registry.of(ctx.runtime), ctx.path["provider"],
-                                  headers, b"".join(chunks))
+    return await webhooks.receive(ctx, ctx.runtime.db, registry.of(ctx.runtime),
+                                  ctx.path["provider"], headers, b"".join(chunks))

@@ -3,6 +3,10 @@
 The tenant of a notification comes from ``tenant_references`` (written when the tender was sent
 to the provider), never from the caller. Each event is recorded in the tenant's
 ``processed_events`` in the transaction that applies it, so a redelivered event changes nothing.
+
+A notification that says money arrived is a claim even with the right token: it confirms a
+tender only when it names the tender's amount (the Asaas provider takes that amount from Asaas
+itself, not from the body). Any other is refused, the tender left as it was, and audited.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core import tenancy
+from posmodern.core import audit, tenancy
+from posmodern.core.api import RequestContext
 from posmodern.core.db import Database
 from posmodern.core.money import ZERO
 from posmodern.core.payments import RefundStatus, TenderStatus, WebhookEvent
@@ -24,14 +29,19 @@ from posmodern.plugins.payments.registry import PaymentsState
 from posmodern.schema.tables import payments, refunds
 
 
-async def receive(db: Database, state: PaymentsState, provider_name: str,
+#: What a notification may claim only for the tender's whole amount.
+MONEY_IN = (TenderStatus.AUTHORIZED, TenderStatus.CONFIRMED)
+
+
+async def receive(ctx: RequestContext, db: Database, state: PaymentsState, provider_name: str,
                   headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """Check and apply one notification; answers how many events were applied, ignored, repeated."""
+    """Check and apply one notification; answers how many events were applied, ignored,
+    repeated or refused."""
     provider = state.registry.get(provider_name)
     events = await provider.parse_webhook(headers, body)
-    outcomes = Counter({"applied": 0, "duplicate": 0, "ignored": 0})
+    outcomes = Counter({"applied": 0, "duplicate": 0, "ignored": 0, "refused": 0})
     for event in events:
-        outcomes[await _apply(db, state, provider.name, event)] += 1
+        outcomes[await _apply(ctx, db, state, provider.name, event)] += 1
     return {"received": len(events), **outcomes}
 
 
@@ -44,7 +54,8 @@ async def _tenant(db: Database, provider: str, event: WebhookEvent) -> str | Non
     return client
 
 
-async def _apply(db: Database, state: PaymentsState, provider: str, event: WebhookEvent) -> str:
+async def _apply(ctx: RequestContext, db: Database, state: PaymentsState, provider: str,
+                 event: WebhookEvent) -> str:
     client = await _tenant(db, provider, event)
     if client is None:
         return "ignored"  # not a charge of ours (the account may serve other systems)
@@ -56,6 +67,9 @@ async def _apply(db: Database, state: PaymentsState, provider: str, event: Webho
             return "ignored"
         order = await ledger.lock_order(conn, found.order_id, found.store_id)
         payment = await ledger.find_payment(conn, found.payment_id, lock=True)
+        if event.status in MONEY_IN and event.amount != payment.amount:
+            await _refuse(conn, ctx, provider, event, payment)
+            return "refused"
         if event.status == TenderStatus.REFUNDED:
             if payment.status not in ledger.SETTLED:
                 payment = await ledger.move_payment(conn, payment, TenderStatus.CONFIRMED,
@@ -67,6 +81,16 @@ async def _apply(db: Database, state: PaymentsState, provider: str, event: Webho
                                       source="webhook")
         await ledger.settle_order(conn, order, state.hooks)
     return "applied"
+
+
+async def _refuse(conn: AsyncConnection, ctx: RequestContext, provider: str,
+                  event: WebhookEvent, payment) -> None:
+    await audit.record(conn, ctx, "payment.webhook_refused", resource_type="payment",
+                       resource_id=payment.payment_id, details={
+                           "provider": provider, "event_id": event.event_id, "kind": event.kind,
+                           "claimed_status": event.status, "payment_status": payment.status,
+                           "reported_amount": event.amount, "expected_amount": payment.amount,
+                           "order_id": payment.order_id, "store_id": payment.store_id})
 
 
 async def _payment(conn: AsyncConnection, provider: str, event: WebhookEvent):

@@ -18,11 +18,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core.errors import Conflict
+from posmodern.core.errors import Conflict, ValidationFailed
 from posmodern.core.events import emit
 from posmodern.core.money import ZERO, quantity
 from posmodern.schema.tables import products, stock_items, stock_movements
 from posmodern.schema.types import utcnow
+
+#: The most a ``DECIMAL(10,3)`` quantity column holds.
+MAX_STOCK = Decimal("9999999.999")
 
 
 
@@ -78,12 +81,20 @@ async def move(conn: AsyncConnection, item: Row, movement: Movement, *, client_i
     query = (update(stock_items).where(stock_items.c.stock_item_id == item.stock_item_id)
              .values(quantity=stock_items.c.quantity + delta, updated_at=utcnow())
              .returning(stock_items.c.quantity, stock_items.c.min_quantity))
+    # The column is DECIMAL(10,3): a sum past it would be a database error, not an answer.
+    query = query.where(stock_items.c.quantity + delta <= MAX_STOCK,
+                        stock_items.c.quantity + delta >= -MAX_STOCK)
     if never_below_zero and delta < ZERO:
         query = query.where(stock_items.c.quantity + delta >= ZERO)
     changed = (await conn.execute(query)).first()
     if changed is None:
         available = await conn.scalar(select(stock_items.c.quantity).where(
             stock_items.c.stock_item_id == item.stock_item_id))
+        if abs(available + delta) > MAX_STOCK:
+            raise ValidationFailed(f"a stock item holds at most {MAX_STOCK}",
+                                   code="stock_quantity_out_of_range",
+                                   details={"quantity": available, "delta": delta,
+                                            "limit": MAX_STOCK})
         raise Conflict(f"only {available} in stock", code="insufficient_stock",
                        details={"available": available, "wanted": -delta})
     after = quantity(Decimal(changed.quantity))

@@ -27,8 +27,10 @@ def test_webhook_token_is_checked_and_replays_apply_once(api, client, new_order,
     first = webhook(client, event)
     again = webhook(client, event)
     assert first.status_code == again.status_code == 200
-    assert first.json() == {"received": 1, "applied": 1, "duplicate": 0, "ignored": 0}
-    assert again.json() == {"received": 1, "applied": 0, "duplicate": 1, "ignored": 0}
+    assert first.json() == {"received": 1, "applied": 1, "duplicate": 0, "ignored": 0,
+                            "refused": 0}
+    assert again.json() == {"received": 1, "applied": 0, "duplicate": 1, "ignored": 0,
+                            "refused": 0}
     # Asaas sends RECEIVED after CONFIRMED for the same charge: a different event, no change.
     assert webhook(client, asaas.event("PAYMENT_RECEIVED", charge["id"])).json()["applied"] == 1
     confirmed = events(pay_settings, api.tenant.client_id, "payment.confirmed")
@@ -41,6 +43,7 @@ def test_webhooks_find_the_tenant_from_our_records_only(api, client, new_order, 
     other = Api(client, make_tenant(pay_settings, roles=("cashier",)))
     mine = pay(api, new_order("10.00"), "pix", "10.00", customer=MARIA).json()
     charge = asaas.charge_for(mine["payment_id"])
+    asaas.pay(charge["id"])
     event = asaas.event("PAYMENT_RECEIVED", charge["id"])
     event["client_id"] = other.tenant.client_id  # whatever the caller claims is ignored
     assert webhook(client, event).json()["applied"] == 1
@@ -51,7 +54,7 @@ def test_webhooks_find_the_tenant_from_our_records_only(api, client, new_order, 
                 "payment": {"object": "payment", "id": "pay_unknown", "value": 5.0,
                             "externalReference": "not-ours"}}
     assert webhook(client, stranger).json() == {"received": 1, "applied": 0, "duplicate": 0,
-                                                "ignored": 1}
+                                                "ignored": 1, "refused": 0}
     assert webhook(client, {"id": "evt_y&2", "event": "TRANSFER_DONE",
                             "transfer": {}}).json()["ignored"] == 1
     assert_error(webhook(client, {"no": "event"}), 400)
@@ -111,7 +114,7 @@ def test_a_slow_asaas_times_out_and_the_retry_finds_the_same_charge(api, new_ord
     assert len(api.get(f"/api/v1/orders/{order_id}/payments", "cashier").json()["items"]) == 1
 
 
-def test_asaas_not_configured_refuses_with_503(tmp_path, database_url, exchange):
+def test_asaas_not_configured_refuses_with_422(tmp_path, database_url, exchange):
     settings = make_settings(database_url, tmp_path, exchange=exchange)
     app = create_app(settings, plugins=["auth", "catalog", "orders", "payments"])
     with TestClient(app) as bare:
@@ -123,7 +126,8 @@ def test_asaas_not_configured_refuses_with_503(tmp_path, database_url, exchange)
         listed = {p["name"]: p for p in api.get("/api/v1/payments/providers", "cashier")
                   .json()["items"]}
         assert listed["asaas"]["configured"] is False and listed["asaas"]["sandbox"] is True
-        assert_error(pay(api, order_id, "pix", "8.00", customer=MARIA), 503,
+        # Not a moment's trouble: retrying cannot help, so no 503.
+        assert_error(pay(api, order_id, "pix", "8.00", customer=MARIA), 422,
                      "provider_not_configured")
         event = {"id": "evt_1", "event": "PAYMENT_RECEIVED", "payment": {"id": "pay_1"}}
         # Without ASAAS_WEBHOOK_TOKEN every notification is refused.
