@@ -159,6 +159,7 @@ def test_discounts_are_bounded_role_checked_and_audited(staff, menu, settings):
     assert free.json()["total"] == "0.00"
     audited = fetch(settings, staff.tenant.client_id,
                     select(audit_log.c.action, audit_log.c.username, audit_log.c.details)
+                    .where(audit_log.c.action == "order.discount")
                     .order_by(audit_log.c.occurred_at))
     assert [(a.action, a.username, a.details["discount"]) for a in audited] == [
         ("order.discount", "cashier", "5.38"), ("order.discount", "manager", "53.80")]
