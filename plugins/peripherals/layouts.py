@@ -33,7 +33,9 @@ def quantity(value: Any) -> str:
     return text.replace(".", ",")
 
 
-def local_time(moment: datetime, timezone: str) -> str:
+def local_time(moment: datetime | str, timezone: str) -> str:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     try:
         zone = ZoneInfo(timezone)
     except (KeyError, ValueError):
