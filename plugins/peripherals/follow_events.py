@@ -154,9 +154,8 @@ def receipts(settings: Settings, hooks: pluggy.HookRelay):
         values = await store_values(conn, settings, envelope.store_id,
                                     [spec.RECEIPT_HEADER, spec.TIMEZONE])
         document = layouts.receipt(
-            order, envelope.data.get("tenders", []), envelope.data.get("overpaid"),
-            values[spec.RECEIPT_HEADER.name], envelope.occurred_at, values[spec.TIMEZONE.name],
-            extras)
+            order, envelope.data.get("tenders", []), values[spec.RECEIPT_HEADER.name],
+            envelope.occurred_at, values[spec.TIMEZONE.name], extras)
         await enqueue(conn, client_id=envelope.client_id, store_id=envelope.store_id,
                       printer=printer, kind=JobKind.RECEIPT, reference_type=ORDER,
                       reference_id=order_id, dedupe_key=f"{order_id}:receipt",

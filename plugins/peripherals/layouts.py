@@ -70,9 +70,12 @@ def kitchen_ticket(kind: str, station: str, order: dict[str, Any], items: list[d
     return doc + [{"op": "feed", "lines": 2}, {"op": "cut"}]
 
 
-def receipt(order: dict[str, Any], tenders: list[dict[str, Any]], change: Any, header: str,
+def receipt(order: dict[str, Any], tenders: list[dict[str, Any]], header: str,
             at: datetime, timezone: str, extras: list[dict[str, Any]]) -> list[dict]:
-    """The customer's receipt: items, totals, how it was paid, change, and fiscal lines if any."""
+    """The customer's receipt: items, totals, how it was paid, change, and fiscal lines if any.
+
+    A tender's ``amount`` is what it paid of the order; cash handed over beyond it is its
+    ``change_due``, so the customer sees what they gave and the change apart."""
     doc: list[dict] = [{"op": "text", "text": line.strip(), "align": "center", "bold": True}
                        for line in header.split("|") if line.strip()]
     fiscal = [line for extra in extras for line in extra.get("lines", [])]
@@ -92,10 +95,14 @@ def receipt(order: dict[str, Any], tenders: list[dict[str, Any]], change: Any, h
         doc.append({"op": "pair", "left": "Desconto",
                     "right": brl(-Decimal(str(order["discount"])))})
     doc.append({"op": "pair", "left": "TOTAL", "right": brl(order["total"]), "bold": True})
+    change = ZERO
     for tender in tenders:
         method = METHODS.get(tender.get("method", ""), str(tender.get("method", "")).title())
-        doc.append({"op": "pair", "left": method, "right": brl(tender.get("amount", 0))})
-    if Decimal(str(change or 0)) > ZERO:
+        given = Decimal(str(tender.get("change_due") or 0))
+        change += given
+        doc.append({"op": "pair", "left": method,
+                    "right": brl(Decimal(str(tender.get("amount") or 0)) + given)})
+    if change > ZERO:
         doc.append({"op": "pair", "left": "Troco", "right": brl(change)})
     if fiscal:
         doc.append({"op": "rule"})

@@ -45,6 +45,12 @@ class NetworkPrinter:
         """The printer is switched off: the port closes and open connections drop."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            # close() alone does not wake a thread blocked in accept() on Linux: the port would
+            # go on taking connections.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
         for conn in list(self._connections):
             try:
