@@ -84,7 +84,16 @@ class EscposDevice:
         self.device._raw(data)
 
     def close(self) -> None:
-        self.device.close()
+        try:
+            self.device.close()
+        except Exception:  # noqa: BLE001 - a vanished pty raises termios.error, no OSError
+            # A port gone from under us (unplugged) cannot be flushed: close it unflushed, and
+            # drop it so that python-escpos does not try again when the object is collected.
+            port, self.device._device = self.device._device, False
+            try:
+                port.close()
+            except Exception:  # noqa: BLE001, S110 - nothing more can be done with it
+                pass
 
 
 def _open_network(connection: dict[str, Any]) -> EscposDevice:
