@@ -90,6 +90,7 @@ class Spool:
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=30)
             for task in late:
+                log.warning("peripherals: %s did not stop in 30 s: cancelled", task.get_name())
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         self.workers.clear()
