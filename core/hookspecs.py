@@ -1,5 +1,4 @@
-"""Every hook POS Modern calls, in one place (``pos_printer_drivers`` is declared ahead of
-its caller, the peripherals plugin).
+"""Every hook POS Modern calls, in one place.
 
 Hooks are prefixed ``pos_``. A hook implementation may return a value or an awaitable; the core
 awaits through :func:`posmodern.core.asyncio_hooks.call_hook`, and no hook is ``firstresult``.
@@ -19,8 +18,6 @@ import pluggy
 from pluggy import HookspecMarker
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from posmodern.core.api import ApiRoute, StaticAssets
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
@@ -28,9 +25,10 @@ if TYPE_CHECKING:
     from posmodern.core.orders import Adjustment, OrderDraft
     from posmodern.core.ownership import TableAccess
     from posmodern.core.payments import PaymentProvider
-    from posmodern.core.peripherals import PrinterDriver
+    from posmodern.core.peripherals import PrinterDriver, ReceiptExtras
     from posmodern.core.plugin_settings import SettingSpec
     from posmodern.core.runtime import Runtime
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 hookspec = HookspecMarker("posmodern")
 
@@ -201,10 +199,19 @@ def pos_payment_providers(settings: Settings) -> list[PaymentProvider]:
 
 @hookspec
 def pos_printer_drivers(settings: Settings) -> list[PrinterDriver]:
-    """Called when the peripherals plugin starts. Return the printer drivers this plugin offers.
+    """Called when the peripherals plugin builds its routes and starts its print spool. Return
+    the printer drivers this plugin offers (:class:`~posmodern.core.peripherals.PrinterDriver`),
+    each with a name no other driver has; a printer names its driver.
+    """
 
-    Declared but not called yet: nothing calls it until the peripherals plugin (issue
-    "Printers") lands. Until then a driver plugin is registered and never asked.
+
+@hookspec
+def pos_receipt_extras(conn: AsyncConnection, order_id: uuid.UUID,
+                       store_id: str) -> ReceiptExtras | None:
+    """Called by the peripherals plugin while it lays out an order's customer receipt (on
+    ``payment.completed``), in the transaction of that event's handler. Return
+    :class:`~posmodern.core.peripherals.ReceiptExtras` (a fiscal key and its QR code) or None.
+    Only plugins of the peripherals plugin's process are asked.
     """
 
 

@@ -1,14 +1,15 @@
 """The tables of one tenant (one client), as SQLAlchemy Core.
 
 Every table of the seed's ``pos_modern`` schema keeps its name and columns; the tables the system
-needs besides (outbox, processed events, idempotency keys, users, audit log, counters, KDS tickets,
-printers, print jobs, fiscal documents, refunds) follow. On PostgreSQL each tenant gets its own
-schema holding these tables; on SQLite each tenant gets its own database file. The tables carry no
+needs besides (outbox, processed events, idempotency keys, users, audit log, counters, KDS
+tickets, printers, print jobs, scales, fiscal documents, refunds) follow. On PostgreSQL each
+tenant gets its own schema holding these tables; on SQLite each tenant gets its own database file. The tables carry no
 schema name: the database module points them at the tenant's schema per transaction.
 """
 
 from __future__ import annotations
 
+from posmodern.schema.types import NOW, JSONDocument, Money, Quantity, UTCDateTime, utcnow
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,8 +26,6 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-
-from posmodern.schema.types import NOW, JSONDocument, Money, Quantity, UTCDateTime, utcnow
 
 metadata = MetaData(
     naming_convention={
@@ -370,11 +369,18 @@ printers = Table(
     Column("name", String(100), nullable=False),
     Column("driver", String(50), nullable=False),
     Column("connection", JSONDocument(), nullable=False),
-    Column("station", String(50)),
+    # What it prints: "receipt", "bar", or the name of a kitchen station.
+    Column("role", String(50), nullable=False),
     Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
     _created_at(),
     _updated_at("printers"),
+    Column("paper_mm", Integer, nullable=False, default=80, server_default="80"),
+    Column("profile", String(50), nullable=False, default="generic",
+           server_default="generic"),
+    # Where its jobs go while it is offline: a printer of the same role and store.
+    Column("backup_printer_id", Uuid),
     Index("idx_printers_client_store", "client_id", "store_id"),
+    Index("idx_printers_store_role", "store_id", "role"),
 )
 
 print_jobs = Table(
@@ -392,7 +398,29 @@ print_jobs = Table(
     _created_at(),
     _updated_at("print_jobs"),
     Column("printed_at", UTCDateTime()),
+    Column("role", String(50), nullable=False),
+    # One job per order, kind and station: a redelivered or replayed event finds it.
+    Column("dedupe_key", String(200)),
+    Column("next_attempt_at", UTCDateTime()),
+    # A job left "printing" past this time was abandoned by its worker (a killed process).
+    Column("lease_until", UTCDateTime()),
+    Column("reprint_of", Uuid),
     Index("idx_print_jobs_status", "status", "created_at"),
+    Index("idx_print_jobs_printer_status", "printer_id", "status"),
+    Index("idx_print_jobs_reference", "reference_id"),
+    Index("idx_print_jobs_dedupe", "dedupe_key", unique=True),
+)
+
+scales = Table(
+    "scales", metadata,
+    Column("scale_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("name", String(100), nullable=False),
+    Column("protocol", String(30), nullable=False),
+    Column("connection", JSONDocument(), nullable=False),
+    _created_at(),
+    _updated_at("scales"),
+    Index("idx_scales_client_store", "client_id", "store_id"),
 )
 
 fiscal_documents = Table(

@@ -21,8 +21,7 @@ from posmodern.schema.tables import metadata
 ROOT = Path(posmodern.plugins.__file__).resolve().parent.parent
 TENANT_TABLES = set(metadata.tables)
 #: Tables of plugins not written yet: they get their owner with their plugin.
-RESERVED = {"printers": "peripherals", "print_jobs": "peripherals",
-            "fiscal_documents": "fiscal"}
+RESERVED = {"fiscal_documents": "fiscal"}
 WRITING = ("insert", "update", "delete", "upsert")
 
 

@@ -1,0 +1,1 @@
+"""Peripherals: printers, their print spool, the cash drawer and the scale."""

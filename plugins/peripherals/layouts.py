@@ -1,0 +1,128 @@
+"""What is printed, in pt-BR: kitchen tickets, the customer receipt, a test page, the drawer pulse.
+
+Each function returns a document (see ``escpos.py``); widths and code pages are the renderer's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from posmodern.core.money import ZERO
+
+TITLES = {"kitchen": "PEDIDO", "addition": "ACRÉSCIMO", "void": "CANCELAMENTO"}
+METHODS = {"cash": "Dinheiro", "pix": "PIX", "credit_card": "Cartão de crédito",
+           "debit_card": "Cartão de débito", "card": "Cartão", "boleto": "Boleto",
+           "voucher": "Vale-refeição"}
+
+
+def brl(value: Any) -> str:
+    """``Decimal("1234.5")`` as ``R$ 1.234,50``."""
+    amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    sign = "-" if amount < ZERO else ""
+    whole, cents = f"{abs(amount):,.2f}".split(".")
+    return f"{sign}R$ {whole.replace(',', '.')},{cents}"
+
+
+def quantity(value: Any) -> str:
+    """``2.000`` as ``2``, ``0.350`` as ``0,35``."""
+    amount = Decimal(str(value)).normalize()
+    text = f"{amount:f}"
+    return text.replace(".", ",")
+
+
+def local_time(moment: datetime | str, timezone: str) -> str:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("America/Sao_Paulo")
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+def kitchen_ticket(kind: str, station: str, order: dict[str, Any], items: list[dict[str, Any]],
+                   at: datetime, timezone: str, note: str | None = None) -> list[dict]:
+    """A station's ticket: large text, one line per item with its notes."""
+    doc: list[dict] = [
+        {"op": "text", "text": f"{TITLES.get(kind, kind.upper())} - {station.upper()}",
+         "align": "center", "bold": True, "large": True},
+        {"op": "text", "text": f"Pedido #{order.get('order_number', '')}", "align": "center",
+         "large": True},
+        {"op": "text", "text": local_time(at, timezone), "align": "center"},
+    ]
+    if note:
+        doc.append({"op": "text", "text": note, "align": "center", "bold": True})
+    doc.append({"op": "rule"})
+    for item in items:
+        doc.append({"op": "text", "large": True, "bold": kind == "void",
+                    "text": f"{quantity(item['quantity'])}x {item['product_name']}"})
+        if item.get("notes"):
+            doc.append({"op": "text", "text": f"  Obs: {item['notes']}"})
+        for extra in item.get("customizations") or []:
+            label = extra.get("name") if isinstance(extra, dict) else str(extra)
+            if label:
+                doc.append({"op": "text", "text": f"  + {label}"})
+    if order.get("notes"):
+        doc += [{"op": "rule"}, {"op": "text", "text": f"Obs. do pedido: {order['notes']}"}]
+    return doc + [{"op": "feed", "lines": 2}, {"op": "cut"}]
+
+
+def receipt(order: dict[str, Any], tenders: list[dict[str, Any]], header: str,
+            at: datetime, timezone: str, extras: list[dict[str, Any]]) -> list[dict]:
+    """The customer's receipt: items, totals, how it was paid, change, and fiscal lines if any.
+
+    A tender's ``amount`` is what it paid of the order; cash handed over beyond it is its
+    ``change_due``, so the customer sees what they gave and the change apart."""
+    doc: list[dict] = [{"op": "text", "text": line.strip(), "align": "center", "bold": True}
+                       for line in header.split("|") if line.strip()]
+    fiscal = [line for extra in extras for line in extra.get("lines", [])]
+    if not fiscal:
+        doc.append({"op": "text", "text": "CUPOM NÃO FISCAL", "align": "center"})
+    doc += [{"op": "pair", "left": f"Pedido #{order.get('order_number', '')}",
+             "right": local_time(at, timezone)},
+            {"op": "rule"}]
+    for item in order.get("items", []):
+        doc.append({"op": "pair", "left": f"{quantity(item['quantity'])}x "
+                    f"{item['product_name']}", "right": brl(item["subtotal"])})
+    doc += [{"op": "rule"}, {"op": "pair", "left": "Subtotal", "right": brl(order["subtotal"])}]
+    for adjustment in order.get("adjustments") or []:
+        doc.append({"op": "pair", "left": adjustment["name"],
+                    "right": brl(adjustment["amount"])})
+    if Decimal(str(order.get("discount") or 0)) > ZERO:
+        doc.append({"op": "pair", "left": "Desconto",
+                    "right": brl(-Decimal(str(order["discount"])))})
+    doc.append({"op": "pair", "left": "TOTAL", "right": brl(order["total"]), "bold": True})
+    change = ZERO
+    for tender in tenders:
+        method = METHODS.get(tender.get("method", ""), str(tender.get("method", "")).title())
+        given = Decimal(str(tender.get("change_due") or 0))
+        change += given
+        doc.append({"op": "pair", "left": method,
+                    "right": brl(Decimal(str(tender.get("amount") or 0)) + given)})
+    if change > ZERO:
+        doc.append({"op": "pair", "left": "Troco", "right": brl(change)})
+    if fiscal:
+        doc.append({"op": "rule"})
+        doc += [{"op": "text", "text": line, "align": "center"} for line in fiscal]
+    for extra in extras:
+        if extra.get("qr"):
+            doc.append({"op": "qr", "data": extra["qr"]})
+    return doc + [{"op": "rule"},
+                  {"op": "text", "text": "Obrigado pela preferência!", "align": "center"},
+                  {"op": "feed", "lines": 2}, {"op": "cut"}]
+
+
+def test_page(printer_name: str, at: datetime, timezone: str) -> list[dict]:
+    return [{"op": "text", "text": "TESTE DE IMPRESSÃO", "align": "center", "bold": True,
+             "large": True},
+            {"op": "text", "text": printer_name, "align": "center"},
+            {"op": "text", "text": local_time(at, timezone), "align": "center"},
+            {"op": "text", "text": "Acentuação: ação, pão, café, açúcar, coração"},
+            {"op": "feed", "lines": 2}, {"op": "cut"}]
+
+
+def drawer_pulse() -> list[dict]:
+    return [{"op": "pulse"}]

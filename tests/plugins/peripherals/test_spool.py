@@ -1,0 +1,131 @@
+"""The spool and the events: a confirmed order's tickets reach each station's printer once, a
+printer that is down gets its job when it is back, a backup takes over, a late kitchen ticket
+expires, reprints are marked, a cash payment pulses the drawer, a paid order prints a receipt."""
+
+import uuid
+from datetime import timedelta
+
+from posmodern.schema.tables import print_jobs
+from posmodern.schema.types import utcnow
+from sqlalchemy import update
+from support.api import assert_error
+from support.fake_printer import PULSE, NetworkPrinter
+from support.menu import create_menu, order_body
+from support.peripherals import add_printer, job, wait_job
+from support.tenant_db import fetch, wait_for
+from support.tenders import pay
+
+JOBS = "/api/v1/peripherals/print-jobs"
+
+
+def _confirmed_order(api, menu, *lines):
+    made = api.post("/api/v1/orders", "cashier", json=order_body(menu, *lines))
+    assert made.status_code == 201, made.text
+    order = made.json()
+    moved = api.post(f"/api/v1/orders/{order['order_id']}/status", "manager",
+                     json={"status": "CONFIRMED"})
+    assert moved.status_code == 200, moved.text
+    return order
+
+
+def _jobs(api, **query):
+    return api.get(JOBS, params=query).json()["print_jobs"]
+
+
+def test_a_confirmed_order_prints_once_per_station_and_waits_for_a_printer_that_is_down(
+        api, printer, fast_settings):
+    bar = NetworkPrinter().start()
+    try:
+        add_printer(api, "Cozinha", role="cozinha", connection=printer.connection)
+        add_printer(api, "Bar", role="bar", connection=bar.connection)
+        menu = create_menu(api)
+        printer.stop()  # the kitchen printer is off when the order comes
+        order = _confirmed_order(api, menu, ("X-Burger", "2"), ("Pudim de leite", "1"))
+        kitchen = wait_for(lambda: _jobs(api, reference_id=order["order_id"]))
+        assert [(j["kind"], j["role"]) for j in kitchen] == [("kitchen", "cozinha")]
+        def tried_twice():
+            found = job(api, kitchen[0]["job_id"])
+            return found if found["attempts"] >= 2 else None
+        waiting = wait_for(tried_twice)
+        assert waiting["status"] in ("queued", "printing") and waiting["last_error"]
+        printer.start()
+        wait_job(api, kitchen[0]["job_id"])
+        text = printer.text()
+        assert text.count("PEDIDO - COZINHA") == 1
+        assert "2x X-Burger" in text and "1x Pudim de leite" in text
+        assert f"Pedido #{order['order_number']}" in text
+        assert len(printer.tickets()) == 1 and bar.data() == b""
+    finally:
+        bar.stop()
+
+
+def test_a_backup_printer_takes_the_job_of_a_printer_that_is_down(api, printer):
+    backup = add_printer(api, "Reserva", role="cozinha", connection=printer.connection)
+    dead = NetworkPrinter().start()
+    dead.stop()
+    add_printer(api, "Cozinha", role="cozinha", connection=dead.connection,
+                backup_printer_id=backup["printer_id"])
+    order = _confirmed_order(api, create_menu(api), ("Misto quente", "1"))
+    found = wait_for(lambda: _jobs(api, reference_id=order["order_id"]))
+    done = wait_job(api, found[0]["job_id"])
+    assert done["printer_id"] == backup["printer_id"] and done["attempts"] >= 2
+    assert printer.text().count("1x Misto quente") == 1
+
+
+def test_a_late_kitchen_ticket_expires_and_a_reprint_is_marked(api, printer, fast_settings):
+    dead = NetworkPrinter().start()
+    dead.stop()
+    made = add_printer(api, "Cozinha", role="cozinha", connection=dead.connection)
+    order = _confirmed_order(api, create_menu(api), ("X-Burger", "1"))
+    ticket = wait_for(lambda: _jobs(api, reference_id=order["order_id"]))[0]
+    fetch(fast_settings, api.tenant.client_id, update(print_jobs).where(
+        print_jobs.c.job_id == uuid.UUID(ticket["job_id"])).values(
+            created_at=utcnow() - timedelta(hours=3)).returning(print_jobs.c.job_id))
+    api.patch(f"/api/v1/peripherals/printers/{made['printer_id']}",
+              json={"connection": printer.connection})
+    expired = wait_job(api, ticket["job_id"], "expired")
+    assert "min old" in expired["last_error"] and printer.data() == b""
+    again = api.post(f"{JOBS}/{ticket['job_id']}/reprint", "kitchen")
+    assert again.status_code == 201, again.text
+    assert again.json()["reprint_of"] == ticket["job_id"]
+    wait_job(api, again.json()["job_id"])
+    assert "*** REIMPRESSÃO ***" in printer.text() and "1x X-Burger" in printer.text()
+    fetch(fast_settings, api.tenant.client_id, update(print_jobs).where(
+        print_jobs.c.job_id == uuid.UUID(ticket["job_id"])).values(
+            created_at=utcnow() - timedelta(days=8)).returning(print_jobs.c.job_id))
+    assert_error(api.post(f"{JOBS}/{ticket['job_id']}/reprint"), 410, "job_too_old")
+    assert_error(api.post(f"{JOBS}/00000000-0000-0000-0000-000000000000/reprint"), 404)
+
+
+def test_a_cash_payment_pulses_the_drawer_and_prints_the_receipt_once(api, printer):
+    add_printer(api, "Caixa", role="receipt", connection=printer.connection, paper_mm=58)
+    menu = create_menu(api)
+    order = _confirmed_order(api, menu, ("Guaraná lata", "2"))
+    paid = pay(api, order["order_id"], "cash", "20.00")
+    assert paid.status_code in (200, 201), paid.text
+    def both_printed():
+        found = _jobs(api)
+        kinds = {j["kind"] for j in found}
+        done = all(j["status"] == "done" for j in found)
+        return found if kinds == {"drawer", "receipt"} and done else None
+    kinds = wait_for(both_printed)
+    assert len(kinds) == 2
+    text = printer.text()
+    assert PULSE in printer.data()
+    assert "CUPOM NÃO FISCAL" in text and "2x Guaraná lata" in text
+    # The customer sees the total, the R$ 20,00 handed over and the R$ 7,00 given back.
+    assert "TOTAL" in text and "R$ 13,00" in text
+    assert "Dinheiro" in text and "R$ 20,00" in text
+    assert "Troco" in text and "R$ 7,00" in text
+
+
+def test_the_drawer_opens_on_request_for_a_cashier_not_the_kitchen(api, printer):
+    assert_error(api.post("/api/v1/peripherals/cash-drawer/open", json={}), 409,
+                 "no_printer_for_role")
+    add_printer(api, "Caixa", role="receipt", connection=printer.connection)
+    assert_error(api.post("/api/v1/peripherals/cash-drawer/open", "kitchen", json={}), 403)
+    opened = api.post("/api/v1/peripherals/cash-drawer/open", "cashier",
+                      json={"reason": "troco"})
+    assert opened.status_code == 202, opened.text
+    wait_job(api, opened.json()["job_id"])
+    assert printer.data().endswith(PULSE + b"22")
