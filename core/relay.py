@@ -419,6 +419,11 @@ class OutboxRelay:
         deleted."""
         if self.purge is None or not self.purge.due():
             return 0
-        deleted = await self.purge.run(await self.active_tenants())
+        deleted = 0
+        tenants_now = await self.active_tenants()
+        for start in range(0, len(tenants_now), 100):
+            if self._closing and self._tasks:
+                break  # stopping: the next holder of the role purges
+            deleted += await self.purge.run(tenants_now[start:start + 100])
         self.stats.purged += deleted
         return deleted
