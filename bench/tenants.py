@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -37,6 +38,7 @@ from kombu import Connection, Consumer, Exchange, Queue, binding
 
 from posmodern.core import security, tenancy
 from posmodern.core.db import Database, schema_name
+from posmodern.core.errors import Conflict
 from posmodern.schema import migrate
 
 POS = str(Path(sys.executable).with_name("pos"))
@@ -82,6 +84,14 @@ def pos(env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - started
 
 
+async def tenant_count(url: str) -> int:
+    db = Database(url, pool_size=1, max_overflow=0)
+    try:
+        return len(await tenancy.list_tenants(db))
+    finally:
+        await db.dispose()
+
+
 async def back_one_revision(url: str, clients: list[str]) -> None:
     db = Database(url, pool_size=2, max_overflow=0)
     for client in clients:
@@ -107,15 +117,18 @@ async def sample_idle(database: str, pid: int, seconds: float) -> dict[str, floa
     query = "SELECT xact_commit FROM pg_stat_database WHERE datname = $1"
     backends = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
     try:
-        # Wait out the start (the sweeping relay's first full pass visits every tenant).
+        # Wait out the start (the sweeping relay's first full pass visits every tenant): at
+        # least 15 s, then until three windows of 3 s in a row are quiet.
         settle_started = time.perf_counter()
         last = await conn.fetchval(query, database)
-        while True:
+        quiet = 0
+        while quiet < 3 or time.perf_counter() - settle_started < 15:
             await asyncio.sleep(3)
             now = await conn.fetchval(query, database)
-            if (now - last) / 3 < 20 or time.perf_counter() - settle_started > 600:
-                break
+            quiet = quiet + 1 if (now - last) / 3 < 20 else 0
             last = now
+            if time.perf_counter() - settle_started > 900:
+                break
         settled = time.perf_counter() - settle_started
         pids = [row["pid"] for row in await conn.fetch(backends, database)]
         xact0 = await conn.fetchval(query, database)
@@ -149,8 +162,10 @@ class Server:
         raise SystemExit("pos serve did not start")
 
     def stop(self) -> None:
+        started = time.perf_counter()
         self.process.terminate()
-        self.process.wait(30)
+        self.process.wait(120)
+        print(f"   (pos serve stopped in {time.perf_counter() - started:.1f} s)")
 
 
 def latency(server: Server, url: str, clients: list[str], exchange: str, rate: float,
@@ -158,8 +173,10 @@ def latency(server: Server, url: str, clients: list[str], exchange: str, rate: f
     async def prepare() -> None:
         db = Database(url, pool_size=4, max_overflow=0)
         for client in clients:
-            await security.create_user(db, client_id=client, store_id="s1", username="cashier",
-                                       password="cashier-pass-1", roles=["admin"])
+            with contextlib.suppress(Conflict):  # made by an earlier run on this database
+                await security.create_user(db, client_id=client, store_id="s1",
+                                           username="cashier", password="cashier-pass-1",
+                                           roles=["admin"])
         await db.dispose()
     asyncio.run(prepare())
     http = httpx.Client(base_url=server.url, timeout=30)
@@ -232,21 +249,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--migrate", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1, help="pos serve --workers")
+    parser.add_argument("--database", help="reuse this database's tenants (b00000…), kept")
     args = parser.parse_args()
 
-    database = f"posmodern_bench_tenants_{uuid.uuid4().hex[:6]}"
+    database = args.database or f"posmodern_bench_tenants_{uuid.uuid4().hex[:6]}"
     url = f"postgresql+asyncpg://postgres@127.0.0.1/{database}"
     exchange = f"posmodern.bench.{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "DATABASE_URL": url, "BROKER_URL": AMQP, "POS_BUS_EXCHANGE": exchange,
            "POS_AUTO_MIGRATE": "false", "POS_LOG_LEVEL": "WARNING", "POS_DASHBOARD_BACKEND":
            "embedded", "POS_PLUGINS": ""}
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                    f"CREATE DATABASE {database}"], check=True)
+    if not args.database:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                        f"CREATE DATABASE {database}"], check=True)
     print(f"# {platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()}, {database}")
     clients: list[str] = []
     try:
         pos(env, "db", "upgrade")
         for count in sorted(args.tenants):
+            existing = asyncio.run(tenant_count(url)) if args.database else len(clients)
+            clients += [f"b{n:05d}" for n in range(len(clients), min(existing, count))]
             more = [f"b{len(clients) + n:05d}" for n in range(count - len(clients))]
             created = asyncio.run(create_tenants(url, more, args.jobs))
             clients += more
@@ -278,8 +299,9 @@ def main() -> None:
             print(f"N={len(clients)}: pos db upgrade migrating {len(sample)} tenants (one "
                   f"revision) and skipping the rest: {took:.1f} s")
     finally:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                        f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
+        if not args.database:
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                            f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
         drop_bus(exchange)
 
 

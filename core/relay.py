@@ -37,7 +37,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Text, bindparam, cast, column, func, select, table, update
+from sqlalchemy import Text, bindparam, cast, column, func, select, table, text, update
 
 from posmodern.core.db import Database
 from posmodern.core.election import Election, FileElection, PostgresElection, lock_key
@@ -72,18 +72,18 @@ _ACTIVE = tenants.c.status == "active"
 _ACTIVE_TENANTS = select(tenants.c.client_id).where(_ACTIVE)
 _SCHEMAS = select(tenants.c.schema_name, tenants.c.client_id).where(_ACTIVE)
 
-# PostgreSQL: rows ever inserted into each active tenant's outbox, from the statistics (one
-# query, whatever the number of tenants; no tenant's table is read).
+# PostgreSQL: each tenant's outbox table (found through the catalogs when the tenants change),
+# then the rows ever inserted into each, from the statistics in shared memory: one query that
+# reads no table, whatever the number of tenants.
 _pg_namespace = table("pg_namespace", column("oid"), column("nspname"), schema="pg_catalog")
 _pg_class = table("pg_class", column("oid"), column("relname"), column("relnamespace"),
                   column("relkind"), schema="pg_catalog")
-_INSERTED = (
-    select(tenants.c.client_id,
-           func.pg_stat_get_tuples_inserted(_pg_class.c.oid, type_=BigInteger).label("inserted"))
-    .join(_pg_namespace, _pg_namespace.c.nspname == tenants.c.schema_name)
-    .join(_pg_class, (_pg_class.c.relnamespace == _pg_namespace.c.oid)
-          & (_pg_class.c.relname == outbox.name) & (_pg_class.c.relkind == "r"))
-    .where(_ACTIVE))
+_OUTBOXES = (select(_pg_class.c.oid, _pg_namespace.c.nspname)
+             .join(_pg_namespace, _pg_class.c.relnamespace == _pg_namespace.c.oid)
+             .where(_pg_class.c.relname == outbox.name, _pg_class.c.relkind == "r"))
+_ACTIVE_COUNT = select(func.count()).select_from(tenants).where(_ACTIVE)
+_INSERTED = text("SELECT relid, pg_stat_get_tuples_inserted(relid) "
+                 "FROM unnest(CAST(:relids AS oid[])) AS relid")
 
 
 @dataclass
@@ -130,6 +130,7 @@ class OutboxRelay:
         self._backlogs: dict[str, int] = {}  # rows left behind, per tenant, when last counted
         self._inserted: dict[str, int] = {}  # PostgreSQL: outbox inserts seen, per tenant
         self._clients: dict[str, str] = {}  # PostgreSQL: client id by schema
+        self._outboxes: dict[int, str] = {}  # PostgreSQL: client id by its outbox's table oid
         self._next_sweep = 0.0
         self._next_full = 0.0
         self._wake = asyncio.Event()
@@ -321,15 +322,24 @@ class OutboxRelay:
         if self.db.is_sqlite:
             return set()
         async with self.db.control_connection() as conn:
-            counts = dict((await conn.execute(_INSERTED)).all())
+            if await conn.scalar(_ACTIVE_COUNT) != len(self._outboxes):
+                await self._load_schemas(conn)  # a tenant was created or dropped
+            counts = {self._outboxes[relid]: count for relid, count in (await conn.execute(
+                _INSERTED, {"relids": list(self._outboxes)})).all()}
         moved = {client for client, count in counts.items()
                  if count != self._inserted.get(client, 0)}
         self._inserted = counts
         return moved
 
-    async def _load_schemas(self) -> None:
-        async with self.db.control_connection() as conn:
-            self._clients = dict((await conn.execute(_SCHEMAS)).all())
+    async def _load_schemas(self, conn=None) -> None:
+        if conn is None:
+            async with self.db.control_connection() as conn:
+                return await self._load_schemas(conn)
+        self._clients = dict((await conn.execute(_SCHEMAS)).all())
+        if not self.db.is_sqlite:
+            self._outboxes = {relid: self._clients[schema]
+                              for relid, schema in (await conn.execute(_OUTBOXES)).all()
+                              if schema in self._clients}
 
     # --- relaying ----------------------------------------------------------------------------
 
@@ -419,6 +429,11 @@ class OutboxRelay:
         deleted."""
         if self.purge is None or not self.purge.due():
             return 0
-        deleted = await self.purge.run(await self.active_tenants())
+        deleted = 0
+        tenants_now = await self.active_tenants()
+        for start in range(0, len(tenants_now), 100):
+            if self._closing and self._tasks:
+                break  # stopping: the next holder of the role purges
+            deleted += await self.purge.run(tenants_now[start:start + 100])
         self.stats.purged += deleted
         return deleted
