@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
     from posmodern.core.migrations import MigrationBranch
-    from posmodern.core.orders import Adjustment, OrderDraft
+    from posmodern.core.orders import Adjustment, ItemRequest, OrderDraft, OrderRequest
     from posmodern.core.ownership import TableAccess
     from posmodern.core.payments import PaymentProvider
     from posmodern.core.peripherals import PrinterDriver, ReceiptExtras
@@ -181,6 +181,27 @@ def pos_order_kitchen_status(conn: AsyncConnection, order_id: uuid.UUID, status:
     there, past it, or closed. When no plugin of the process implements it, the kitchen display
     publishes ``kds.order_progress`` instead and the orders plugin handles it in its own process.
     """
+
+
+@hookspec
+def pos_order_place(conn: AsyncConnection, runtime: Runtime,
+                    request: OrderRequest) -> dict | Awaitable[dict]:
+    """Place an order another plugin asks for (see ``core/order_desk.py``), in ``conn``'s
+    transaction; return it as the API shows it. Implemented once, by the plugin owning orders."""
+
+
+@hookspec
+def pos_order_add_items(conn: AsyncConnection, runtime: Runtime, store_id: str,
+                        order_id: uuid.UUID, items: list[ItemRequest]) -> dict | Awaitable[dict]:
+    """Add a round of ``items`` to a store's open, unpaid order; return the order. Implemented
+    once, by the plugin owning orders."""
+
+
+@hookspec
+def pos_order_move(conn: AsyncConnection, runtime: Runtime, store_id: str, order_id: uuid.UUID,
+                   status: str) -> dict | Awaitable[dict]:
+    """Move a store's order to ``status`` through its lifecycle; return the order. Implemented
+    once, by the plugin owning orders."""
 
 
 # --- payments -------------------------------------------------------------------------------

@@ -113,3 +113,36 @@ class Adjustment:
     def __post_init__(self) -> None:
         if self.kind not in ADJUSTMENT_KINDS:
             raise ValueError(f"adjustment kind must be one of {ADJUSTMENT_KINDS}")
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    """One line another plugin asks for: the price comes from the catalog, as for the API."""
+
+    product_id: uuid.UUID
+    quantity: Decimal
+    notes: str | None = None
+    customizations: Any = None
+
+
+@dataclass
+class OrderRequest:
+    """An order placed by another plugin of the process (a kiosk, a waiter's tab, a marketplace)
+    through :func:`posmodern.core.order_desk.place_order`.
+
+    It is priced, validated and numbered as an order of the API; ``external_id`` is the id the
+    order has where it came from (a marketplace's), ``discount`` is given as is (the placing plugin
+    answers for it: no role limit applies).
+    """
+
+    client_id: str
+    store_id: str
+    source: str
+    items: list[ItemRequest]
+    customer_id: uuid.UUID | None = None
+    table_id: uuid.UUID | None = None
+    waiter_id: uuid.UUID | None = None
+    discount: Decimal = ZERO
+    notes: str | None = None
+    external_id: str | None = None
+

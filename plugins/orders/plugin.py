@@ -6,7 +6,7 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.orders import kitchen, models, pricing, routes
+from posmodern.plugins.orders import kitchen, models, placing, pricing, routes
 from posmodern.plugins.orders.payment_status import FOLLOW_PAYMENTS, record_payment_status
 
 STAFF = frozenset({"admin", "manager", "cashier", "waiter", "kitchen", "integration"})
@@ -29,6 +29,22 @@ async def pos_order_payment_status(conn, order_id, payment_status):
 @hookimpl
 async def pos_order_kitchen_status(conn, order_id, status, hooks):
     await kitchen.advance(conn, hooks, order_id, status)
+
+
+@hookimpl
+async def pos_order_place(conn, runtime, request):
+    view, _encoded = await placing.place(conn, runtime, request)
+    return view
+
+
+@hookimpl
+async def pos_order_add_items(conn, runtime, store_id, order_id, items):
+    return await placing.add_round(conn, runtime, store_id, order_id, items)
+
+
+@hookimpl
+async def pos_order_move(conn, runtime, store_id, order_id, status):
+    return await placing.move(conn, runtime, store_id, order_id, status)
 
 
 @hookimpl

@@ -201,7 +201,13 @@ async def test_an_idle_relay_visits_no_tenant_however_many_there_are(world, data
     assert relay.visits == visits
     await _emit_elsewhere(database_url, a)
     assert await _eventually(lambda: _of(transport, [a, b]) == [(a, "order.created")])
-    assert relay.visits == visits + 1
+    # One visit for the wake-up; a sweep whose statistics saw the row before it was marked sent
+    # may visit the tenant once more. Then the relay is idle again.
+    assert visits + 1 <= relay.visits <= visits + 2
+    await asyncio.sleep(0.5)
+    after = relay.visits
+    await asyncio.sleep(1.0)
+    assert relay.visits == after
 
 
 async def _leader_pid(db: Database, relay: OutboxRelay) -> int:
