@@ -312,26 +312,21 @@ def _change_user(state: CliState, client_id: str, username: str, action: str, ch
         raise click.ClickException(exc.message) from None
 
 
-@users.command("deactivate")
-@click.option("--client", "client_id", required=True, help="Tenant (client id).")
-@click.option("--username", required=True)
-@pass_state
-def users_deactivate(state: CliState, client_id: str, username: str) -> None:
-    """Stop a user signing in; their tokens are refused at once."""
-    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
-        security.update_user(db, client_id, u["user_id"], active=False)))
-    click.echo(f"deactivated user {user['username']} in {client_id}")
+def _activation(name: str, active: bool, help_text: str) -> click.Command:
+    @users.command(name, help=help_text)
+    @click.option("--client", "client_id", required=True, help="Tenant (client id).")
+    @click.option("--username", required=True)
+    @pass_state
+    def command(state: CliState, client_id: str, username: str) -> None:
+        user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
+            security.update_user(db, client_id, u["user_id"], active=active)))
+        click.echo(f"{name}d user {user['username']} in {client_id}")
+    return command
 
 
-@users.command("activate")
-@click.option("--client", "client_id", required=True, help="Tenant (client id).")
-@click.option("--username", required=True)
-@pass_state
-def users_activate(state: CliState, client_id: str, username: str) -> None:
-    """Let a deactivated user sign in again."""
-    user = _change_user(state, client_id, username, "user.updated", lambda db, u: (
-        security.update_user(db, client_id, u["user_id"], active=True)))
-    click.echo(f"activated user {user['username']} in {client_id}")
+users_deactivate = _activation("deactivate", False,
+                               "Stop a user signing in; their tokens are refused at once.")
+users_activate = _activation("activate", True, "Let a deactivated user sign in again.")
 
 
 @users.command("roles")

@@ -316,11 +316,3 @@ class Settings:
         if self.secret_key == self.data_key:
             raise ConfigError("POS_SECRET_KEY and POS_DATA_KEY must differ in production: one "
                               "leaked would give away the other")
-
-    def setting(self, name: str, default: str | None = None) -> str | None:
-        """A variable as the environment had it at start-up (or in ``<NAME>_FILE``), untyped.
-
-        Plugins declare their settings instead (``pos_settings``, :class:`SettingSpec`) and read
-        them with ``spec.value(settings)``: typed, validated at start and documented.
-        """
-        return SettingSpec(name).read(self.extra) or default

@@ -13,9 +13,15 @@ COUNTER_PLUGINS = ["auth", "catalog", "customers", "orders", "waiter"]
 
 
 @pytest.fixture
-def counter_client(settings):
-    """A TestClient of an app serving the counter's plugins (COUNTER_PLUGINS)."""
-    with TestClient(create_app(settings, plugins=COUNTER_PLUGINS)) as client:
+def app_plugins() -> list[str]:
+    """The plugins ``counter_client`` serves; a folder's conftest.py overrides it."""
+    return COUNTER_PLUGINS
+
+
+@pytest.fixture
+def counter_client(settings, app_plugins):
+    """A TestClient of an app serving ``app_plugins`` (by default COUNTER_PLUGINS)."""
+    with TestClient(create_app(settings, plugins=app_plugins)) as client:
         yield client
 
 

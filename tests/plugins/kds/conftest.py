@@ -1,30 +1,16 @@
-"""Fixtures of the kitchen display's tests: an app with the counter's plugins and the kds."""
+"""Fixtures of the kitchen display's tests: tests/plugins/conftest.py's, serving the counter's
+plugins and the kds."""
 
 from __future__ import annotations
 
 import pytest
-from posmodern.hosts.app import create_app
-from starlette.testclient import TestClient
-from support.api import Api, make_tenant
-from support.menu import create_menu
 
 KDS_PLUGINS = ["auth", "catalog", "customers", "orders", "waiter", "kds"]
 
 
 @pytest.fixture
-def kds_client(settings):
-    with TestClient(create_app(settings, plugins=KDS_PLUGINS)) as client:
-        yield client
-
-
-@pytest.fixture
-def staff(kds_client, settings) -> Api:
-    return Api(kds_client, make_tenant(settings))
-
-
-@pytest.fixture
-def menu(staff) -> dict[str, dict]:
-    return create_menu(staff)
+def app_plugins() -> list[str]:
+    return KDS_PLUGINS
 
 
 @pytest.fixture

@@ -133,7 +133,8 @@ def test_a_redelivered_or_repeated_event_makes_no_second_ticket(staff, menu, bar
     assert sorted(row.station for row in rows) == ["bar", "cozinha"]
 
 
-def test_bad_input_and_another_store_or_tenant_sees_nothing(staff, menu, kds_client, settings):
+def test_bad_input_and_another_store_or_tenant_sees_nothing(staff, menu, counter_client,
+                                                           settings):
     order = place(staff, menu, ("X-Burger", "1"))
     move(staff, order["order_id"], "CONFIRMED")
     [ticket] = of_order(staff, order["order_id"], 1)
@@ -147,9 +148,9 @@ def test_bad_input_and_another_store_or_tenant_sees_nothing(staff, menu, kds_cli
     assert_error(staff.get("/api/v1/kds/tickets", "kitchen", params={"status": "DONE"}), 422)
     assert_error(staff.post(f"/api/v1/kds/tickets/{ticket['ticket_id']}/bump", "cashier"), 403)
     assert_error(staff.post(f"/api/v1/kds/tickets/{ticket['ticket_id']}/bump", None), 401)
-    other_store = Api(kds_client, make_store_users(settings, staff.tenant.client_id, "store-2",
+    other_store = Api(counter_client, make_store_users(settings, staff.tenant.client_id, "store-2",
                                                    roles=("kitchen",)))
-    other_tenant = Api(kds_client, make_tenant(settings, roles=("kitchen",)))
+    other_tenant = Api(counter_client, make_tenant(settings, roles=("kitchen",)))
     for stranger in (other_store, other_tenant):
         assert tickets(stranger) == []
         assert_error(stranger.post(f"/api/v1/kds/tickets/{ticket['ticket_id']}/bump",
