@@ -157,7 +157,7 @@ def make_endpoint(route: ApiRoute):
             key = idempotency.requested_key(request, route, principal)
             if key is not None:
                 return await idempotency.run_once(
-                    ctx, key, idempotency.request_hash(request, raw_body))
+                    ctx, key, idempotency.request_hash(request, raw_body, principal))
             return _render(await route.endpoint(ctx), route)
         except PosError as error:
             return error_response(error)

@@ -2,7 +2,8 @@
 
 The host's one entry point here is :func:`run_once` (with :func:`requested_key` to read and check
 the header, and :func:`request_hash` to tell a repeat from another request under the same key).
-A key is per tenant (its row lives in the tenant's ``idempotency_keys``) and remembered for
+A key is per tenant (its row lives in the tenant's ``idempotency_keys``) and per user (the user is
+part of :func:`request_hash`), and remembered for
 ``POS_IDEMPOTENCY_TTL_HOURS``; a repeat gets the stored answer with ``Idempotent-Replayed:
 true``, the same key with another request a 422, a key whose first request still runs a 409.
 
@@ -57,10 +58,14 @@ def requested_key(request: Request, route: ApiRoute, principal: Principal | None
     return key.strip()
 
 
-def request_hash(request: Request, raw_body: Any) -> str:
-    """What a repeat must match: the method, the path and the JSON body, canonical."""
+def request_hash(request: Request, raw_body: Any, principal: Principal) -> str:
+    """What a repeat must match: the user, the method, the path and the JSON body, canonical.
+
+    The user makes a key theirs: another user of the tenant sending the same key (guessed, or
+    read off a shared device) is refused with a 422 and never given the first user's answer.
+    """
     canonical = dumps(raw_body, sort_keys=True, separators=(",", ":"))
-    material = f"{request.method} {request.url.path}\n{canonical}"
+    material = f"{principal.user_id}\n{request.method} {request.url.path}\n{canonical}"
     return hashlib.sha256(material.encode()).hexdigest()
 
 

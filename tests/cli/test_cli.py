@@ -39,11 +39,18 @@ def pos(database_url, tmp_path, monkeypatch):
     return invoke
 
 
-def test_tenant_lifecycle_and_users(pos):
+def test_tenant_lifecycle_and_users(pos, tmp_path):
     client = f"cli{os.getpid()}{int(time.time() * 1000) % 100000}"
     assert "created tenant" in pos("tenant", "create", client, "--name", "Cantina").output
     assert "already exists" in pos("tenant", "create", client, ok=False).output
     assert "invalid client id" in pos("tenant", "create", "Bad Name", ok=False).output
+    twin = client + "_b"  # after client-b: the same schema name, refused before anything is made
+    pos("tenant", "create", client + "-b")
+    refused = pos("tenant", "create", twin, ok=False)
+    assert refused.exit_code == 1 and f"share the schema of tenant '{client}-b'" in refused.output
+    assert twin not in pos("tenant", "list").output
+    assert not (tmp_path / "var" / "tenants" / f"{twin}.db").exists()
+    pos("tenant", "drop", client + "-b", "--yes")
     listed = pos("tenant", "list").output
     assert client in listed and "Cantina" in listed
     made = pos("users", "create", "--client", client, "--store", "s1", "--username", "ana",

@@ -7,11 +7,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from starlette.requests import Request
 
+from posmodern.core.api import Principal
 from posmodern.core.db import Database
 from posmodern.hosts.idempotency import IN_FLIGHT_LEASE, request_hash
 from posmodern.schema.tables import audit_log, idempotency_keys
 from posmodern.schema.types import utcnow
-from support.api import Api, assert_error, make_tenant
+from support.api import Api, assert_error, make_store_users, make_tenant
 from support.tenant_db import count, fetch
 
 
@@ -56,11 +57,29 @@ def test_idempotency_keys_are_per_tenant(api, client, settings):
     assert theirs.status_code == 201 and "idempotent-replayed" not in theirs.headers
 
 
-def _claim_in_flight(settings, client_id: str, key: str, body: dict, age: timedelta) -> None:
-    """A key claimed ``age`` ago by a request with ``body`` that has stored no answer yet."""
+def test_a_key_is_its_users_another_user_sending_it_never_gets_the_answer(api, settings):
+    client_id = api.tenant.client_id
+    made = make_store_users(settings, client_id, "store-1", roles=("cashier",))
+    colleague = Api(api.client, made)
+    headers = {"Idempotency-Key": "shared-till"}
+    first = api.post(TIPS, "cashier", json={"amount": "5.00"}, headers=headers)
+    assert first.status_code == 201
+    theirs = colleague.post(TIPS, "cashier", json={"amount": "5.00"}, headers=headers)
+    assert_error(theirs, 422, "idempotency_key_reused")
+    assert "idempotent-replayed" not in theirs.headers
+    assert api.post(TIPS, "cashier", json={"amount": "1.00"}).json()["tips_so_far"] == 2
+
+
+def _claim_in_flight(api, settings, key: str, body: dict, age: timedelta) -> None:
+    """A key claimed ``age`` ago by the cashier's request with ``body`` that has stored no
+    answer yet."""
+    client_id = api.tenant.client_id
     scope = {"type": "http", "method": "POST", "path": TIPS, "query_string": b"",
              "headers": [(b"host", b"testserver")], "scheme": "http"}
-    fingerprint = request_hash(Request(scope), body)
+    cashier = Principal(user_id=api.get("/api/v1/auth/me", "cashier").json()["user_id"],
+                        username="cashier", client_id=client_id, store_id="store-1",
+                        roles=frozenset({"cashier"}))
+    fingerprint = request_hash(Request(scope), body, cashier)
 
     async def claim() -> None:
         db = Database(settings.database_url)
@@ -78,13 +97,13 @@ def _claim_in_flight(settings, client_id: str, key: str, body: dict, age: timede
 
 def test_a_key_whose_first_request_still_runs_is_refused_until_its_lease_ends(api, settings):
     body = {"amount": "3.00"}
-    _claim_in_flight(settings, api.tenant.client_id, "busy", body, timedelta(seconds=1))
+    _claim_in_flight(api, settings, "busy", body, timedelta(seconds=1))
     assert_error(api.post(TIPS, "cashier", json=body, headers={"Idempotency-Key": "busy"}),
                  409, "idempotency_key_in_flight")
     assert_error(api.post(TIPS, "cashier", json={"amount": "4.00"},
                           headers={"Idempotency-Key": "busy"}), 422, "idempotency_key_reused")
     # A claim older than the lease belongs to a request that died: the key is free again.
-    _claim_in_flight(settings, api.tenant.client_id, "died", body, IN_FLIGHT_LEASE)
+    _claim_in_flight(api, settings, "died", body, IN_FLIGHT_LEASE)
     ran = api.post(TIPS, "cashier", json=body, headers={"Idempotency-Key": "died"})
     assert ran.status_code == 201 and "idempotent-replayed" not in ran.headers
     again = api.post(TIPS, "cashier", json=body, headers={"Idempotency-Key": "died"})
