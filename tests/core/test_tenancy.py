@@ -1,6 +1,7 @@
 """Upgrading many tenants: in parallel, resumable, each reported, a failure stopping no other —
 on SQLite and PostgreSQL."""
 
+import asyncio
 import uuid
 
 from sqlalchemy import insert
@@ -52,6 +53,33 @@ async def test_upgrading_every_tenant_reports_each_and_a_failure_stops_no_other(
                      for t in await tenancy.list_tenants(db, with_revision=True)}
         assert revisions[behind] == revisions[current] == migrate.head()
         assert revisions[failing] == "0001"
+    finally:
+        for client in clients:
+            await tenancy.drop_tenant(db, client)
+        await db.dispose()
+
+
+async def test_a_background_task_learns_which_tenants_have_rows_without_visiting_each(
+        database_url):
+    db = Database(database_url)
+    with_printer, without = clients = [f"w{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    try:
+        for client in clients:
+            await tenancy.create_tenant(db, client)
+        async with db.transaction(with_printer) as conn:
+            await conn.execute(insert(tables.printers).values(
+                printer_id=uuid.uuid4(), client_id=with_printer, store_id="s1", name="Caixa",
+                driver="network", connection={"host": "127.0.0.1"}, role="receipt"))
+        if db.is_sqlite:  # a few tenants: every active one
+            assert set(clients) <= set(await tenancy.tenants_with_rows(db, "printers"))
+            return
+        found: list[str] = []
+        for _ in range(150):  # the statistics of the writer's backend are flushed within ~10 s
+            found = await tenancy.tenants_with_rows(db, "printers")
+            if with_printer in found:
+                break
+            await asyncio.sleep(0.1)
+        assert with_printer in found and without not in found
     finally:
         for client in clients:
             await tenancy.drop_tenant(db, client)
