@@ -104,3 +104,85 @@ class Screen:
     def close(self) -> None:
         """Stop reading (the connection closes with the next event or keep-alive)."""
         self._stop.set()
+
+
+def watch_through_disconnects(base_url: str, token: str, station: str, *, disconnects: int,
+                              done, rng, longest: float = 0.4) -> list[str]:
+    """A kitchen screen that drops its stream ``disconnects`` times at random moments and comes
+    back with ``Last-Event-ID``, as a browser on a flaky Wi-Fi does; then reads until ``done()``.
+
+    Returns the id of every ticket it saw created, in the order seen (the first snapshot's
+    tickets included): a ticket missing or seen twice is the stream's fault.
+    """
+    import queue
+    import time
+
+    seen: list[str] = []
+    last_id = None
+
+    def read(screen: Screen, until: float) -> None:
+        while time.monotonic() < until:
+            try:
+                event = screen.next(max(0.01, until - time.monotonic()))
+            except queue.Empty:
+                return
+            if event.name == "snapshot":  # the whole screen: what it shows, once
+                seen.extend(t["ticket_id"] for t in event.data["tickets"]
+                            if t["ticket_id"] not in seen)
+            elif event.name == "ticket" and event.data["change"] == "created":
+                seen.append(event.data["ticket"]["ticket_id"])
+
+    for round_ in range(disconnects + 1):
+        screen = Screen(base_url, token, station=station, last_event_id=last_id)
+        if round_ < disconnects:
+            read(screen, time.monotonic() + rng.uniform(0.02, longest))
+        else:
+            deadline = time.monotonic() + 120
+            while not done() and time.monotonic() < deadline:
+                read(screen, time.monotonic() + 0.2)
+            read(screen, time.monotonic() + 1.0)  # what was still on its way
+        screen.close()
+        last_id = screen.last_id
+    return seen
+
+
+def run_orders_through_disconnects(base_url: str, staff, menu, *, orders: int,
+                                   disconnects: int, rng) -> tuple[list[str], list[str]]:
+    """Confirm ``orders`` orders of one X-Burger (a ticket each at ``cozinha``) from a thread
+    while a screen drops its stream ``disconnects`` times; returns the tickets the screen saw
+    created and the tickets the kitchen made."""
+    import threading
+    import time
+
+    placed = threading.Event()
+    confirmed: list[str] = []
+    failures: list[BaseException] = []
+
+    def place_all() -> None:
+        try:
+            for _ in range(orders):
+                made = place(staff, menu, ("X-Burger", "1"))
+                move(staff, made["order_id"], "CONFIRMED")
+                confirmed.append(made["order_id"])
+                time.sleep(rng.uniform(0.0, 0.1))
+        except BaseException as error:  # noqa: BLE001 - told to the caller below
+            failures.append(error)
+        finally:
+            placed.set()
+
+    made_ids: list[str] = []
+
+    def all_made() -> bool:
+        if not placed.is_set():
+            return False
+        made_ids[:] = [t["ticket_id"] for t in tickets(staff, station="cozinha")]
+        return len(made_ids) >= len(confirmed)
+
+    thread = threading.Thread(target=place_all, daemon=True)
+    thread.start()
+    seen = watch_through_disconnects(base_url, staff.token("kitchen"), "cozinha",
+                                     disconnects=disconnects, done=all_made, rng=rng)
+    thread.join()
+    if failures:
+        raise failures[0]
+    return seen, made_ids

@@ -4,6 +4,7 @@ Last-Event-ID replays what it missed, and with the kitchen in processes of its o
 (two replicas) every screen sees every ticket while each ticket is made once."""
 
 import queue
+import random
 import time
 
 import httpx
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from posmodern.schema.tables import kds_tickets
 from support.api import Api, make_tenant
-from support.kitchen import Screen
+from support.kitchen import Screen, run_orders_through_disconnects
 from support.menu import create_menu, order_body
 from support.server import Server, serving
 from support.services import AMQP_URL
@@ -116,3 +117,17 @@ def test_two_kitchen_replicas_on_rabbitmq_make_each_ticket_once(settings, tmp_pa
         finally:
             for kitchen in kitchens:
                 kitchen.stop()
+
+
+def test_a_screen_dropping_its_stream_again_and_again_misses_no_ticket_and_sees_none_twice(
+        settings, tmp_path):
+    """bench/kds_disconnects.py does the same with 50 disconnects and prints the counts."""
+    tenant = make_tenant(settings)
+    with serving(server_env(settings, EMBEDDED), cwd=tmp_path) as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
+        staff = Api(client, tenant)
+        menu = create_menu(staff)
+        seen, made = run_orders_through_disconnects(server.url, staff, menu, orders=12,
+                                                    disconnects=10, rng=random.Random(7))
+    assert len(made) == 12
+    assert sorted(seen) == sorted(made)  # none missing, none twice
