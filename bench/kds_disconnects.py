@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import os
+import platform
 import random
 import sys
 import tempfile

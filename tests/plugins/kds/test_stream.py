@@ -9,9 +9,8 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-
 from posmodern.schema.tables import kds_tickets
+from sqlalchemy import func, select
 from support.api import Api, make_tenant
 from support.kitchen import Screen, run_orders_through_disconnects
 from support.menu import create_menu, order_body
