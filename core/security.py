@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -55,13 +56,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def issue_token(settings: Settings, principal: Principal,
-                version: int | None = None) -> tuple[str, int]:
+def issue_token(settings: Settings, principal: Principal, version: int | None = None, *,
+                signed_in_at: int | None = None) -> tuple[str, int]:
     """A signed access token for ``principal`` and its lifetime in seconds; ``version`` (the
-    user's ``token_version``) lets each request check the user has not changed since."""
+    user's ``token_version``) lets each request check the user has not changed since.
+    ``signed_in_at`` (seconds since the epoch; now by default) is when the person typed their
+    password, kept by a refreshed token (claim ``auth_time``)."""
     now = utcnow()
     ttl = settings.token_ttl_seconds
     claims = {
+        "auth_time": signed_in_at if signed_in_at is not None else int(now.timestamp()),
         "iss": ISSUER,
         "sub": principal.user_id,
         "name": principal.username,
@@ -123,6 +127,22 @@ def _verify(settings: Settings, token: str) -> tuple[Principal, float, int | Non
     version = claims.get("ver")
     version = version if isinstance(version, int) and not isinstance(version, bool) else None
     return principal, float(claims["exp"]), version
+
+
+def bearer_token(request: Any) -> str:
+    """The token of a request's ``Authorization: Bearer …`` header, or :class:`Unauthorized`."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token", code="missing_token")
+    return token.strip()
+
+
+def signed_in_at(settings: Settings, token: str) -> int:
+    """When the person behind a valid token typed their password (its ``auth_time``; its
+    ``iat`` for a token issued before the claim existed)."""
+    claims = jwt.decode(token, settings.secret_key, algorithms=[ALGORITHM], issuer=ISSUER)
+    moment = claims.get("auth_time", claims.get("iat"))
+    return moment if isinstance(moment, int) and not isinstance(moment, bool) else 0
 
 
 def check_roles(roles: Iterable[str]) -> list[str]:

@@ -17,9 +17,9 @@ from starlette.responses import Response
 
 from posmodern.core import revocation
 from posmodern.core.api import ApiRoute, Principal, Reply, RequestContext
-from posmodern.core.errors import (BadRequest, Forbidden, PayloadTooLarge, PosError, Unauthorized,
+from posmodern.core.errors import (BadRequest, Forbidden, PayloadTooLarge, PosError,
                                    UnsupportedMediaType, ValidationFailed)
-from posmodern.core.security import verify_token
+from posmodern.core.security import bearer_token, verify_token
 from posmodern.hosts import idempotency
 from posmodern.hosts.logs import request_id_var
 from posmodern.hosts.responses import PosJSONResponse, error_response
@@ -37,12 +37,8 @@ async def authenticate(request: Request, route: ApiRoute) -> Principal | None:
     (:mod:`posmodern.core.revocation`)."""
     if route.roles is None:
         return None
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("missing bearer token", code="missing_token")
     runtime = request.app.state.runtime
-    principal, version = verify_token(runtime.settings, token.strip())
+    principal, version = verify_token(runtime.settings, bearer_token(request))
     await revocation.check(runtime.db, runtime.cache, principal, version)
     if not principal.has_any(route.roles):
         raise Forbidden(f"this action needs one of the roles: {', '.join(sorted(route.roles))}",

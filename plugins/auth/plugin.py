@@ -27,11 +27,20 @@ def pos_shutdown(runtime):
 
 
 @hookimpl
+def pos_settings():
+    return [routes.SESSION_MAX_HOURS]
+
+
+@hookimpl
 def pos_routes(settings):
     return [
         ApiRoute("auth.token", "POST", "/api/v1/auth/token", routes.issue_token, PUBLIC,
                  summary="Exchange a username and password for an access token",
                  body=routes.TokenRequest, tags=("auth",), errors=(429,)),
+        ApiRoute("auth.refresh", "POST", "/api/v1/auth/refresh", routes.refresh_token, ANY_ROLE,
+                 summary="A new token for a valid one, with the same sign-in (a screen left "
+                 "signed in; refused once the sign-in is older than POS_SESSION_MAX_HOURS)",
+                 tags=("auth",)),
         ApiRoute("auth.me", "GET", "/api/v1/auth/me", routes.me, ANY_ROLE,
                  summary="Who the token speaks for", tags=("auth",)),
         ApiRoute("auth.users.list", "GET", "/api/v1/auth/users", routes.list_users,

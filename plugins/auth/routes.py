@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from posmodern.core import audit, credentials, security
 from posmodern.core.api import ROLES, Reply, RequestContext
 from posmodern.core.errors import Unauthorized
+from posmodern.core.plugin_settings import SettingSpec
 from posmodern.core.throttle import LoginThrottle
 from posmodern.schema.tables import users
 
@@ -60,6 +62,28 @@ async def issue_token(ctx: RequestContext) -> Reply:
     token, ttl = security.issue_token(ctx.runtime.settings, principal, version)
     # A token is a credential: no cache along the way may keep it.
     return Reply({"access_token": token, "token_type": "bearer", "expires_in": ttl},
+                 headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+SESSION_MAX_HOURS = SettingSpec(
+    "POS_SESSION_MAX_HOURS", int, 7 * 24, "how long a sign-in lasts when its token is refreshed "
+    "(`POST /api/v1/auth/refresh`, as a kitchen screen left signed in does): after it the "
+    "password is asked again, hours", min=1, max=90 * 24)
+
+
+async def refresh_token(ctx: RequestContext) -> Reply:
+    """A new token for the caller's valid one, with the same sign-in: the host has checked the
+    token and that its user and tenant are unchanged; the sign-in must be younger than
+    ``POS_SESSION_MAX_HOURS``."""
+    settings = ctx.runtime.settings
+    token = security.bearer_token(ctx.request)
+    _principal, version = security.verify_token(settings, token)
+    since = security.signed_in_at(settings, token)
+    if time.time() - since > SESSION_MAX_HOURS.value(settings) * 3600:
+        raise Unauthorized("this sign-in is too old to be extended; sign in again",
+                           code="session_expired")
+    fresh, ttl = security.issue_token(settings, ctx.principal, version, signed_in_at=since)
+    return Reply({"access_token": fresh, "token_type": "bearer", "expires_in": ttl},
                  headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 

@@ -1,6 +1,9 @@
 // Sign-in and the token: kept per page (sessionStorage by default, localStorage for a screen that
-// must survive a reboot), dropped when it expires. There is no refresh route: when the token's
-// `exp` passes (or the server answers 401) the page is told, and asks the person to sign in again.
+// must survive a reboot). Before it expires (at four fifths of its life) the token is exchanged
+// for a new one (`POST /api/v1/auth/refresh`, same sign-in), so a screen left signed in keeps
+// working; when the server refuses (the user was deactivated, the sign-in is older than
+// POS_SESSION_MAX_HOURS) or the token's `exp` passes, the page is told, and asks the person to
+// sign in again.
 import { t } from "./i18n.js";
 
 export class Session {
@@ -9,6 +12,7 @@ export class Session {
     this.storage = persistent ? localStorage : sessionStorage;
     this.onExpired = onExpired;
     this.timer = null;
+    this.refreshTimer = null;
     this.watch();
   }
 
@@ -58,6 +62,7 @@ export class Session {
   signOut() {
     this.storage.removeItem(this.key);
     clearTimeout(this.timer);
+    clearTimeout(this.refreshTimer);
   }
 
   expired() {
@@ -67,10 +72,37 @@ export class Session {
 
   watch() {
     clearTimeout(this.timer);
+    clearTimeout(this.refreshTimer);
     const token = this.storage.getItem(this.key);
     if (!token) return;
     const left = this.expiresAt(token) - Date.now();
     // setTimeout holds at most ~24.8 days; a shift's token is far shorter.
-    if (left < 2 ** 31) this.timer = setTimeout(() => this.expired(), Math.max(0, left));
+    if (left >= 2 ** 31) return;
+    this.timer = setTimeout(() => this.expired(), Math.max(0, left));
+    this.refreshTimer = setTimeout(() => this.refresh(), Math.max(0, left * 0.8));
+  }
+
+  // Exchange the token for a fresh one; a server out of reach is asked again in 30 s (until the
+  // token expires), a refusal ends the session.
+  async refresh() {
+    const token = this.token;
+    if (!token) return;
+    let response;
+    try {
+      response = await fetch("/api/v1/auth/refresh", {
+        method: "POST", headers: { Authorization: `Bearer ${token}` },
+      });
+    } catch {
+      this.refreshTimer = setTimeout(() => this.refresh(), 30_000);
+      return;
+    }
+    if (response.status === 401 || response.status === 403) return this.expired();
+    const body = response.ok ? await response.json().catch(() => null) : null;
+    if (!body || !body.access_token) {
+      this.refreshTimer = setTimeout(() => this.refresh(), 30_000);
+      return;
+    }
+    this.storage.setItem(this.key, body.access_token);
+    this.watch();
   }
 }

@@ -100,3 +100,25 @@ def test_the_board_shows_preparing_and_ready_numbers(served):
         staff.post(f"/api/v1/kds/tickets/{ticket['ticket_id']}/bump", "kitchen")
         expect(page.locator("#ready li", has_text=order["order_number"])).to_be_visible()
         expect(page.locator("#preparing li", has_text=order["order_number"])).to_have_count(0)
+
+
+def test_a_screen_left_signed_in_refreshes_its_token_before_it_expires(tmp_path):
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'pos.db'}"
+    tenant = make_tenant(make_settings(database_url, tmp_path))
+    with serving({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
+                  "POS_PLUGINS": "auth,catalog,customers,orders,waiter,kds",
+                  "POS_TOKEN_TTL": "6"}, cwd=tmp_path) as server, \
+            httpx.Client(base_url=server.url) as client, browser_page() as page:
+        staff = Api(client, tenant)
+        sign_in(page, server.url, staff)
+        expect(page.locator("#live")).to_have_text("● ao vivo")
+        read_token = """() => Object.keys({...localStorage, ...sessionStorage})
+            .filter((key) => key.endsWith('.token'))
+            .map((key) => localStorage.getItem(key) || sessionStorage.getItem(key))[0]"""
+        first = page.evaluate(read_token)
+        page.wait_for_timeout(9000)  # past the first token's 6 s: refreshed at ~4.8 s
+        later = page.evaluate(read_token)
+        assert later and later != first
+        expect(page.locator("#login-form")).to_be_hidden()
+        me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {later}"})
+        assert me.status_code == 200 and me.json()["username"] == "kitchen"
