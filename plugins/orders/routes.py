@@ -62,6 +62,11 @@ def _source(ctx: RequestContext, body: OrderCreate) -> str:
     return next((source for role, source in _SOURCE_OF_ROLE if role in ctx.principal.roles), "pos")
 
 
+def _operator(ctx: RequestContext) -> dict[str, str]:
+    """Who took the order (the back office's sales by operator)."""
+    return {"user_id": ctx.principal.user_id, "username": ctx.principal.username}
+
+
 async def _emit(ctx: RequestContext, conn: AsyncConnection, event_type: str,
                 data: dict[str, Any] | Encoded) -> None:
     await emit(conn, event_type, client_id=ctx.client_id, store_id=ctx.store_id, data=data)
@@ -90,7 +95,8 @@ async def create_order(ctx: RequestContext) -> Reply:
                      status=OrderStatus.PENDING, payment_status=PaymentStatus.PENDING,
                      source=source, external_id=None, customer_id=body.customer_id,
                      table_id=body.table_id, waiter_id=waiter_id, notes=body.notes,
-                     created_at=now, updated_at=now, **storage.totals_values(totals))
+                     created_at=now, updated_at=now,
+                     **storage.totals_values(totals, {"operator": _operator(ctx)}))
         items = storage.item_rows(order_id, lines)
         await storage.insert_order(conn, order, items)
         # Encoded once, for the event and the answer.
@@ -178,7 +184,7 @@ async def _reprice_and_save(ctx: RequestContext, conn: AsyncConnection, current,
                        customer_id=current.customer_id, table_id=current.table_id,
                        order_id=current.order_id)
     totals = await price_order(conn, ctx.runtime.pm, ctx.runtime.settings, draft)
-    values = dict(storage.totals_values(totals), updated_at=utcnow())
+    values = dict(storage.totals_values(totals, current.metadata), updated_at=utcnow())
     await conn.execute(update(orders).where(orders.c.order_id == current.order_id)
                        .values(**values))
     return {**current._mapping, **values}

@@ -1,7 +1,15 @@
 // Sign-in and the token: kept per page (sessionStorage by default, localStorage for a screen that
 // must survive a reboot), dropped when it expires. There is no refresh route: when the token's
 // `exp` passes (or the server answers 401) the page is told, and asks the person to sign in again.
+// A sign-in is also kept for the browser tab (SHARED): a page opened from the start page `/`
+// uses it when it has no token of its own, so one sign-in opens every app of the tab.
 import { t } from "./i18n.js";
+
+const SHARED = "posmodern.token";
+
+function claimsOf(token) {
+  return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+}
 
 export class Session {
   constructor(app, { persistent = false, onExpired = () => {} } = {}) {
@@ -13,9 +21,13 @@ export class Session {
   }
 
   get token() {
-    const token = this.storage.getItem(this.key);
+    return this.stored(this.storage, this.key) || this.stored(sessionStorage, SHARED);
+  }
+
+  stored(storage, key) {
+    const token = storage.getItem(key);
     if (token && this.expiresAt(token) <= Date.now()) {
-      this.storage.removeItem(this.key);
+      storage.removeItem(key);
       return null;
     }
     return token;
@@ -26,7 +38,7 @@ export class Session {
     const token = this.token;
     if (!token) return null;
     try {
-      return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      return claimsOf(token);
     } catch {
       return null;
     }
@@ -34,7 +46,7 @@ export class Session {
 
   expiresAt(token) {
     try {
-      const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      const claims = claimsOf(token);
       return claims.exp ? claims.exp * 1000 : Infinity;
     } catch {
       return 0;
@@ -51,12 +63,14 @@ export class Session {
       throw new Error((body && body.error && body.error.message) || t("signin.failed"));
     }
     this.storage.setItem(this.key, body.access_token);
+    sessionStorage.setItem(SHARED, body.access_token);
     this.watch();
     return body;
   }
 
   signOut() {
     this.storage.removeItem(this.key);
+    sessionStorage.removeItem(SHARED);
     clearTimeout(this.timer);
   }
 
@@ -67,7 +81,7 @@ export class Session {
 
   watch() {
     clearTimeout(this.timer);
-    const token = this.storage.getItem(this.key);
+    const token = this.token;
     if (!token) return;
     const left = this.expiresAt(token) - Date.now();
     // setTimeout holds at most ~24.8 days; a shift's token is far shorter.
