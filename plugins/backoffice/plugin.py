@@ -40,7 +40,7 @@ def pos_static_assets(settings):
 
 @hookimpl
 def pos_apps(settings):
-    return [App("admin", "/admin/", "Retaguarda", MANAGERS, icon="🗂️", position=50,
+    return [App("admin", "/admin/", "Retaguarda", MANAGERS, icon="⚙", position=50,
                 description="Cardápio, usuários, configurações da loja, relatórios e auditoria")]
 
 

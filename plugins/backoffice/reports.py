@@ -38,15 +38,18 @@ class Column:
     name: str
     title: str
     kind: str = "money"
+    #: False for a count whose rows overlap (an order with two products counts in both).
+    totalled: bool = True
 
     @property
     def summed(self) -> bool:
-        return self.kind in ("count", "quantity", "money")
+        return self.totalled and self.kind in ("count", "quantity", "money")
 
 
 ORDER_FIGURES = (Column("orders", "Pedidos", "count"), Column("subtotal", "Subtotal"),
                  Column("discount", "Descontos"), Column("total", "Total"))
-ITEM_FIGURES = (Column("orders", "Pedidos", "count"), Column("quantity", "Quantidade", "quantity"),
+ITEM_FIGURES = (Column("orders", "Pedidos", "count", totalled=False),
+                Column("quantity", "Quantidade", "quantity"),
                 Column("amount", "Valor"))
 PAYMENT_FIGURES = (Column("payments", "Pagamentos", "count"), Column("amount", "Recebido"),
                    Column("refunded", "Estornado"), Column("net", "Líquido"))

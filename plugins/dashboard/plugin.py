@@ -59,7 +59,7 @@ def pos_static_assets(settings):
 
 @hookimpl
 def pos_apps(settings):
-    return [App("dashboard", "/dashboard/", "Operações", ADMIN, icon="🖥️", position=90,
+    return [App("dashboard", "/dashboard/", "Operações", ADMIN, icon="⚡", position=90,
                 description="Serviços, saúde, logs ao vivo e fila de eventos")]
 
 

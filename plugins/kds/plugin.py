@@ -82,9 +82,9 @@ def pos_static_assets(settings):
 
 @hookimpl
 def pos_apps(settings):
-    return [App("kds", "/kds/", "Cozinha (KDS)", KITCHEN, icon="🍳", position=20,
+    return [App("kds", "/kds/", "Cozinha (KDS)", KITCHEN, icon="♨", position=20,
                 description="Pedidos de cada estação, ao vivo: iniciar, pronto, desfazer"),
-            App("kds.board", "/kds/board/", "Painel de senhas", BOARD, icon="📺", position=30,
+            App("kds.board", "/kds/board/", "Painel de senhas", BOARD, icon="☰", position=30,
                 description="Números em preparo e prontos, para os clientes")]
 
 
