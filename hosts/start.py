@@ -13,16 +13,23 @@ from starlette.responses import FileResponse, Response
 
 from posmodern.core.api import ANY_ROLE, ApiRoute, App, RequestContext
 from posmodern.core.asyncio_hooks import collect_sync
-from posmodern.core.config import Settings
+from posmodern.core.config import POS_START_APPS, Settings
 from posmodern.core.errors import PluginError
-from posmodern.core.plugins import PosPluginManager
+from posmodern.core.plugins import PosPluginManager, get_plugin_manager
 
 START_PAGE = Path(__file__).resolve().parent / "ui" / "start" / "index.html"
 
 
 def collect_apps(pm: PosPluginManager, settings: Settings) -> list[App]:
-    """Every plugin's apps, in their order; two apps with one name or one path is an error."""
+    """Every plugin's apps, in their order; two apps with one name or one path is an error.
+
+    With ``POS_START_APPS``, also those of the plugins named there that this process does not
+    load (asked through a manager of their own, which nothing starts).
+    """
     apps: list[App] = collect_sync(pm.hook.pos_apps, settings=settings)
+    elsewhere = [name for name in POS_START_APPS.read(settings.extra) if name not in pm.infos]
+    if elsewhere:
+        apps += collect_sync(get_plugin_manager(elsewhere).hook.pos_apps, settings=settings)
     for attribute in ("name", "path"):
         seen: set[str] = set()
         for app in apps:

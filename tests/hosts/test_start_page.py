@@ -14,6 +14,7 @@ from posmodern.core.errors import PluginError
 from posmodern.core.plugins import get_plugin_manager
 from posmodern.hosts.app import create_app
 from support.api import Api, assert_error, make_tenant
+from support.settings import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["auth", "kds", "dashboard", "backoffice", "catalog", "orders", "payments", "settings"]
@@ -78,3 +79,11 @@ def test_no_page_has_inline_style_or_script():
         html = page.read_text()
         assert "<style" not in html and " style=" not in html, page
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), page
+
+
+def test_a_front_service_lists_the_apps_other_services_serve(database_url, tmp_path):
+    settings = make_settings(database_url, tmp_path, POS_START_APPS="kds,dashboard,backoffice")
+    with TestClient(create_app(settings, plugins=["auth", "backoffice"])) as client:
+        staff = Api(client, make_tenant(settings))
+        assert names(staff, "admin") == ["kds", "kds.board", "admin", "dashboard"]
+        assert client.get("/kds/").status_code == 404  # listed here, served elsewhere

@@ -24,6 +24,7 @@ def sell(staff, menu, role, *lines, discount=None, pay_with="cash", cancel=False
     made = staff.post("/api/v1/orders", role, json=body)
     assert made.status_code == 201, made.text
     order = made.json()
+    assert order["operator"]["username"] == role  # who took it, for the sales by operator
     if cancel:
         moved = staff.post(f"/api/v1/orders/{order['order_id']}/status", "manager",
                            json={"status": "CANCELLED"})
