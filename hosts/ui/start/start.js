@@ -12,7 +12,6 @@ function appLink(app) {
 
 async function start() {
   $("signin").replaceChildren();
-  $("banner").hidden = true;
   let me, apps;
   try {
     [me, { items: apps }] = await Promise.all([api(session, "/auth/me"), api(session, "/apps")]);
