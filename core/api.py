@@ -97,6 +97,28 @@ class StaticAssets:
 
 
 @dataclass(frozen=True)
+class App:
+    """A page people open from the start page ``/``: the KDS, the POS, the back office…
+
+    ``title`` and ``description`` are shown as they are (pt-BR); ``icon`` is one emoji or short
+    text; ``roles`` are the roles that see the link (the page still checks its own API calls).
+    ``position`` orders the links, smallest first.
+    """
+
+    name: str
+    path: str
+    title: str
+    roles: frozenset[str]
+    icon: str = ""
+    description: str = ""
+    position: int = 100
+
+    def view(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "title": self.title, "icon": self.icon,
+                "description": self.description}
+
+
+@dataclass(frozen=True)
 class RequestContext:
     """Everything an endpoint needs about one request.
 

@@ -74,6 +74,10 @@ POS_ALLOW_DEV_KEYS_ON_NETWORK = S(
     "`deploy/secrets/dev`): a demo on a LAN, or containers behind the development gateway")
 POS_PLUGINS = S("POS_PLUGINS", tuple, default_text="every installed plugin",
                 description="plugins to load, comma-separated (`--plugins` on the CLI)")
+POS_START_APPS = S("POS_START_APPS", tuple, (),
+                   "plugins whose apps the start page `/` lists although this process does not "
+                   "load them, comma-separated: a split deployment's front service names the "
+                   "plugins whose pages other services serve")
 POS_DATA_DIR = S("POS_DATA_DIR", str, "var", "where SQLite files live")
 POS_AUTO_MIGRATE = S("POS_AUTO_MIGRATE", bool, default_text="true on SQLite, false on PostgreSQL",
                      description="migrate every tenant at start")

@@ -18,7 +18,7 @@ import pluggy
 from pluggy import HookspecMarker
 
 if TYPE_CHECKING:
-    from posmodern.core.api import ApiRoute, StaticAssets
+    from posmodern.core.api import ApiRoute, App, StaticAssets
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
     from posmodern.core.migrations import MigrationBranch
@@ -43,6 +43,13 @@ def pos_routes(settings: Settings) -> list[ApiRoute]:
 @hookspec
 def pos_static_assets(settings: Settings) -> list[StaticAssets]:
     """Called once while the host app is built. Return folders of web pages to serve."""
+
+
+@hookspec
+def pos_apps(settings: Settings) -> list[App]:
+    """Called once while the host app is built. Return the pages this plugin offers people
+    (:class:`~posmodern.core.api.App`: name, path, pt-BR title, icon, roles); the start page
+    ``/`` links each to the signed-in users holding one of its roles."""
 
 
 @hookspec

@@ -41,6 +41,7 @@ from posmodern.hosts.metrics import Metrics
 from posmodern.hosts.middleware import RequestMiddleware
 from posmodern.hosts.openapi import build_openapi
 from posmodern.hosts.responses import PosJSONResponse, error_response
+from posmodern.hosts.start import apps_route, collect_apps, start_page
 
 log = logging.getLogger("posmodern.host")
 #: The UI kit every page imports (sign-in, API calls, SSE, offline queue, pt-BR formats).
@@ -87,7 +88,8 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     settings = settings or Settings.from_env()
     pm = pm or get_plugin_manager(plugins if plugins is not None else settings.plugins)
     check_settings(pm, settings)  # first: a bad value stops the start, naming the variable
-    api_routes = collect_routes(pm, settings)
+    apps = collect_apps(pm, settings)
+    api_routes = [*collect_routes(pm, settings), apps_route(apps)]
     table_owners(collect_sync(pm.hook.pos_table_access))  # a table claimed twice stops here
     metrics = Metrics()
     plugin_names = sorted(pm.infos)
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
     host_paths = {
+        "/": {"get": {"operationId": "host.start", "summary": "The start page (HTML)",
+                      "responses": {"200": {"description": "The start page"}}}},
         "/health": {"get": {"operationId": "host.health", "summary": "Liveness",
                             "responses": {"200": {"description": "The process is up"}}}},
         "/ready": {"get": {"operationId": "host.ready", "summary": "Readiness (DB, bus, cache)",
@@ -131,6 +135,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
         return PosJSONResponse(document)
 
     routes: list = [
+        Route("/", start_page, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -162,6 +167,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
     app.state.pm = pm
     app.state.settings = settings
     app.state.api_routes = api_routes
+    app.state.apps = apps
     app.state.openapi = document
     return app
 

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from posmodern.core import hookimpl
-from posmodern.core.api import ApiRoute, StaticAssets
+from posmodern.core.api import ApiRoute, App, StaticAssets
 from posmodern.core.runtime import Runtime
 from posmodern.hosts.logs import ring_buffer
 from posmodern.plugins.dashboard import config as dashboard_config
@@ -55,6 +55,12 @@ def pos_routes(settings):
 @hookimpl
 def pos_static_assets(settings):
     return [StaticAssets("dashboard", "/dashboard", STATIC)]
+
+
+@hookimpl
+def pos_apps(settings):
+    return [App("dashboard", "/dashboard/", "Operações", ADMIN, icon="⚡", position=90,
+                description="Serviços, saúde, logs ao vivo e fila de eventos")]
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from posmodern.core import hookimpl
-from posmodern.core.api import ApiRoute, StaticAssets
+from posmodern.core.api import ApiRoute, App, StaticAssets
 from posmodern.core.ownership import TableAccess
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.kds import actions, follow_orders, models, stations, stream, views
@@ -78,6 +78,14 @@ def pos_routes(settings):
 @hookimpl
 def pos_static_assets(settings):
     return [StaticAssets("kds", "/kds", STATIC)]
+
+
+@hookimpl
+def pos_apps(settings):
+    return [App("kds", "/kds/", "Cozinha (KDS)", KITCHEN, icon="♨", position=20,
+                description="Pedidos de cada estação, ao vivo: iniciar, pronto, desfazer"),
+            App("kds.board", "/kds/board/", "Painel de senhas", BOARD, icon="☰", position=30,
+                description="Números em preparo e prontos, para os clientes")]
 
 
 @hookimpl

@@ -71,6 +71,13 @@ async def _check_references(conn: AsyncConnection, request: OrderRequest) -> Non
                                      f"no table {request.table_id} in this store")
 
 
+def _operator(principal: Principal | None) -> dict[str, Any] | None:
+    """Who took the order (the back office's sales by operator): the API's caller."""
+    if principal is None:
+        return None
+    return {"operator": {"user_id": principal.user_id, "username": principal.username}}
+
+
 async def place(conn: AsyncConnection, runtime: Runtime, request: OrderRequest, *,
                 principal: Principal | None = None) -> tuple[dict[str, Any], Encoded]:
     """Price, validate, number and write ``request`` and publish ``order.created``; returns the
@@ -96,7 +103,7 @@ async def place(conn: AsyncConnection, runtime: Runtime, request: OrderRequest, 
                  source=request.source, external_id=request.external_id,
                  customer_id=request.customer_id, table_id=request.table_id,
                  waiter_id=request.waiter_id, notes=request.notes, created_at=now,
-                 updated_at=now, **storage.totals_values(totals))
+                 updated_at=now, **storage.totals_values(totals, _operator(principal)))
     items = storage.item_rows(order_id, lines)
     await storage.insert_order(conn, order, items)
     view = storage.order_view(order, items)
@@ -123,7 +130,7 @@ async def reprice_and_save(conn: AsyncConnection, runtime: Runtime, current,
                        discount=current.discount, customer_id=current.customer_id,
                        table_id=current.table_id, order_id=current.order_id)
     totals = await price_order(conn, runtime.pm, runtime.settings, draft)
-    values = dict(storage.totals_values(totals), updated_at=utcnow())
+    values = dict(storage.totals_values(totals, current.metadata), updated_at=utcnow())
     await conn.execute(update(orders).where(orders.c.order_id == current.order_id)
                        .values(**values))
     return {**current._mapping, **values}

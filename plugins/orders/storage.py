@@ -49,10 +49,12 @@ def item_rows(order_id: uuid.UUID, lines: Sequence[OrderLine]) -> list[dict[str,
     return rows
 
 
-def totals_values(totals: Totals) -> dict[str, Any]:
-    """The order columns a pricing sets."""
+def totals_values(totals: Totals, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The order columns a pricing sets; ``metadata`` is the order's, whose other keys (the
+    operator) are kept."""
     return dict(subtotal=totals.subtotal, tax=totals.tax, discount=totals.discount,
-                total=totals.total, metadata={"adjustments": totals.adjustments})
+                total=totals.total,
+                metadata={**(metadata or {}), "adjustments": totals.adjustments})
 
 
 _INSERT_ORDER = insert(orders)
@@ -150,7 +152,9 @@ def order_view(order: Row | dict[str, Any],
     """An order as the API and its events show it."""
     mapping = order if isinstance(order, dict) else order._mapping
     view = {field: mapping[field] for field in ORDER_FIELDS}
-    view["adjustments"] = (mapping.get("metadata") or {}).get("adjustments", [])
+    metadata = mapping.get("metadata") or {}
+    view["adjustments"] = metadata.get("adjustments", [])
+    view["operator"] = metadata.get("operator")
     view["items"] = [item_view(item) for item in items]
     return view
 

@@ -41,7 +41,8 @@ def _view(ctx: RequestContext, found: dict[str, tuple[Any, str]]) -> dict[str, A
         value, source = found[name]
         items.append({"name": name, "plugin": item.plugin, "value": spec.shown(value),
                       "source": source, "default": spec.shown(spec.value(ctx.runtime.settings)),
-                      "type": spec.type_name, "expected": spec.expected(), "secret": spec.secret,
+                      "type": spec.type_name, "expected": spec.expected(),
+                      "choices": list(spec.choices), "secret": spec.secret,
                       "description": spec.description})
     return {"store_id": ctx.store_id, "items": items}
 

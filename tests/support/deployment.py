@@ -158,8 +158,10 @@ def plugin_paths(plugin: str) -> list[str]:
     from posmodern.hosts.app import create_app
 
     app = create_app(Settings.from_env({}), [plugin])
-    paths = [concrete(route.path) for route in app.state.api_routes]
-    # The host's own /ui (the pages' kit) is served by every process, whatever its plugins.
+    # The host's own routes (the start page's apps) and /ui (the pages' kit) are served by every
+    # process, whatever its plugins.
+    paths = [concrete(route.path) for route in app.state.api_routes
+             if not route.name.startswith("host.")]
     paths += [route.path + "/" for route in app.routes
               if isinstance(route, Mount) and route.name != "ui"]
     return paths

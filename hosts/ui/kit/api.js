@@ -44,3 +44,20 @@ export async function api(session, path, { method = "GET", body, idempotencyKey,
   }
   return answer;
 }
+
+// A file the API answers (a CSV report), downloaded under `filename`: a link cannot carry the
+// token, so the file is fetched and handed to the browser as a blob.
+export async function download(session, path, filename) {
+  const response = await fetch(API + path, {
+    headers: session && session.token ? { Authorization: `Bearer ${session.token}` } : {},
+  }).catch(() => { throw new ApiError(0, null); });
+  if (!response.ok) {
+    throw new ApiError(response.status, await response.json().catch(() => null));
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

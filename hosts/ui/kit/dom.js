@@ -16,3 +16,12 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 export const $ = (id) => document.getElementById(id);
+
+// A table: headers [{title, num}] (num: right-aligned figures), rows of cells (text or nodes).
+export function table(headers, rows, attrs = {}) {
+  const cell = (tag, value, num) => el(tag, { class: num ? "num" : null }, value);
+  return el("table", { class: "grid", ...attrs },
+    el("thead", {}, el("tr", {}, headers.map((h) => cell("th", h.title, h.num)))),
+    el("tbody", {}, rows.map((row) => el("tr", row.attrs || {},
+      (row.cells || row).map((value, index) => cell("td", value, headers[index].num))))));
+}

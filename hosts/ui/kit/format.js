@@ -27,3 +27,9 @@ export function elapsed(seconds) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
   return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
 }
+
+// "2026-12-01" (a day of the store's calendar, no time) → "01/12/2026".
+export function day(value) {
+  const [year, month, date] = String(value).split("-");
+  return date ? `${date}/${month}/${year}` : "–";
+}

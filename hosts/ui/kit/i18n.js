@@ -14,7 +14,23 @@ export const TEXTS = {
   "live.offline": "✖ sem conexão",
   "error.network": "Sem conexão com o servidor",
   "offline.queued": "{count} pendente(s) para enviar",
+  "role.admin": "Administrador",
+  "role.manager": "Gerente",
+  "role.cashier": "Caixa",
+  "role.waiter": "Garçom",
+  "role.kitchen": "Cozinha",
+  "role.kiosk": "Totem",
+  "role.integration": "Integração",
+  "yes": "sim",
+  "no": "não",
+  "save": "Salvar",
+  "cancel": "Cancelar",
+  "saved": "Salvo",
+  "loading": "Carregando…",
+  "home": "Início",
 };
+
+export const ROLES = ["admin", "manager", "cashier", "waiter", "kitchen", "kiosk", "integration"];
 
 export function t(key, params = {}) {
   const text = TEXTS[key] ?? key;

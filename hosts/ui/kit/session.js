@@ -3,8 +3,16 @@
 // for a new one (`POST /api/v1/auth/refresh`, same sign-in), so a screen left signed in keeps
 // working; when the server refuses (the user was deactivated, the sign-in is older than
 // POS_SESSION_MAX_HOURS) or the token's `exp` passes, the page is told, and asks the person to
-// sign in again.
+// sign in again. A sign-in is also kept for the browser tab (SHARED): a page opened from the
+// start page `/` uses it when it has no token of its own, so one sign-in opens every app of the
+// tab.
 import { t } from "./i18n.js";
+
+const SHARED = "posmodern.token";
+
+function claimsOf(token) {
+  return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+}
 
 export class Session {
   constructor(app, { persistent = false, onExpired = () => {} } = {}) {
@@ -17,9 +25,13 @@ export class Session {
   }
 
   get token() {
-    const token = this.storage.getItem(this.key);
+    return this.stored(this.storage, this.key) || this.stored(sessionStorage, SHARED);
+  }
+
+  stored(storage, key) {
+    const token = storage.getItem(key);
     if (token && this.expiresAt(token) <= Date.now()) {
-      this.storage.removeItem(this.key);
+      storage.removeItem(key);
       return null;
     }
     return token;
@@ -30,7 +42,7 @@ export class Session {
     const token = this.token;
     if (!token) return null;
     try {
-      return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      return claimsOf(token);
     } catch {
       return null;
     }
@@ -38,7 +50,7 @@ export class Session {
 
   expiresAt(token) {
     try {
-      const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      const claims = claimsOf(token);
       return claims.exp ? claims.exp * 1000 : Infinity;
     } catch {
       return 0;
@@ -55,12 +67,14 @@ export class Session {
       throw new Error((body && body.error && body.error.message) || t("signin.failed"));
     }
     this.storage.setItem(this.key, body.access_token);
+    sessionStorage.setItem(SHARED, body.access_token);
     this.watch();
     return body;
   }
 
   signOut() {
     this.storage.removeItem(this.key);
+    sessionStorage.removeItem(SHARED);
     clearTimeout(this.timer);
     clearTimeout(this.refreshTimer);
   }
@@ -73,7 +87,7 @@ export class Session {
   watch() {
     clearTimeout(this.timer);
     clearTimeout(this.refreshTimer);
-    const token = this.storage.getItem(this.key);
+    const token = this.token;
     if (!token) return;
     const left = this.expiresAt(token) - Date.now();
     // setTimeout holds at most ~24.8 days; a shift's token is far shorter.
@@ -103,6 +117,7 @@ export class Session {
       return;
     }
     this.storage.setItem(this.key, body.access_token);
+    if (sessionStorage.getItem(SHARED) === token) sessionStorage.setItem(SHARED, body.access_token);
     this.watch();
   }
 }

@@ -1,38 +1,30 @@
-// POS Modern operations dashboard: plain JS modules, no build step, no CDN.
-// Streams are read with fetch() so the token travels in the Authorization header (an EventSource
-// cannot send headers, and a token in a URL ends up in logs); they resume with Last-Event-ID.
-// Sign-in, the token and the streams come from the pages' shared kit (/ui/kit).
-import { EventStream, Session, api as kitApi } from "/ui/kit/index.js";
+// POS Modern operations dashboard: plain JS modules, no build step, no CDN, in pt-BR.
+// Sign-in, the token, the API calls, the streams (fetch-based SSE resumed with Last-Event-ID) and
+// the texts come from the pages' shared kit (/ui/kit).
+import { $, EventStream, Session, addTexts, api as kitApi, el, signInForm, t }
+  from "/ui/kit/index.js";
 
-const session = new Session("dashboard", {
-  onExpired: () => signOut("Your session ended; sign in again."),
+addTexts({
+  "status.healthy": "saudável", "status.starting": "iniciando", "status.degraded": "degradado",
+  "status.unhealthy": "com falha", "status.stopped": "parado",
+  "action.start": "Iniciar", "action.stop": "Parar", "action.restart": "Reiniciar",
+  "dashboard.confirm_stop": "Parar todas as réplicas de {service}?",
+  "dashboard.failed": "{action} {service} falhou: {message}",
+  "dashboard.backend": "backend: {backend}", "dashboard.project": "(projeto Compose {project})",
+  "dashboard.backend_error": "O backend {backend}: {error}",
+  "log.following": "acompanhando", "log.paused": "pausado", "log.reconnecting": "reconectando…",
 });
+const session = new Session("dashboard", { onExpired: (message) => signOut(message) });
 const HISTORY = 90;
 const BUS_REFRESH_MS = 5000;
 const GLYPHS = { healthy: "●", starting: "◐", degraded: "▲", unhealthy: "✖", stopped: "■" };
 
-const $ = (id) => document.getElementById(id);
 const state = {
   services: new Map(), history: new Map(), selected: null, servicesStream: null,
   logStream: null, logCursor: null, busTimer: null, backend: null,
 };
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null) node.setAttribute(key, value);
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) {
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-  return node;
-}
 
 function bytes(value) {
   if (value === null || value === undefined) return "–";
@@ -58,7 +50,7 @@ function duration(seconds) {
 function statusBadge(status, text) {
   return el("span", { class: `status status-${status}`, title: text || status,
                       "data-status": status },
-            `${GLYPHS[status] || "?"} ${status}`);
+            `${GLYPHS[status] || "?"} ${t(`status.${status}`)}`);
 }
 
 // CPU is drawn from zero; memory between its lowest and highest, where its changes show.
@@ -89,8 +81,6 @@ function showBanner(message, bad = false) {
 
 // --- API ----------------------------------------------------------------------------------------
 
-function token() { return session.token; }
-
 async function api(path, options = {}) {
   try {
     return await kitApi(session, path, { method: options.method || "GET" });
@@ -102,7 +92,7 @@ async function api(path, options = {}) {
 function handleError(error) {
   if (error.status === 403) {
     stopAll();
-    showBanner(`Not allowed: ${error.message}`, true);
+    showBanner(t("session.forbidden", { message: error.message }), true);
   }
   return error;
 }
@@ -119,29 +109,16 @@ class Stream extends EventStream {
 
 // --- sign-in ------------------------------------------------------------------------------------
 
-async function signIn(event) {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  $("login-error").textContent = "";
-  try {
-    await session.signIn({ client_id: form.get("client_id"), username: form.get("username"),
-                           password: form.get("password") });
-  } catch (error) {
-    $("login-error").textContent = error.message || "Sign-in failed";
-    return;
-  }
-  event.target.reset();
-  start();
-}
-
 function signOut(message = "") {
   stopAll();
   session.signOut();
   $("app").hidden = true;
   $("logout").hidden = true;
   $("who").textContent = "";
-  $("login").hidden = false;
-  $("login-error").textContent = message;
+  $("signin").replaceChildren(signInForm(session, {
+    title: "Entrar nas operações", onSignedIn: start,
+    note: "Somente operadores: um administrador de um cliente autorizado a operar a plataforma." }));
+  if (message) $("login-error").textContent = message;
 }
 
 function stopAll() {
@@ -152,7 +129,7 @@ function stopAll() {
 }
 
 async function start() {
-  $("login").hidden = true;
+  $("signin").replaceChildren();
   showBanner("");
   try {
     const me = await api("/auth/me");
@@ -181,8 +158,8 @@ function setLive(text, ok) {
 
 function watchServices() {
   state.servicesStream = new Stream("/dashboard/services?watch=true", {
-    open: () => setLive("● live", true),
-    lost: () => setLive("◌ reconnecting…", false),
+    open: () => setLive(t("live.on"), true),
+    lost: () => setLive(t("live.reconnecting"), false),
     history: (history) => {
       for (const [id, series] of Object.entries(history)) {
         state.history.set(id, { cpu: series.cpu_percent.slice(-HISTORY),
@@ -208,9 +185,13 @@ function remember(service) {
 function renderServices(snapshot) {
   state.backend = snapshot.backend;
   $("backend").hidden = false;
-  $("backend").textContent = `backend: ${snapshot.backend}`;
-  $("project").textContent = snapshot.project ? `(Compose project ${snapshot.project})` : "";
-  if (snapshot.error) showBanner(`The ${snapshot.backend} backend: ${snapshot.error}`, true);
+  $("backend").textContent = t("dashboard.backend", { backend: snapshot.backend });
+  $("project").textContent = snapshot.project
+    ? t("dashboard.project", { project: snapshot.project }) : "";
+  if (snapshot.error) {
+    showBanner(t("dashboard.backend_error", { backend: snapshot.backend, error: snapshot.error }),
+               true);
+  }
   const body = $("services").querySelector("tbody");
   const rows = new Map([...body.rows].map((row) => [row.dataset.service, row]));
   state.services.clear();
@@ -252,10 +233,10 @@ function fillRow(row, service, series) {
   setCell(replicas, `${service.replicas_running}/${service.replicas_total}`,
           `${service.replicas_running}/${service.replicas_total}`);
   cpu.replaceChildren(el("span", { class: "spark" },
-                         sparkline(series.cpu, `CPU of ${service.id}`),
+                         sparkline(series.cpu, `CPU de ${service.id}`),
                          percent(service.usage.cpu_percent)));
   memory.replaceChildren(el("span", { class: "spark" },
-                            sparkline(series.memory, `memory of ${service.id}`, false),
+                            sparkline(series.memory, `memória de ${service.id}`, false),
                             bytes(service.usage.memory_bytes)));
   const age = duration(youngest(service));
   setCell(uptime, age, age);
@@ -277,20 +258,24 @@ function actionButtons(service) {
     disabled: (action === "start" && running && service.status !== "degraded")
       || (action === "stop" && !running) ? "" : null,
     onclick: (event) => control(service.id, action, event.target),
-  }, action[0].toUpperCase() + action.slice(1)));
+  }, t(`action.${action}`)));
 }
 
 async function control(serviceId, action, button) {
-  if (action === "stop" && !window.confirm(`Stop every replica of ${serviceId}?`)) return;
+  if (action === "stop" && !window.confirm(t("dashboard.confirm_stop", { service: serviceId }))) {
+    return;
+  }
+  const doing = `${t(`action.${action}`)} ${serviceId}`;
   button.disabled = true;
-  showBanner(`${action} ${serviceId}…`);
+  showBanner(`${doing}…`);
   try {
     const result = await api(`/dashboard/services/${encodeURIComponent(serviceId)}/${action}`,
                              { method: "POST" });
-    showBanner(`${action} ${serviceId}: ${result.service.status_text}`);
+    showBanner(`${doing}: ${result.service.status_text}`);
   } catch (error) {
     if (error.status !== 401 && error.status !== 403) {
-      showBanner(`${action} ${serviceId} failed: ${error.message}`, true);
+      showBanner(t("dashboard.failed", { action: t(`action.${action}`), service: serviceId,
+                                         message: error.message }), true);
     }
   } finally {
     button.disabled = false;
@@ -335,9 +320,9 @@ async function select(serviceId) {
     const service = await api(`/dashboard/services/${encodeURIComponent(serviceId)}`);
     if (state.selected !== serviceId) return;
     renderDetailStatus(service);
-    facts($("detail-facts"), [["Status", service.status_text], ["Image", service.image],
-                              ["Description", service.description],
-                              ["Restarts", service.restart_count]]);
+    facts($("detail-facts"), [["Situação", service.status_text], ["Imagem", service.image],
+                              ["Descrição", service.description],
+                              ["Reinícios", service.restart_count]]);
     renderExtra(service.details || {});
   } catch (error) {
     if (error.status === 404) showBanner(error.message, true);
@@ -348,9 +333,9 @@ function renderExtra(details) {
   const box = $("detail-extra");
   box.replaceChildren();
   if (details.plugins) {
-    box.append(el("h3", {}, "Plugins and their hooks"));
+    box.append(el("h3", {}, "Plugins e seus hooks"));
     const table = el("table", { class: "grid" },
-      el("thead", {}, el("tr", {}, el("th", {}, "Plugin"), el("th", {}, "From"),
+      el("thead", {}, el("tr", {}, el("th", {}, "Plugin"), el("th", {}, "Origem"),
                          el("th", {}, "Hooks"))));
     const body = el("tbody");
     for (const plugin of details.plugins) {
@@ -374,13 +359,13 @@ function openLogs() {
   if (state.logStream) state.logStream.close();
   state.logStream = null;
   if (!$("follow").checked || !state.selected) {
-    $("log-state").textContent = "paused";
+    $("log-state").textContent = t("log.paused");
     return;
   }
   const path = `/dashboard/services/${encodeURIComponent(state.selected)}/logs?follow=true&tail=200`;
   state.logStream = new Stream(path, {
-    open: () => { $("log-state").textContent = "following"; },
-    lost: () => { $("log-state").textContent = "reconnecting…"; },
+    open: () => { $("log-state").textContent = t("log.following"); },
+    lost: () => { $("log-state").textContent = t("log.reconnecting"); },
     log: (line, id) => { state.logCursor = id; appendLog(line); },
   }, state.logCursor);
 }
@@ -411,13 +396,14 @@ async function refreshBus() {
   $("bus-error").hidden = bus.status === "ok";
   $("bus-error").textContent = bus.error || "";
   const overview = bus.overview || {};
-  facts($("bus-overview"), [["Exchange", bus.exchange], ["Version", overview.version],
-                            ["Connections", overview.connections],
-                            ["Consumers", overview.consumers], ["Messages", overview.messages],
-                            ["Publish/s", rate(overview.publish_rate)],
-                            ["Deliver/s", rate(overview.deliver_rate)]]);
+  facts($("bus-overview"), [["Exchange", bus.exchange], ["Versão", overview.version],
+                            ["Conexões", overview.connections],
+                            ["Consumidores", overview.consumers],
+                            ["Mensagens", overview.messages],
+                            ["Publicadas/s", rate(overview.publish_rate)],
+                            ["Entregues/s", rate(overview.deliver_rate)]]);
   $("bus-exchanges").querySelector("tbody").replaceChildren(...(bus.exchanges || []).map((x) =>
-    el("tr", {}, el("td", {}, x.name), el("td", {}, x.type), el("td", {}, x.durable ? "yes" : "no"),
+    el("tr", {}, el("td", {}, x.name), el("td", {}, x.type), el("td", {}, x.durable ? t("yes") : t("no")),
        el("td", {}, rate(x.publish_rate)))));
   $("bus-queues").querySelector("tbody").replaceChildren(...(bus.queues || []).map((q) =>
     el("tr", { "data-queue": q.name }, el("td", {}, q.name), el("td", {}, q.messages ?? "–"),
@@ -425,15 +411,14 @@ async function refreshBus() {
        el("td", {}, rate(q.publish_rate)), el("td", {}, rate(q.deliver_rate)),
        el("td", {}, rate(q.ack_rate)))));
   const p = bus.process;
-  facts($("bus-process"), [["Published", p.published],
-                           ["Handled", Object.values(p.handled).reduce((a, b) => a + b, 0)],
-                           ["Duplicates skipped", p.duplicates], ["Failures", p.failures],
-                           ["Given up", p.dead], ["Outbox backlog", p.backlog]]);
+  facts($("bus-process"), [["Publicados", p.published],
+                           ["Tratados", Object.values(p.handled).reduce((a, b) => a + b, 0)],
+                           ["Duplicados ignorados", p.duplicates], ["Falhas", p.failures],
+                           ["Desistidos", p.dead], ["Pendentes no outbox", p.backlog]]);
 }
 
 // --- start --------------------------------------------------------------------------------------
 
-$("login-form").addEventListener("submit", signIn);
 $("logout").addEventListener("click", () => signOut());
 $("follow").addEventListener("change", openLogs);
-if (token()) start(); else signOut();
+if (session.token) start(); else signOut();

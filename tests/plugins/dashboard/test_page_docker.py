@@ -30,21 +30,21 @@ def test_the_page_lists_follows_and_controls_containers(served, compose_project)
     with browser_page() as page:
         sign_in(page, server.url, tenant.client_id, "admin", tenant.passwords["admin"])
         expect(page.locator("#project")).to_contain_text(compose_project.name)
-        expect(service_row(page, "ticker").locator(".status")).to_have_text("● healthy")
+        expect(service_row(page, "ticker").locator(".status")).to_have_text("● saudável")
         expect(service_row(page, "ticker")).to_contain_text("2/2")
-        expect(service_row(page, "kitchen").locator(".status")).to_have_text("● healthy")
+        expect(service_row(page, "kitchen").locator(".status")).to_have_text("● saudável")
 
         service_row(page, "kitchen").locator("button.link").click()
         expect(page.locator("#log .msg", has_text="kitchen ready")).to_be_visible()
-        expect(page.locator("#log-state")).to_have_text("following")
+        expect(page.locator("#log-state")).to_have_text("acompanhando")
         compose_project.say("kitchen", "order 42 ready at the pass")
         wait_for_log_line(page, "order 42 ready at the pass")
 
         service_row(page, "kitchen").locator("[data-action=stop]").click()
-        expect(service_row(page, "kitchen").locator(".status")).to_have_text("■ stopped")
+        expect(service_row(page, "kitchen").locator(".status")).to_have_text("■ parado")
         assert kitchen not in compose_project.running()
         service_row(page, "kitchen").locator("[data-action=start]").click()
-        expect(service_row(page, "kitchen").locator(".status")).not_to_have_text("■ stopped")
+        expect(service_row(page, "kitchen").locator(".status")).not_to_have_text("■ parado")
         assert kitchen in compose_project.running()
 
         started = page.locator("#replicas td.started").first
@@ -52,7 +52,7 @@ def test_the_page_lists_follows_and_controls_containers(served, compose_project)
         before = started.inner_text()
         service_row(page, "kitchen").locator("[data-action=restart]").click()
         expect(started).not_to_have_text(before)
-        expect(page.locator("#banner")).to_contain_text("restart kitchen: 1/1 running")
+        expect(page.locator("#banner")).to_contain_text("Reiniciar kitchen: 1/1 running")
         # The log followed the container through its stop, start and restart: once per start,
         # none lost and none repeated.
         expect(page.locator("#log .msg", has_text="kitchen ready")).to_have_count(3)

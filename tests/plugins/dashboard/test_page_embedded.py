@@ -30,11 +30,11 @@ def test_the_page_follows_the_process_live(served):
     with browser_page() as page:
         sign_in(page, server.url, tenant.client_id, "admin", tenant.passwords["admin"])
         for service in ("pos", "database", "event-bus", "cache"):
-            expect(service_row(page, service).locator(".status")).to_have_text("● healthy")
-        expect(page.locator("#live")).to_have_text("● live")
+            expect(service_row(page, service).locator(".status")).to_have_text("● saudável")
+        expect(page.locator("#live")).to_have_text("● ao vivo")
         service_row(page, "pos").locator("button.link").click()
         expect(page.locator("#detail-extra")).to_contain_text("pos_static_assets")
-        expect(page.locator("#log-state")).to_have_text("following")
+        expect(page.locator("#log-state")).to_have_text("acompanhando")
         marker = f"page-{uuid.uuid4().hex[:10]}"
         # The server logs every request with its id: a line printed after the page opened.
         httpx.get(server.url + "/ready", headers={"X-Request-ID": marker})
@@ -53,5 +53,5 @@ def test_a_non_admin_is_turned_away(served):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     with browser_page() as page:
         sign_in(page, server.url, tenant.client_id, "cashier", tenant.passwords["cashier"])
-        expect(page.locator("#banner")).to_contain_text("Not allowed")
+        expect(page.locator("#banner")).to_contain_text("Sem permissão")
         expect(page.locator("#services tbody tr")).to_have_count(0)
