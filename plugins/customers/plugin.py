@@ -35,3 +35,9 @@ def pos_routes(settings):
         ApiRoute("customers.delete", "DELETE", ONE, routes.delete_customer, MANAGERS,
                  summary="Erase a customer (their orders stay, unlinked)", tags=tags),
     ]
+
+
+@hookimpl
+def pos_legacy_importers(settings):
+    from posmodern.plugins.customers.legacy import IMPORTERS
+    return IMPORTERS

@@ -64,3 +64,9 @@ def pos_routes(settings):
                  routes.remove_item, SERVERS,
                  summary="Remove an item while the order is PENDING or CONFIRMED", tags=tags),
     ]
+
+
+@hookimpl
+def pos_legacy_importers(settings):
+    from posmodern.plugins.orders.legacy import IMPORTERS
+    return IMPORTERS

@@ -1,0 +1,126 @@
+"""Data operations of ``pos``: backups and restores, the legacy JSON import, and what LGPD asks
+(a customer's data exported or erased, a whole tenant exported)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from posmodern.cli.commands import _branches, _with_db, db, pass_state, tenant
+from posmodern.cli.main import CliState, cli
+from posmodern.core import backup as backups
+from posmodern.core.errors import PosError
+from posmodern.schema.types import utcnow
+
+
+def _guarded(state: CliState, fn):
+    try:
+        return _with_db(state, fn)
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@db.command("backup")
+@click.option("--tenant", "client_id", help="One tenant (default: every tenant and the control "
+                                             "tables).")
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="The backup file (default: ./pos-<tenant|all>-<UTC time>.posbackup).")
+@pass_state
+def db_backup(state: CliState, client_id: str | None, target: Path | None) -> None:
+    """Back up one tenant, or everything, while the system keeps working."""
+    if target is None:
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        target = Path(f"pos-{client_id or 'all'}-{stamp}.posbackup")
+    manifest = _guarded(state, lambda d: backups.backup(d, target, client_id))
+    rows = sum(sum(entry.rows.values()) for entry in manifest.tenants)
+    click.echo(f"backed up {len(manifest.tenants)} tenant(s), {rows} row(s) to {target}")
+
+
+@db.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", "client_id", help="Restore only this tenant of the backup.")
+@click.option("--as", "new_id", help="Restore the tenant under this new client id.")
+@click.option("--force", is_flag=True, help="Replace a tenant that exists.")
+@pass_state
+def db_restore(state: CliState, source: Path, client_id: str | None, new_id: str | None,
+               force: bool) -> None:
+    """Restore a backup; each tenant is then migrated to this version's schema."""
+    branches = _branches(state)
+    try:
+        restored = _guarded(state, lambda d: backups.restore(
+            d, source, client_id=client_id, new_id=new_id, force=force, branches=branches))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as") from None
+    for outcome in restored:
+        migrated = (f", migrated from {', '.join(outcome.migrated_from)}"
+                    if outcome.migrated_from else "")
+        named = f" (backed up as {outcome.source})" if outcome.source != outcome.client_id else ""
+        click.echo(f"restored {outcome.client_id}{named}: {sum(outcome.rows.values())} "
+                   f"row(s){migrated}")
+
+
+@db.command("inspect")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def db_inspect(source: Path) -> None:
+    """Print a backup's manifest (nothing is checked against the database)."""
+    try:
+        click.echo(json.dumps(backups.describe(backups.read_manifest(source)), indent=2))
+    except PosError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+__all__ = ["cli", "tenant"]
+
+
+@cli.command("import-json")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--client", "client_id", required=True, help="Tenant to import into.")
+@click.option("--store", "store_id", default="store-1", show_default=True,
+              help="Store of the records that name none.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
+@click.option("--errors", "errors_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the per-row error report here (JSON lines).")
+@click.option("--batch", "batch_size", default=2000, show_default=True,
+              type=click.IntRange(1, 100_000), help="Records per transaction.")
+@pass_state
+def import_json(state: CliState, folder: Path, client_id: str, store_id: str, dry_run: bool,
+                errors_to: Path | None, batch_size: int) -> None:
+    """Import the legacy system's JSON export (the seed's migrate.py, done right).
+
+    Reads categories.json, products.json, customers.json and orders.json (items inline) a
+    record at a time; bad records are reported (file, record, field, reason) and left out while
+    the good ones go in. Running it again changes nothing.
+    """
+    from posmodern.core.asyncio_hooks import collect_sync
+    from posmodern.core.legacy_import import ImportContext, import_folder
+
+    importers = collect_sync(state.pm.hook.pos_legacy_importers, settings=state.settings)
+    interactive = sys.stderr.isatty()
+
+    def progress(report) -> None:
+        line = (f"\r{report.file:<16} {report.read:>10} read {report.imported:>10} in "
+                f"{len(report.errors):>6} errors")
+        click.echo(line if interactive else line.strip(), err=True, nl=not interactive)
+
+    reports = _guarded(state, lambda d: import_folder(
+        importers, folder, ImportContext(d, state.settings, client_id, store_id),
+        dry_run=dry_run, batch_size=batch_size, progress=progress))
+    if interactive:
+        click.echo("", err=True)
+    errors = [error for report in reports for error in report.errors]
+    for report in reports:
+        click.echo(f"{report.file}: {report.read} read, {report.imported} imported, "
+                   f"{report.changed} row(s) written, {len(report.errors)} refused")
+    if errors_to is not None:
+        errors_to.write_text("".join(json.dumps(e, default=str) + "\n" for e in errors))
+    for error in errors[:20]:
+        click.echo(f"  {error['file']} record {error['record']} (id {error['id']}): "
+                   f"{error['field']}: {error['reason']}", err=True)
+    if len(errors) > 20:
+        click.echo(f"  … {len(errors) - 20} more" + (f" in {errors_to}" if errors_to else
+                                                       " (see --errors FILE)"), err=True)
+    if dry_run:
+        click.echo("dry run: nothing was written")
