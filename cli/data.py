@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 import sys
 from pathlib import Path
 
@@ -124,3 +125,92 @@ def import_json(state: CliState, folder: Path, client_id: str, store_id: str, dr
                                                        " (see --errors FILE)"), err=True)
     if dry_run:
         click.echo("dry run: nothing was written")
+
+
+@cli.group("customers")
+def customers_group() -> None:
+    """A customer's personal data (LGPD): export it, or erase it."""
+
+
+def _personal(state: CliState, client_id: str, store_id: str, customer_id: str, what: str):
+    from posmodern.core import audit, personal_data
+
+    try:
+        customer = uuid.UUID(customer_id)
+    except ValueError:
+        raise click.BadParameter("not a UUID", param_hint="--customer") from None
+    act = personal_data.export if what == "export" else personal_data.erase
+
+    async def go(d):
+        async with d.transaction(client_id) as conn:
+            result = await act(conn, state.pm.hook, state.settings, customer, store_id)
+            details = ({"sections": sorted(k for k in result if k not in (
+                "customer_id", "store_id", "exported_at"))} if what == "export"
+                else {"changed": result})
+            await personal_data.audited(
+                conn, "customer.personal_data_exported" if what == "export" else
+                "customer.erased", customer, client_id=client_id, store_id=store_id,
+                details=details, username=audit.cli_operator())
+        return result
+    return _guarded(state, go)
+
+
+_CUSTOMER_OPTIONS = [
+    click.option("--client", "client_id", required=True, help="Tenant (client id)."),
+    click.option("--store", "store_id", required=True, help="The customer's store."),
+    click.option("--customer", "customer_id", required=True, help="Customer id (UUID)."),
+]
+
+
+def _customer_options(fn):
+    for option in reversed(_CUSTOMER_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@customers_group.command("export")
+@_customer_options
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON here (default: standard output).")
+@pass_state
+def customers_export(state: CliState, client_id: str, store_id: str, customer_id: str,
+                     target: Path | None) -> None:
+    """Everything the system holds about one customer, as JSON (audited)."""
+    document = json.dumps(_personal(state, client_id, store_id, customer_id, "export"),
+                          indent=2, ensure_ascii=False)
+    if target is None:
+        click.echo(document)
+    else:
+        target.write_text(document + "\n")
+        target.chmod(0o600)
+        click.echo(f"exported customer {customer_id} to {target}", err=True)
+
+
+@customers_group.command("erase")
+@_customer_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def customers_erase(state: CliState, client_id: str, store_id: str, customer_id: str,
+                    yes: bool) -> None:
+    """Anonymise a customer everywhere; their orders stay without personal data (audited)."""
+    if not yes:
+        click.confirm(f"Erase the personal data of customer {customer_id}?", abort=True)
+    changed = _personal(state, client_id, store_id, customer_id, "erase")
+    click.echo(f"erased customer {customer_id}: " + ", ".join(
+        f"{table} {count}" for table, count in sorted(changed.items())))
+
+
+@tenant.command("export")
+@click.argument("client_id")
+@click.option("--to", "target", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write one JSON-lines file per table into.")
+@pass_state
+def tenant_export(state: CliState, client_id: str, target: Path) -> None:
+    """Export every table of a tenant as JSON lines (a data-portability copy, not a backup:
+    documents stay sealed)."""
+    from posmodern.core.tenant_export import export_tenant
+
+    counts = _guarded(state, lambda d: export_tenant(d, client_id, target))
+    click.echo(f"exported {client_id}: {sum(counts.values())} row(s) in {len(counts)} table(s) "
+               f"to {target}")

@@ -70,3 +70,15 @@ def pos_routes(settings):
 def pos_legacy_importers(settings):
     from posmodern.plugins.orders.legacy import IMPORTERS
     return IMPORTERS
+
+
+@hookimpl
+async def pos_personal_data_export(conn, customer_id, store_id, settings):
+    from posmodern.plugins.orders.privacy import export_orders
+    return await export_orders(conn, customer_id, store_id)
+
+
+@hookimpl
+async def pos_personal_data_erase(conn, customer_id, store_id, settings):
+    from posmodern.plugins.orders.privacy import erase_orders
+    return await erase_orders(conn, customer_id, store_id)
