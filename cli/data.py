@@ -214,3 +214,34 @@ def tenant_export(state: CliState, client_id: str, target: Path) -> None:
     counts = _guarded(state, lambda d: export_tenant(d, client_id, target))
     click.echo(f"exported {client_id}: {sum(counts.values())} row(s) in {len(counts)} table(s) "
                f"to {target}")
+
+
+@db.command("backup-schedule")
+@click.option("--dir", "folder", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where backups go.")
+@click.option("--every", default=3600, show_default=True, type=click.IntRange(min=60),
+              help="Seconds between backups.")
+@click.option("--keep", default=48, show_default=True, type=click.IntRange(min=1),
+              help="How many backups to keep (older ones are deleted).")
+@click.option("--once", is_flag=True, help="Take one backup, apply the retention and stop.")
+@pass_state
+def db_backup_schedule(state: CliState, folder: Path, every: int, keep: int, once: bool) -> None:
+    """Back up every tenant on a schedule, keeping the newest --keep (the Compose backup
+    service). ``<dir>/.last-success`` is touched after each backup that worked."""
+    import time
+
+    from posmodern.core.backup_schedule import back_up_and_prune
+
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        started = time.monotonic()
+        try:
+            made, removed = _guarded(state, lambda d: back_up_and_prune(d, folder, keep))
+            click.echo(f"backed up to {made}; {len(removed)} old backup(s) removed", err=True)
+        except click.ClickException as exc:
+            click.echo(f"backup failed: {exc.message}", err=True)
+            if once:
+                raise
+        if once:
+            return
+        time.sleep(max(0.0, every - (time.monotonic() - started)))

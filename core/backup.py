@@ -270,8 +270,12 @@ def target_of(manifest: Manifest, tenant: str | None, new_id: str | None) -> lis
     return [(entry, new_id or entry.client_id) for entry in chosen]
 
 
-def scratch_dir() -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(prefix="pos-backup-")
+def scratch_dir(near: Path | None = None) -> tempfile.TemporaryDirectory:
+    """A private working folder, beside the backup file when given (``/tmp`` may be a small
+    tmpfs, and a dump is as large as the data)."""
+    if near is not None:
+        near.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".pos-backup-", dir=near)
 
 
 async def backup(db: Database, to: Path, client_id: str | None = None) -> Manifest:

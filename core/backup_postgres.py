@@ -104,7 +104,7 @@ async def backup(db: Database, to: Path, client_id: str | None) -> Manifest:
             schemas = [entry.schema_name for entry in entries]
             if client_id is None:
                 schemas.append(CONTROL_SCHEMA)
-            with common.scratch_dir() as work:
+            with common.scratch_dir(to.parent) as work:
                 dump = Path(work) / DUMP
                 await _run("pg_dump", "--format=custom", f"--snapshot={snapshot}",
                            "--no-owner", "--no-privileges", f"--file={dump}",

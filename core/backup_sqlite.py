@@ -54,7 +54,7 @@ async def backup(db: Database, to: Path, client_id: str | None) -> Manifest:
     if client_id is not None and not registered:
         raise BackupError(f"unknown tenant {client_id!r}", code="unknown_tenant")
     entries, payload = [], {}
-    with common.scratch_dir() as work:
+    with common.scratch_dir(to.parent) as work:
         for row in registered:
             copy = Path(work) / f"{row.client_id}.db"
             await asyncio.to_thread(_copy, db.tenant_file(row.client_id), copy)

@@ -238,3 +238,17 @@ def test_a_corrupt_or_foreign_file_changes_nothing(settings, shop, pos, tmp_path
     assert "not in this backup" in pos("db", "restore", str(target), "--tenant", "nobody",
                                        ok=False).output
     assert snapshot(settings, client_id) == before
+
+
+def test_the_scheduled_backup_keeps_the_newest(settings, shop, pos, tmp_path):
+    api, menu = shop
+    take_orders(api, menu, 1)
+    folder = tmp_path / "backups"
+    for _ in range(3):
+        pos("db", "backup-schedule", "--dir", str(folder), "--keep", "2", "--once")
+    kept = sorted(folder.glob("pos-all-*.posbackup"))
+    assert len(kept) == 2 and (folder / ".last-success").exists()
+    manifest = backups.read_manifest(kept[-1])
+    assert manifest.scope == "all" and api.tenant.client_id in [t.client_id for t in
+                                                                manifest.tenants]
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".pos-backup")] == []
