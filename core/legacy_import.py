@@ -27,6 +27,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import DBAPIError
+
 from posmodern.core.errors import PosError
 
 if TYPE_CHECKING:
@@ -263,8 +265,8 @@ class _DryRun(Exception):
     """Rolls a dry run's batch back."""
 
 
-async def _write_batch(importer: LegacyImporter, ctx: ImportContext, batch: list[Prepared],
-                       report: FileReport, dry_run: bool) -> None:
+async def _write_once(importer: LegacyImporter, ctx: ImportContext, batch: list[Prepared],
+                      dry_run: bool) -> tuple[int, list[tuple[Prepared, RowProblem]]]:
     outcome: tuple[int, list] = (0, [])
     try:
         async with ctx.db.transaction(ctx.client_id) as conn:
@@ -273,7 +275,26 @@ async def _write_batch(importer: LegacyImporter, ctx: ImportContext, batch: list
                 raise _DryRun
     except _DryRun:
         pass
-    changed, problems = outcome
+    return outcome
+
+
+async def _write_batch(importer: LegacyImporter, ctx: ImportContext, batch: list[Prepared],
+                       report: FileReport, dry_run: bool) -> None:
+    """Write a batch in one transaction; when the database refuses it (a constraint the
+    importer did not foresee), write its records one by one so that only the bad ones stay
+    out, each reported with the database's reason."""
+    try:
+        changed, problems = await _write_once(importer, ctx, batch, dry_run)
+    except DBAPIError:
+        changed, problems = 0, []
+        for prepared in batch:
+            try:
+                one_changed, one_problems = await _write_once(importer, ctx, [prepared], dry_run)
+            except DBAPIError as exc:
+                reason = str(exc.orig).strip().splitlines()[0][:300]
+                one_changed, one_problems = 0, [(prepared, RowProblem("-", reason))]
+            changed += one_changed
+            problems += one_problems
     for prepared, problem in problems:
         _problem(report, prepared.position, prepared.legacy_id, problem)
     report.changed += changed

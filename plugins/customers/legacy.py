@@ -10,9 +10,22 @@ from posmodern.core import legacy_import as legacy
 from posmodern.core.bulk import upsert_rows
 from posmodern.core.errors import ValidationFailed
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
+from posmodern.plugins.customers.models import normalize_email, normalize_phone
 from posmodern.plugins.customers.routes import _sealed_document
 from posmodern.schema.tables import customers
 from posmodern.schema.types import utcnow
+
+
+def _normalized(record: dict, name: str, normalize) -> str | None:
+    """An e-mail or phone normalized as the API stores them (so lookups find them)."""
+    # Read up to the e-mail column's length; the normalized value fits its column.
+    value = legacy.text(record, name, customers.c.email)
+    if value is None or not value.strip():
+        return None
+    try:
+        return normalize(value)
+    except ValueError as exc:
+        raise RowProblem(name, str(exc)) from None
 
 
 def _customer(record: dict, ctx: ImportContext) -> dict:
@@ -30,8 +43,8 @@ def _customer(record: dict, ctx: ImportContext) -> dict:
             "client_id": ctx.client_id,
             "store_id": legacy.store_of(record, ctx, customers.c.store_id),
             "name": legacy.text(record, "name", customers.c.name, required=True),
-            "email": legacy.text(record, "email", customers.c.email),
-            "phone": legacy.text(record, "phone", customers.c.phone),
+            "email": _normalized(record, "email", normalize_email),
+            "phone": _normalized(record, "phone", normalize_phone),
             **sealed,
             "address": legacy.document(record, "address"),
             "created_at": legacy.timestamp(record, "created_at", default=utcnow()),

@@ -155,3 +155,32 @@ def test_a_truncated_file_keeps_the_whole_records_and_a_dry_run_writes_nothing(
     done = pos("import-json", str(folder), "--client", tenant.client_id)
     assert "not valid JSON" in done.output
     assert counts(settings, tenant.client_id)[0]["orders"] == 1
+
+
+def test_a_record_repeated_in_one_file_ends_as_its_last_copy(settings, pos, tmp_path):
+    tenant = make_tenant(settings)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "products.json").write_text(json.dumps([
+        {"id": "p-1", "name": "Café", "price": "5.00"},
+        {"id": "p-1", "name": "Café coado", "price": "6.00"},
+    ]))
+    (folder / "customers.json").write_text(json.dumps([
+        {"id": "c-1", "name": "Zé", "email": " Ze@Example.COM ", "phone": "+55 (11) 98765-4321"},
+        {"id": "c-2", "name": "Bad", "email": "not-an-email"},
+    ]))
+    done = pos("import-json", str(folder), "--client", tenant.client_id)
+    assert "products.json: 2 read, 2 imported" in done.output, done.output
+    assert "customers.json: 2 read, 1 imported" in done.output
+
+    async def read():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(tenant.client_id) as conn:
+                return ((await conn.execute(select(tables.products))).all(),
+                        (await conn.execute(select(tables.customers))).one())
+        finally:
+            await db.dispose()
+    found, customer = asyncio.run(read())
+    assert [(p.name, str(p.price)) for p in found] == [("Café coado", "6.00")]
+    assert (customer.email, customer.phone) == ("ze@example.com", "11987654321")
