@@ -12,14 +12,15 @@ The caller passes the table it owns: these helpers name none.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, or_, select
+from sqlalchemy import Column, MetaData, Table, any_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.schema.types import utcnow
+from posmodern.core.jsonable import dumps
+from posmodern.schema.types import JSONDocument, utcnow
 
 #: Columns never compared nor overwritten by a later copy of a row.
 KEPT = ("created_at", "updated_at")
@@ -63,9 +64,15 @@ async def _copy_and_merge(conn: AsyncConnection, table: Table, columns: list[str
                   prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
     await conn.run_sync(stage.create)
     raw = (await conn.get_raw_connection()).driver_connection
+    documents = [index for index, name in enumerate(columns)
+                 if isinstance(table.c[name].type, JSONDocument)]
+    records = [tuple(row[name] for name in columns) for row in rows]
+    if documents:
+        # asyncpg's COPY encodes JSONB from text.
+        records = [tuple(dumps(value) if index in documents and value is not None else value
+                         for index, value in enumerate(record)) for record in records]
     await raw.copy_records_to_table(stage.name, schema_name="pg_temp", columns=columns,
-                                    records=[tuple(_copyable(table, name, row[name])
-                                                   for name in columns) for row in rows])
+                                    records=records)
     insert, keys, compared, changes = _statement(postgresql.insert, table, columns)
     statement = insert.from_select(columns, select(*(stage.c[name] for name in columns)))
     statement = statement.on_conflict_do_update(
@@ -77,9 +84,10 @@ async def _copy_and_merge(conn: AsyncConnection, table: Table, columns: list[str
     return max(result.rowcount, 0)
 
 
-def _copyable(table: Table, name: str, value: Any) -> Any:
-    """A value as asyncpg's COPY encodes it: JSON documents as text."""
-    if value is not None and table.c[name].type.__class__.__name__ == "JSONDocument":
-        from posmodern.core.jsonable import dumps
-        return dumps(value)
-    return value
+def among(conn: AsyncConnection, column, values: Iterable[Any]):
+    """``column IN values`` for many values: one array parameter on PostgreSQL (no statement
+    with thousands of parameters to compile), a plain ``IN`` on SQLite."""
+    values = list(values)
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,10 +113,18 @@ def legacy_uuid(kind: str, value: Any) -> uuid.UUID:
     """The row id of a legacy id: the UUID it is, or one derived from ``kind`` and it."""
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
         raise RowProblem("id", "must be a string or an integer")
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return uuid.uuid5(LEGACY_NAMESPACE, f"{kind}:{value}")
+    return _legacy_uuid(kind, value)
+
+
+@lru_cache(maxsize=1 << 16)  # references repeat (an order's products, a store's customers)
+def _legacy_uuid(kind: str, value: str | int) -> uuid.UUID:
+    text_value = str(value)
+    if len(text_value) in (32, 36, 38):
+        try:
+            return uuid.UUID(text_value)
+        except ValueError:
+            pass
+    return uuid.uuid5(LEGACY_NAMESPACE, f"{kind}:{text_value}")
 
 
 def reference(record: dict, name: str, kind: str, *, required: bool = False) -> uuid.UUID | None:
@@ -146,8 +155,13 @@ def text(record: dict, name: str, column: Column, *, required: bool = False,
     return value
 
 
+#: Per number of decimal places: the quantum, and the first value DECIMAL(10, places) cannot hold.
+_SCALES = {places: (Decimal(1).scaleb(-places), Decimal(10) ** (10 - places)) for places in (2, 3)}
+_ZERO = Decimal(0)
+
+
 def number(record: dict, name: str, *, places: int, required: bool = False,
-           default: Any = None, minimum: Decimal | None = Decimal(0)) -> Decimal | None:
+           default: Any = None, minimum: Decimal | None = _ZERO) -> Decimal | None:
     """A decimal field (a number or a numeric string) with at most ``places`` decimals, fitting
     DECIMAL(10, places)."""
     value = record.get(name, default)
@@ -155,21 +169,26 @@ def number(record: dict, name: str, *, places: int, required: bool = False,
         if required:
             raise RowProblem(name, "is required")
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
-        raise RowProblem(name, f"must be a number, not {type(value).__name__}")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise RowProblem(name, f"{value!r} is not a number") from None
+    kind = type(value)
+    if kind is Decimal or kind is int:
+        amount = Decimal(value)
+    elif kind is str or kind is float:
+        try:
+            amount = Decimal(value if kind is str else repr(value))
+        except InvalidOperation:
+            raise RowProblem(name, f"{value!r} is not a number") from None
+    else:
+        raise RowProblem(name, f"must be a number, not {kind.__name__}")
     if not amount.is_finite():
         raise RowProblem(name, "must be a finite number")
     if minimum is not None and amount < minimum:
         raise RowProblem(name, f"must not be below {minimum}")
-    quantized = amount.quantize(Decimal(1).scaleb(-places))
+    quantum, limit = _SCALES[places]
+    if abs(amount) >= limit:
+        raise RowProblem(name, "is too large")
+    quantized = amount.quantize(quantum)
     if quantized != amount:
         raise RowProblem(name, f"has more than {places} decimal places")
-    if abs(quantized) >= Decimal(10) ** (10 - places):
-        raise RowProblem(name, "is too large")
     return quantized
 
 

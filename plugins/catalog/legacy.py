@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import legacy_import as legacy
-from posmodern.core.bulk import upsert_rows
+from posmodern.core.bulk import among, upsert_rows
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.schema.tables import categories, products
 from posmodern.schema.types import utcnow
@@ -44,7 +44,7 @@ async def _stored(conn: AsyncConnection, ids: Iterable[uuid.UUID]) -> dict[uuid.
     if not wanted:
         return {}
     rows = await conn.execute(select(categories.c.category_id, categories.c.store_id)
-                              .where(categories.c.category_id.in_(wanted)))
+                              .where(among(conn, categories.c.category_id, wanted)))
     return {row.category_id: row.store_id for row in rows}
 
 

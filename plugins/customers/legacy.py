@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import legacy_import as legacy
-from posmodern.core.bulk import upsert_rows
+from posmodern.core.bulk import among, upsert_rows
 from posmodern.core.errors import ValidationFailed
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.plugins.customers.models import normalize_email, normalize_phone
@@ -58,7 +58,7 @@ async def write_customers(conn: AsyncConnection, batch: list[Prepared], ctx: Imp
     if hashes:
         rows = await conn.execute(select(customers.c.customer_id, customers.c.store_id,
                                          customers.c.document_hash)
-                                  .where(customers.c.document_hash.in_(hashes)))
+                                  .where(among(conn, customers.c.document_hash, hashes)))
         owners = {(row.store_id, row.document_hash): row.customer_id for row in rows}
     kept, problems = [], []
     for prepared in batch:
@@ -74,7 +74,7 @@ async def write_customers(conn: AsyncConnection, batch: list[Prepared], ctx: Imp
     ids = [p.rows["customer_id"] for p in kept]
     stored = {row.customer_id: row for row in await conn.execute(
         select(customers.c.customer_id, customers.c.document_hash, customers.c.document_number)
-        .where(customers.c.customer_id.in_(ids)))} if ids else {}
+        .where(among(conn, customers.c.customer_id, ids)))} if ids else {}
     rows = []
     for prepared in kept:
         row = dict(prepared.rows)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import counters
 from posmodern.core import legacy_import as legacy
-from posmodern.core.bulk import upsert_rows
+from posmodern.core.bulk import among, upsert_rows
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.core.orders import (GONE_ITEM_STATUSES, ORDER_STATUSES, ItemStatus,
                                    PaymentStatus)
@@ -102,15 +102,22 @@ async def _lookup(conn: AsyncConnection, table, key, ids: set) -> dict:
     if not ids:
         return {}
     columns = [key, table.c.store_id, *([table.c.name] if "name" in table.c else [])]
-    rows = await conn.execute(select(*columns).where(key.in_(list(ids))))
+    rows = await conn.execute(select(*columns).where(among(conn, key, ids)))
     return {row[0]: row for row in rows}
+
+
+async def _stored_orders(conn: AsyncConnection, ids: list) -> set:
+    if not ids:
+        return set()
+    return set(await conn.scalars(select(orders.c.order_id).where(
+        among(conn, orders.c.order_id, ids))))
 
 
 async def _numbers_taken(conn: AsyncConnection, batch: list[Prepared]) -> dict:
     """(store, order number) -> order id, of the stored orders sharing a number with the batch."""
     numbers = {p.rows[0]["order_number"] for p in batch}
     rows = await conn.execute(select(orders.c.store_id, orders.c.order_number, orders.c.order_id)
-                              .where(orders.c.order_number.in_(list(numbers))))
+                              .where(among(conn, orders.c.order_number, numbers)))
     return {(row.store_id, row.order_number): row.order_id for row in rows}
 
 
@@ -150,13 +157,15 @@ async def write_orders(conn: AsyncConnection, batch: list[Prepared], ctx: Import
     item_rows = [{**item, "order_id": p.rows[0]["order_id"],
                   "product_name": known_products[item["product_id"]].name}
                  for p in kept for item in p.rows[1]]
+    existed = await _stored_orders(conn, [row["order_id"] for row in order_rows])
     changed = await upsert_rows(conn, orders, order_rows)
     changed += await upsert_rows(conn, order_items, item_rows)
-    if order_rows:
+    if existed:
         # A later copy of an order replaces its items: those it no longer has go.
         gone = await conn.execute(delete(order_items).where(
-            order_items.c.order_id.in_([row["order_id"] for row in order_rows]),
-            order_items.c.item_id.not_in([row["item_id"] for row in item_rows] or [None])))
+            among(conn, order_items.c.order_id, existed),
+            ~among(conn, order_items.c.item_id,
+                   [row["item_id"] for row in item_rows if row["order_id"] in existed])))
         changed += max(gone.rowcount, 0)
     return changed, problems
 
