@@ -50,9 +50,23 @@ def db_restore(state: CliState, source: Path, client_id: str | None, new_id: str
                force: bool) -> None:
     """Restore a backup; each tenant is then migrated to this version's schema."""
     branches = _branches(state)
+
+    async def go(d):
+        from posmodern.core import revocation
+        from posmodern.core.cache import create_cache
+
+        restored = await backups.restore(d, source, client_id=client_id, new_id=new_id,
+                                         force=force, branches=branches)
+        # Running processes re-read the restored tenants (as after `pos tenant drop`).
+        cache = create_cache(state.settings.redis_url)
+        try:
+            for outcome in restored:
+                await revocation.tenant_changed(d, cache, outcome.client_id)
+        finally:
+            await cache.close()
+        return restored
     try:
-        restored = _guarded(state, lambda d: backups.restore(
-            d, source, client_id=client_id, new_id=new_id, force=force, branches=branches))
+        restored = _guarded(state, go)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--as") from None
     for outcome in restored:
