@@ -78,13 +78,18 @@ def write_export(folder: Path, orders: int, items: int, customers: int) -> int:
     return orders * (1 + items)
 
 
-async def raw_copy(db: Database, client_id: str, folder: Path) -> tuple[int, float]:
-    """COPY the order and item rows, as tuples read from the same file, into empty copies of
-    the tables: no checks, no upsert. Returns (rows, seconds)."""
+async def raw_copy(db: Database, settings, importers, folder: Path) -> tuple[int, float]:
+    """COPY the order and item rows, as tuples read from the same file, straight into the real
+    tables (their indexes and foreign keys) of a second tenant holding the same menu: no checks,
+    no staging, no upsert. Returns (rows, seconds)."""
     import ijson
 
     from posmodern.schema.tables import order_items, orders
 
+    client_id = f"benchraw{uuid.uuid4().hex[:6]}"
+    await tenancy.create_tenant(db, client_id)
+    menu = [i for i in importers if i.name in ("categories", "products")]
+    await import_folder(menu, folder, ImportContext(db, settings, client_id, STORE))
     schema = schema_name(client_id)
     order_rows, item_rows = [], []
     with (folder / "orders.json").open("rb") as stream:
@@ -103,15 +108,12 @@ async def raw_copy(db: Database, client_id: str, folder: Path) -> tuple[int, flo
     async with db.control.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
         async with raw.transaction():
-            for table in (orders, order_items):
-                await raw.execute(f'CREATE TEMP TABLE "raw_{table.name}" (LIKE '
-                                  f'"{schema}"."{table.name}" INCLUDING DEFAULTS)')
             await raw.copy_records_to_table(
-                "raw_orders", records=order_rows,
+                orders.name, schema_name=schema, records=order_rows,
                 columns=["order_id", "client_id", "store_id", "order_number", "status",
                          "subtotal", "tax", "discount", "total", "payment_status", "source"])
             await raw.copy_records_to_table(
-                "raw_order_items", records=item_rows,
+                order_items.name, schema_name=schema, records=item_rows,
                 columns=["item_id", "order_id", "product_id", "quantity", "unit_price",
                          "subtotal", "status"])
     return len(order_rows) + len(item_rows), time.perf_counter() - started
@@ -135,27 +137,26 @@ async def main(args: argparse.Namespace) -> None:
               f"({sum(p.stat().st_size for p in export.iterdir()) / 1e6:.0f} MB) written in "
               f"{time.perf_counter() - started:.1f} s")
         ctx = ImportContext(db, settings, client_id, STORE)
+        others = [i for i in importers if i.name != "orders"]
+        orders_only = [i for i in importers if i.name == "orders"]
         for run in ("first", "second"):
-            timings = {}
-
-            def progress(report, timings=timings):
-                timings.setdefault(report.file, time.perf_counter())
             started = time.perf_counter()
-            reports = await import_folder(importers, export, ctx, batch_size=args.batch)
-            seconds = time.perf_counter() - started
-            orders_report = [r for r in reports if r.file == "orders.json"][0]
-            print(f"import ({run} run): {seconds:.1f} s for every file; "
+            reports = await import_folder(others, export, ctx, batch_size=args.batch)
+            middle = time.perf_counter()
+            reports += await import_folder(orders_only, export, ctx, batch_size=args.batch)
+            done = time.perf_counter()
+            print(f"import ({run} run): {done - started:.1f} s, orders.json {done - middle:.1f} s; "
                   + "; ".join(f"{r.file} {r.imported} in, {r.changed} written, "
                               f"{len(r.errors)} refused" for r in reports))
             if run == "first":
-                first = seconds
-                assert orders_report.imported == args.orders
-        print(f"import: {rows / first:,.0f} order+item rows/s (whole run, all four files)")
+                orders_seconds = done - middle
+        print(f"import of orders.json: {rows / orders_seconds:,.0f} order+item rows/s "
+              "(streamed, checked, COPY to staging, upsert)")
         if not db.is_sqlite:
-            copied, copy_seconds = await raw_copy(db, client_id, export)
-            print(f"raw COPY of the same {copied} rows: {copy_seconds:.1f} s, "
+            copied, copy_seconds = await raw_copy(db, settings, importers, export)
+            print(f"raw COPY of the same {copied} rows into the real tables: {copy_seconds:.1f} s, "
                   f"{copied / copy_seconds:,.0f} rows/s; import/COPY = "
-                  f"{(rows / first) / (copied / copy_seconds):.2f}")
+                  f"{(rows / orders_seconds) / (copied / copy_seconds):.2f}")
         target = work / "tenant.posbackup"
         started = time.perf_counter()
         manifest = await backup.backup(db, target, client_id)

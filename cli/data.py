@@ -12,7 +12,6 @@ import click
 
 from posmodern.cli.commands import _branches, _with_db, db, pass_state, tenant
 from posmodern.cli.main import CliState, cli
-from posmodern.core import backup as backups
 from posmodern.core.errors import PosError
 from posmodern.schema.types import utcnow
 
@@ -32,6 +31,8 @@ def _guarded(state: CliState, fn):
 @pass_state
 def db_backup(state: CliState, client_id: str | None, target: Path | None) -> None:
     """Back up one tenant, or everything, while the system keeps working."""
+    from posmodern.core import backup as backups
+
     if target is None:
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         target = Path(f"pos-{client_id or 'all'}-{stamp}.posbackup")
@@ -49,6 +50,8 @@ def db_backup(state: CliState, client_id: str | None, target: Path | None) -> No
 def db_restore(state: CliState, source: Path, client_id: str | None, new_id: str | None,
                force: bool) -> None:
     """Restore a backup; each tenant is then migrated to this version's schema."""
+    from posmodern.core import backup as backups
+
     branches = _branches(state)
 
     async def go(d):
@@ -81,6 +84,8 @@ def db_restore(state: CliState, source: Path, client_id: str | None, new_id: str
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def db_inspect(source: Path) -> None:
     """Print a backup's manifest (nothing is checked against the database)."""
+    from posmodern.core import backup as backups
+
     try:
         click.echo(json.dumps(backups.describe(backups.read_manifest(source)), indent=2))
     except PosError as exc:

@@ -58,7 +58,9 @@ async def write_customers(conn: AsyncConnection, batch: list[Prepared], ctx: Imp
     if hashes:
         rows = await conn.execute(select(customers.c.customer_id, customers.c.store_id,
                                          customers.c.document_hash)
-                                  .where(among(conn, customers.c.document_hash, hashes)))
+                                  .where(among(conn, customers.c.store_id,
+                                               {p.rows["store_id"] for p in batch}),
+                                         among(conn, customers.c.document_hash, hashes)))
         owners = {(row.store_id, row.document_hash): row.customer_id for row in rows}
     kept, problems = [], []
     for prepared in batch:

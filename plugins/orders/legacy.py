@@ -116,8 +116,11 @@ async def _stored_orders(conn: AsyncConnection, ids: list) -> set:
 async def _numbers_taken(conn: AsyncConnection, batch: list[Prepared]) -> dict:
     """(store, order number) -> order id, of the stored orders sharing a number with the batch."""
     numbers = {p.rows[0]["order_number"] for p in batch}
+    stores = {p.rows[0]["store_id"] for p in batch}
+    # Both columns, so the unique index (store_id, order_number) answers.
     rows = await conn.execute(select(orders.c.store_id, orders.c.order_number, orders.c.order_id)
-                              .where(among(conn, orders.c.order_number, numbers)))
+                              .where(among(conn, orders.c.store_id, stores),
+                                     among(conn, orders.c.order_number, numbers)))
     return {(row.store_id, row.order_number): row.order_id for row in rows}
 
 
