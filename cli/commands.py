@@ -392,3 +392,7 @@ def demo(state: CliState) -> None:
     """Create (or refresh) the demo tenant, its users and menu, and print the logins."""
     from posmodern.cli.demo import create_demo
     run(create_demo(state.settings, state.pm))
+
+
+# The data operations (backup, restore, import, LGPD) live in their own module.
+from posmodern.cli import data  # noqa: E402,F401 - registers its commands

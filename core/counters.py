@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -94,3 +94,20 @@ async def sequence(db: Database, client_id: str, store_id: str, name: str) -> st
                 await conn.exec_driver_sql(comment)
     known.add(qualified)
     return qualified
+
+
+async def advance(db: Database, client_id: str, store_id: str, name: str, at_least: int) -> None:
+    """Make the next value of a store's counter greater than ``at_least`` (after rows numbered
+    elsewhere were loaded, such as a legacy import's orders); a counter past it already stays."""
+    if db.is_sqlite:
+        async with db.transaction(client_id) as conn:
+            await conn.execute(
+                upsert("sqlite", counters, keys=("store_id", "name"),
+                       set_={"value": func.max(counters.c.value, at_least)}),
+                {"store_id": store_id, "name": name, "value": at_least})
+        return
+    qualified = await sequence(db, client_id, store_id, name)
+    async with db.autonomous(client_id) as conn:
+        await conn.execute(text("SELECT setval(CAST(:name AS regclass), "
+                                "GREATEST(:value, nextval(CAST(:name AS regclass))))"),
+                           {"name": qualified, "value": at_least})

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from posmodern.core.api import ApiRoute, App, StaticAssets
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
+    from posmodern.core.legacy_import import LegacyImporter
     from posmodern.core.migrations import MigrationBranch
     from posmodern.core.orders import Adjustment, ItemRequest, OrderDraft, OrderRequest
     from posmodern.core.ownership import TableAccess
@@ -252,4 +253,37 @@ def pos_migrations() -> list[MigrationBranch]:
 
     Each :class:`~posmodern.core.migrations.MigrationBranch` names a folder of revisions carrying
     the branch label ``name``; they are applied to every tenant after the built-in ones.
+    """
+
+
+# --- data operations ------------------------------------------------------------------------
+
+@hookspec
+def pos_legacy_importers(settings: Settings) -> list[LegacyImporter]:
+    """Called by ``pos import-json``. Return a
+    :class:`~posmodern.core.legacy_import.LegacyImporter` for each file of the legacy JSON export
+    this plugin reads into its own tables (``products.json`` …); a file read by two plugins
+    stops the import.
+    """
+
+
+@hookspec
+def pos_personal_data_export(conn: AsyncConnection, customer_id: uuid.UUID, store_id: str,
+                             settings: Settings) -> dict | Awaitable[dict]:
+    """Called in one tenant transaction when a customer's data is exported (LGPD art. 18).
+
+    Return ``{section: JSON-safe data}`` of what this plugin's tables hold about the customer
+    (its own tables only), or ``{}``.
+    """
+
+
+@hookspec
+def pos_personal_data_erase(conn: AsyncConnection, customer_id: uuid.UUID, store_id: str,
+                            settings: Settings) -> dict | Awaitable[dict]:
+    """Called in one tenant transaction when a customer is erased (LGPD art. 18, VI).
+
+    Remove or anonymise what this plugin's tables hold about the customer; keep what the law
+    obliges the restaurant to keep (orders and their fiscal data) without the personal part.
+    Return ``{table: rows changed}``. Raising refuses the erasure and rolls every plugin's part
+    back.
     """

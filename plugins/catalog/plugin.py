@@ -54,3 +54,9 @@ def pos_routes(settings):
 @hookimpl
 async def pos_demo_data(conn, client_id, store_id):
     await demo.add_menu(conn, client_id, store_id)
+
+
+@hookimpl
+def pos_legacy_importers(settings):
+    from posmodern.plugins.catalog.legacy import IMPORTERS
+    return IMPORTERS

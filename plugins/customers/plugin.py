@@ -5,7 +5,7 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.customers import models, routes
+from posmodern.plugins.customers import models, privacy, routes
 
 SERVICE = frozenset({"admin", "manager", "cashier", "waiter", "integration"})
 MANAGERS = frozenset({"admin", "manager"})
@@ -34,4 +34,26 @@ def pos_routes(settings):
                  tags=tags),
         ApiRoute("customers.delete", "DELETE", ONE, routes.delete_customer, MANAGERS,
                  summary="Erase a customer (their orders stay, unlinked)", tags=tags),
+        ApiRoute("customers.personal_data", "GET", ONE + "/personal-data", privacy.export_route,
+                 MANAGERS, summary="Everything held about the customer (LGPD export, audited)",
+                 tags=tags),
+        ApiRoute("customers.erase", "POST", ONE + "/erase", privacy.erase_route, MANAGERS,
+                 summary="Anonymise the customer everywhere; orders stay without personal data "
+                         "(LGPD, audited)", tags=tags),
     ]
+
+
+@hookimpl
+def pos_legacy_importers(settings):
+    from posmodern.plugins.customers.legacy import IMPORTERS
+    return IMPORTERS
+
+
+@hookimpl
+async def pos_personal_data_export(conn, customer_id, store_id, settings):
+    return await privacy.export_customer(conn, customer_id, store_id, settings)
+
+
+@hookimpl
+async def pos_personal_data_erase(conn, customer_id, store_id, settings):
+    return await privacy.erase_customer(conn, customer_id, store_id, settings)

@@ -119,3 +119,9 @@ def pos_shutdown(runtime: Runtime) -> None:
 async def pos_demo_data(conn, client_id, store_id):
     # After the catalog's menu (trylast): the bar and dessert stations route its categories.
     await stations.demo_stations(conn, client_id, store_id)
+
+
+@hookimpl
+async def pos_personal_data_erase(conn, customer_id, store_id, settings):
+    from posmodern.plugins.kds.privacy import erase_tickets
+    return await erase_tickets(conn, customer_id, store_id)

@@ -80,3 +80,21 @@ def pos_routes(settings):
                  routes.remove_item, SERVERS,
                  summary="Remove an item while the order is PENDING or CONFIRMED", tags=tags),
     ]
+
+
+@hookimpl
+def pos_legacy_importers(settings):
+    from posmodern.plugins.orders.legacy import IMPORTERS
+    return IMPORTERS
+
+
+@hookimpl
+async def pos_personal_data_export(conn, customer_id, store_id, settings):
+    from posmodern.plugins.orders.privacy import export_orders
+    return await export_orders(conn, customer_id, store_id)
+
+
+@hookimpl
+async def pos_personal_data_erase(conn, customer_id, store_id, settings):
+    from posmodern.plugins.orders.privacy import erase_orders
+    return await erase_orders(conn, customer_id, store_id)

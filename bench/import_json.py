@@ -1,0 +1,184 @@
+"""Legacy JSON import rows/s against a raw COPY of the same rows (SPEC §5, issue 19), and the
+backup and restore times of the tenant it fills.
+
+Generates a legacy export (10 categories, 200 products, --customers customers, --orders orders
+with --items items each) in a temporary folder, imports it into a fresh tenant with the code
+`pos import-json` runs (streamed, checked, COPY into staging tables and set-based upserts on
+PostgreSQL), imports it a second time (it must change nothing), then copies the same order and
+item rows with a bare asyncpg COPY into empty copies of the tables: the ceiling. Then backs the
+tenant up (`pos db backup --tenant`) and restores it under a new id (`--as`).
+
+PostgreSQL by default (a throw-away database, dropped at the end); `--database-url
+sqlite+aiosqlite:///…` for SQLite (no COPY ceiling there).
+
+    .venv/bin/python bench/import_json.py [--orders 250000] [--items 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from posmodern.core import backup, tenancy  # noqa: E402
+from posmodern.core.asyncio_hooks import collect_sync  # noqa: E402
+from posmodern.core.db import Database, schema_name  # noqa: E402
+from posmodern.core.legacy_import import ImportContext, import_folder, legacy_uuid  # noqa: E402
+from posmodern.core.plugins import get_plugin_manager  # noqa: E402
+from support import services  # noqa: E402
+from support.settings import make_settings  # noqa: E402
+
+STORE = "store-1"
+
+
+def write_export(folder: Path, orders: int, items: int, customers: int) -> int:
+    """The legacy files; returns the number of order rows plus item rows."""
+    rng = random.Random(19)
+    (folder / "categories.json").write_text(json.dumps(
+        [{"id": f"cat-{n}", "store_id": STORE, "name": f"Categoria {n}"} for n in range(10)]))
+    prices = {f"prod-{n}": Decimal(rng.randint(300, 9000)) / 100 for n in range(200)}
+    (folder / "products.json").write_text(json.dumps(
+        [{"id": pid, "store_id": STORE, "name": f"Produto {pid}", "price": str(price),
+          "category_id": f"cat-{n % 10}"} for n, (pid, price) in enumerate(prices.items())]))
+    (folder / "customers.json").write_text(json.dumps(
+        [{"id": f"cust-{n}", "store_id": STORE, "name": f"Cliente {n}",
+          "phone": f"11{90000000 + n:09d}"} for n in range(customers)]))
+    pids = list(prices)
+    with (folder / "orders.json").open("w") as out:
+        out.write("[")
+        for n in range(orders):
+            lines = []
+            for i in range(items):
+                pid = pids[rng.randrange(len(pids))]
+                quantity = rng.randint(1, 3)
+                lines.append({"id": f"it-{n}-{i}", "product_id": pid, "quantity": quantity,
+                              "unit_price": str(prices[pid]),
+                              "subtotal": str(prices[pid] * quantity)})
+            subtotal = sum(Decimal(line["subtotal"]) for line in lines)
+            out.write(("," if n else "") + json.dumps({
+                "id": f"ord-{n}", "store_id": STORE, "order_number": str(n + 1),
+                "status": "COMPLETED", "payment_status": "PAID",
+                "customer_id": f"cust-{n % customers}" if n % 3 == 0 else None,
+                "created_at": f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T12:00:00-03:00",
+                "subtotal": str(subtotal), "tax": "0.00", "discount": "0.00",
+                "total": str(subtotal), "items": lines}))
+        out.write("]")
+    return orders * (1 + items)
+
+
+async def raw_copy(db: Database, settings, importers, folder: Path) -> tuple[int, float]:
+    """COPY the order and item rows, as tuples read from the same file, straight into the real
+    tables (their indexes and foreign keys) of a second tenant holding the same menu: no checks,
+    no staging, no upsert. Returns (rows, seconds)."""
+    import ijson
+
+    from posmodern.schema.tables import order_items, orders
+
+    client_id = f"benchraw{uuid.uuid4().hex[:6]}"
+    await tenancy.create_tenant(db, client_id)
+    menu = [i for i in importers if i.name in ("categories", "products")]
+    await import_folder(menu, folder, ImportContext(db, settings, client_id, STORE))
+    schema = schema_name(client_id)
+    order_rows, item_rows = [], []
+    with (folder / "orders.json").open("rb") as stream:
+        for record in ijson.items(stream, "item"):
+            order_id = legacy_uuid("order", record["id"])
+            order_rows.append((order_id, client_id, STORE, record["order_number"],
+                               record["status"], Decimal(record["subtotal"]),
+                               Decimal(record["tax"]), Decimal(record["discount"]),
+                               Decimal(record["total"]), record["payment_status"], "pos"))
+            for item in record["items"]:
+                item_rows.append((legacy_uuid("order_item", item["id"]), order_id,
+                                  legacy_uuid("product", item["product_id"]),
+                                  Decimal(item["quantity"]), Decimal(item["unit_price"]),
+                                  Decimal(item["subtotal"]), "PENDING"))
+    started = time.perf_counter()
+    async with db.control.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        async with raw.transaction():
+            await raw.copy_records_to_table(
+                orders.name, schema_name=schema, records=order_rows,
+                columns=["order_id", "client_id", "store_id", "order_number", "status",
+                         "subtotal", "tax", "discount", "total", "payment_status", "source"])
+            await raw.copy_records_to_table(
+                order_items.name, schema_name=schema, records=item_rows,
+                columns=["item_id", "order_id", "product_id", "quantity", "unit_price",
+                         "subtotal", "status"])
+    return len(order_rows) + len(item_rows), time.perf_counter() - started
+
+
+async def main(args: argparse.Namespace) -> None:
+    url = args.database_url or services.create_database()
+    work = Path(tempfile.mkdtemp(prefix="pos-import-bench-"))
+    settings = make_settings(url, work)
+    pm = get_plugin_manager(["catalog", "customers", "orders"])
+    importers = collect_sync(pm.hook.pos_legacy_importers, settings=settings)
+    db = Database(url)
+    client_id = f"bench{uuid.uuid4().hex[:6]}"
+    try:
+        await tenancy.create_tenant(db, client_id)
+        export = work / "export"
+        export.mkdir()
+        started = time.perf_counter()
+        rows = write_export(export, args.orders, args.items, args.customers)
+        print(f"export: {args.orders} orders, {args.orders * args.items} items "
+              f"({sum(p.stat().st_size for p in export.iterdir()) / 1e6:.0f} MB) written in "
+              f"{time.perf_counter() - started:.1f} s")
+        ctx = ImportContext(db, settings, client_id, STORE)
+        others = [i for i in importers if i.name != "orders"]
+        orders_only = [i for i in importers if i.name == "orders"]
+        for run in ("first", "second"):
+            started = time.perf_counter()
+            reports = await import_folder(others, export, ctx, batch_size=args.batch)
+            middle = time.perf_counter()
+            reports += await import_folder(orders_only, export, ctx, batch_size=args.batch)
+            done = time.perf_counter()
+            print(f"import ({run} run): {done - started:.1f} s, orders.json {done - middle:.1f} s; "
+                  + "; ".join(f"{r.file} {r.imported} in, {r.changed} written, "
+                              f"{len(r.errors)} refused" for r in reports))
+            if run == "first":
+                orders_seconds = done - middle
+        print(f"import of orders.json: {rows / orders_seconds:,.0f} order+item rows/s "
+              "(streamed, checked, COPY to staging, upsert)")
+        if not db.is_sqlite:
+            copied, copy_seconds = await raw_copy(db, settings, importers, export)
+            print(f"raw COPY of the same {copied} rows into the real tables: {copy_seconds:.1f} s, "
+                  f"{copied / copy_seconds:,.0f} rows/s; import/COPY = "
+                  f"{(rows / orders_seconds) / (copied / copy_seconds):.2f}")
+        target = work / "tenant.posbackup"
+        started = time.perf_counter()
+        manifest = await backup.backup(db, target, client_id)
+        print(f"backup of the tenant ({manifest.tenants[0].rows['orders']} orders, "
+              f"{manifest.tenants[0].rows['order_items']} items): "
+              f"{time.perf_counter() - started:.1f} s, {target.stat().st_size / 1e6:.0f} MB")
+        started = time.perf_counter()
+        await backup.restore(db, target, new_id=client_id + "-r")
+        print(f"restore as a new tenant: {time.perf_counter() - started:.1f} s")
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+              f"Python {platform.python_version()}, {db.dialect}")
+    finally:
+        await db.dispose()
+        if not args.database_url:
+            services.drop_database(url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=250_000)
+    parser.add_argument("--items", type=int, default=4, help="Items per order.")
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=5000, help="Records per transaction.")
+    parser.add_argument("--database-url", help="Default: a throw-away PostgreSQL database.")
+    asyncio.run(main(parser.parse_args()))

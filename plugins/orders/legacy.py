@@ -1,0 +1,194 @@
+"""The legacy export's ``orders.json`` (each order with its items inline) read into the orders.
+
+An order goes in whole or not at all: one bad item (an unknown product, a negative price) or
+totals that do not add up (subtotal = the items', total = subtotal + tax − discount) leave the
+order out and say why. A later copy of an order replaces its items. Afterwards each store's
+order-number counter is moved past the highest number imported, so new orders never take one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, cast, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from posmodern.core import counters
+from posmodern.core import legacy_import as legacy
+from posmodern.core.bulk import among, upsert_rows
+from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
+from posmodern.core.orders import (GONE_ITEM_STATUSES, ORDER_STATUSES, ItemStatus,
+                                   PaymentStatus)
+from posmodern.schema.tables import customers, order_items, orders, products
+from posmodern.schema.types import utcnow
+
+ITEM_STATUSES = tuple(ItemStatus)
+#: How many digits an order number may have to count as a number of the store's counter.
+NUMERIC = 18
+
+
+def _item(order_key: str, position: int, record: dict, created_at) -> dict:
+    prefix = f"items[{position}]."
+    if not isinstance(record, dict):
+        raise RowProblem(prefix[:-1], "each item must be a JSON object")
+    try:
+        item_id = record.get("id")
+        row = {"item_id": legacy.legacy_uuid("order_item", item_id) if item_id is not None
+               else uuid.uuid5(legacy.LEGACY_NAMESPACE, f"order_item:{order_key}:{position}"),
+               "product_id": legacy.reference(record, "product_id", "product", required=True),
+               "quantity": legacy.number(record, "quantity", places=3, required=True),
+               "unit_price": legacy.money(record, "unit_price", required=True),
+               "subtotal": legacy.money(record, "subtotal"),
+               "status": legacy.one_of(record, "status", ITEM_STATUSES, ItemStatus.PENDING),
+               "notes": legacy.text(record, "notes", order_items.c.notes),
+               "customizations": legacy.document(record, "customizations"),
+               "created_at": legacy.timestamp(record, "created_at", default=created_at)}
+    except RowProblem as problem:
+        raise RowProblem(prefix + problem.field, problem.reason) from None
+    if row["quantity"] <= 0:
+        raise RowProblem(prefix + "quantity", "must be above 0")
+    line = (row["quantity"] * row["unit_price"]).quantize(Decimal("0.01"))
+    if row["subtotal"] is None:
+        row["subtotal"] = line
+    elif row["subtotal"] != line:
+        raise RowProblem(prefix + "subtotal", f"{row['subtotal']} is not quantity × unit_price "
+                                              f"({line})")
+    return row
+
+
+def _order(record: dict, ctx: ImportContext) -> tuple[dict, list[dict]]:
+    key = str(record.get("id"))
+    created_at = legacy.timestamp(record, "created_at", default=utcnow())
+    number = record.get("order_number")
+    if isinstance(number, int) and not isinstance(number, bool):
+        record = {**record, "order_number": str(number)}
+    table_id = record.get("table_id")
+    meta = legacy.document(record, "metadata")
+    if table_id is not None:  # the legacy floor plan is not imported: kept for the record
+        meta = {**(meta if isinstance(meta, dict) else {}), "legacy_table_id": str(table_id)}
+    order = {"order_id": legacy.legacy_uuid("order", record.get("id")),
+             "client_id": ctx.client_id, "store_id": legacy.store_of(record, ctx, orders.c.store_id),
+             "order_number": legacy.text(record, "order_number", orders.c.order_number,
+                                         required=True),
+             "status": legacy.one_of(record, "status", ORDER_STATUSES, None),
+             "customer_id": legacy.reference(record, "customer_id", "customer"),
+             "waiter_id": legacy.reference(record, "waiter_id", "user"),
+             "subtotal": legacy.money(record, "subtotal", required=True),
+             "tax": legacy.money(record, "tax", default=0),
+             "discount": legacy.money(record, "discount", default=0),
+             "total": legacy.money(record, "total", required=True),
+             "payment_status": legacy.one_of(record, "payment_status", tuple(PaymentStatus),
+                                             PaymentStatus.PENDING),
+             "notes": legacy.text(record, "notes", orders.c.notes),
+             "metadata": meta, "source": "pos", "external_id": None,
+             "created_at": created_at}
+    raw_items = record.get("items", [])
+    if not isinstance(raw_items, list):
+        raise RowProblem("items", "must be a list")
+    items = [_item(key, position, item, created_at) for position, item in enumerate(raw_items)]
+    counted = sum((i["subtotal"] for i in items if i["status"] not in GONE_ITEM_STATUSES),
+                  Decimal("0.00"))
+    if items and counted != order["subtotal"]:
+        raise RowProblem("subtotal", f"{order['subtotal']} is not the sum of the items ({counted})")
+    if order["subtotal"] + order["tax"] - order["discount"] != order["total"]:
+        raise RowProblem("total", f"{order['total']} is not subtotal + tax − discount "
+                                  f"({order['subtotal'] + order['tax'] - order['discount']})")
+    return order, items
+
+
+async def _lookup(conn: AsyncConnection, table, key, ids: set) -> dict:
+    ids.discard(None)
+    if not ids:
+        return {}
+    columns = [key, table.c.store_id, *([table.c.name] if "name" in table.c else [])]
+    rows = await conn.execute(select(*columns).where(among(conn, key, ids)))
+    return {row[0]: row for row in rows}
+
+
+async def _stored_orders(conn: AsyncConnection, ids: list) -> set:
+    if not ids:
+        return set()
+    return set(await conn.scalars(select(orders.c.order_id).where(
+        among(conn, orders.c.order_id, ids))))
+
+
+async def _numbers_taken(conn: AsyncConnection, batch: list[Prepared]) -> dict:
+    """(store, order number) -> order id, of the stored orders sharing a number with the batch."""
+    numbers = {p.rows[0]["order_number"] for p in batch}
+    stores = {p.rows[0]["store_id"] for p in batch}
+    # Both columns, so the unique index (store_id, order_number) answers.
+    rows = await conn.execute(select(orders.c.store_id, orders.c.order_number, orders.c.order_id)
+                              .where(among(conn, orders.c.store_id, stores),
+                                     among(conn, orders.c.order_number, numbers)))
+    return {(row.store_id, row.order_number): row.order_id for row in rows}
+
+
+def _problem_of(order: dict, items: list[dict], known_products: dict, known_customers: dict,
+                taken: dict) -> RowProblem | None:
+    store = order["store_id"]
+    customer = order["customer_id"]
+    if customer is not None and getattr(known_customers.get(customer), "store_id", None) != store:
+        return RowProblem("customer_id", f"no customer {customer} in store {store}")
+    for position, item in enumerate(items):
+        product = known_products.get(item["product_id"])
+        if product is None or product.store_id != store:
+            return RowProblem(f"items[{position}].product_id",
+                              f"no product {item['product_id']} in store {store}")
+    owner = taken.setdefault((store, order["order_number"]), order["order_id"])
+    if owner != order["order_id"]:
+        return RowProblem("order_number", f"order {owner} of the store has number "
+                                          f"{order['order_number']}")
+    return None
+
+
+async def write_orders(conn: AsyncConnection, batch: list[Prepared], ctx: ImportContext):
+    known_products = await _lookup(conn, products, products.c.product_id,
+                                   {i["product_id"] for p in batch for i in p.rows[1]})
+    known_customers = await _lookup(conn, customers, customers.c.customer_id,
+                                    {p.rows[0]["customer_id"] for p in batch})
+    taken = await _numbers_taken(conn, batch)
+    kept, problems = [], []
+    for prepared in batch:
+        order, items = prepared.rows
+        problem = _problem_of(order, items, known_products, known_customers, taken)
+        if problem is not None:
+            problems.append((prepared, problem))
+        else:
+            kept.append(prepared)
+    order_rows = [p.rows[0] for p in kept]
+    item_rows = [{**item, "order_id": p.rows[0]["order_id"],
+                  "product_name": known_products[item["product_id"]].name}
+                 for p in kept for item in p.rows[1]]
+    existed = await _stored_orders(conn, [row["order_id"] for row in order_rows])
+    changed = await upsert_rows(conn, orders, order_rows)
+    changed += await upsert_rows(conn, order_items, item_rows)
+    if existed:
+        # A later copy of an order replaces its items: those it no longer has go.
+        gone = await conn.execute(delete(order_items).where(
+            among(conn, order_items.c.order_id, existed),
+            ~among(conn, order_items.c.item_id,
+                   [row["item_id"] for row in item_rows if row["order_id"] in existed])))
+        changed += max(gone.rowcount, 0)
+    return changed, problems
+
+
+async def advance_numbers(ctx: ImportContext) -> None:
+    """Move each store's order counter past the highest numeric order number stored."""
+    async with ctx.db.transaction(ctx.client_id) as conn:
+        if conn.dialect.name == "sqlite":
+            numeric = orders.c.order_number.op("NOT GLOB")("*[^0-9]*")
+        else:
+            numeric = orders.c.order_number.regexp_match(f"^[0-9]{{1,{NUMERIC}}}$")
+        highest = (await conn.execute(
+            select(orders.c.store_id,
+                   func.max(cast(orders.c.order_number, BigInteger)))
+            .where(numeric, func.length(orders.c.order_number) <= NUMERIC,
+                   orders.c.order_number != "")
+            .group_by(orders.c.store_id))).all()
+    for store_id, value in highest:
+        if value is not None:
+            await counters.advance(ctx.db, ctx.client_id, store_id, "order", int(value))
+
+
+IMPORTERS = [LegacyImporter("orders", "orders.json", 40, _order, write_orders, advance_numbers)]

@@ -1,0 +1,186 @@
+"""`pos import-json`: the legacy export read into a tenant, bad rows reported, a re-run idle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from posmodern.cli import commands  # noqa: F401 - registers the commands
+from posmodern.cli.main import cli
+from posmodern.core import crypto
+from posmodern.core.db import Database
+from posmodern.schema import tables
+from support.api import make_tenant
+
+CAT = str(uuid.UUID(int=1))
+P1, P2 = str(uuid.UUID(int=11)), str(uuid.UUID(int=12))
+CPF = "52998224725"
+
+
+def legacy_export(folder, *, price="9.90", truncated=False):
+    folder.mkdir(exist_ok=True)
+    (folder / "categories.json").write_text(json.dumps([
+        {"id": CAT, "client_id": "ignored-below", "store_id": "store-1", "name": "Lanches"},
+        {"id": "sub-1", "store_id": "store-1", "name": "Sub", "parent_id": CAT},
+    ]).replace('"client_id": "ignored-below", ', ""))
+    (folder / "products.json").write_text(json.dumps([
+        {"id": P1, "store_id": "store-1", "name": "X-Burger", "price": price,
+         "category_id": CAT, "created_at": "2024-05-01T12:00:00"},
+        {"id": P2, "store_id": "store-1", "name": "Suco", "price": 6.5, "category_id": "sub-1"},
+        {"id": "neg", "name": "Negativo", "price": "-1.00"},
+        {"id": "long", "name": "N" * 101, "price": "1.00"},
+        {"id": "type", "name": "Tipo", "price": {"a": 1}},
+    ]))
+    (folder / "customers.json").write_text(json.dumps([
+        {"id": 7, "store_id": "store-1", "name": "Maria", "document_number": CPF,
+         "phone": "11999990000"},
+        {"id": 8, "store_id": "store-1", "name": "Bad doc", "document_number": "12345678900"},
+    ]))
+    orders = [
+        {"id": "o-1", "store_id": "store-1", "order_number": "41", "status": "COMPLETED",
+         "customer_id": 7, "subtotal": "26.30", "tax": "0", "discount": "1.00", "total": "25.30",
+         "payment_status": "PAID", "created_at": "2024-05-02T10:00:00-03:00",
+         "items": [{"id": "i-1", "product_id": P1, "quantity": 2, "unit_price": "9.90",
+                    "subtotal": "19.80", "status": "PENDING"},
+                   {"id": "i-2", "product_id": P2, "quantity": 1, "unit_price": "6.50",
+                    "subtotal": "6.50", "status": "PENDING"}]},
+        {"id": "o-2", "store_id": "store-1", "order_number": "42", "status": "COMPLETED",
+         "subtotal": "9.90", "tax": "0", "discount": "0", "total": "9.90",
+         "payment_status": "PAID", "created_at": "not a date",
+         "items": [{"product_id": P1, "quantity": 1, "unit_price": "9.90", "subtotal": "9.90"}]},
+        {"id": "o-3", "store_id": "store-1", "order_number": "43", "status": "COMPLETED",
+         "subtotal": "5.00", "tax": "0", "discount": "0", "total": "5.00",
+         "payment_status": "PAID",
+         "items": [{"product_id": str(uuid.uuid4()), "quantity": 1, "unit_price": "5.00"}]},
+    ]
+    text = json.dumps(orders)
+    if truncated:
+        text = text[:-40]
+    (folder / "orders.json").write_text(text)
+    return folder
+
+
+@pytest.fixture
+def pos(settings, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("POS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("POS_PLUGINS", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args, ok=True):
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+    return invoke
+
+
+def counts(settings, client_id):
+    async def go():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(client_id) as conn:
+                found = {}
+                for table in (tables.categories, tables.products, tables.customers,
+                              tables.orders, tables.order_items):
+                    found[table.name] = await conn.scalar(select(func.count()).select_from(table))
+                customer = (await conn.execute(select(tables.customers))).first()
+                return found, customer
+        finally:
+            await db.dispose()
+    return asyncio.run(go())
+
+
+def test_import_reports_bad_rows_and_a_second_run_changes_nothing(settings, pos, tmp_path):
+    tenant = make_tenant(settings)
+    folder = legacy_export(tmp_path / "export")
+    report = tmp_path / "errors.jsonl"
+    first = pos("import-json", str(folder), "--client", tenant.client_id, "--errors", str(report))
+    assert "products.json: 5 read, 2 imported" in first.output, first.output
+    assert "orders.json: 3 read, 1 imported" in first.output
+    errors = [json.loads(line) for line in report.read_text().splitlines()]
+    by_id = {(e["file"], str(e["id"])): e for e in errors}
+    assert by_id[("products.json", "neg")]["field"] == "price"
+    assert by_id[("products.json", "long")]["field"] == "name"
+    assert by_id[("products.json", "type")]["record"] == 4
+    assert by_id[("customers.json", "8")]["field"] == "document_number"
+    assert by_id[("orders.json", "o-2")]["field"] == "created_at"
+    assert by_id[("orders.json", "o-3")]["field"] == "items[0].product_id"
+    found, customer = counts(settings, tenant.client_id)
+    assert found == {"categories": 2, "products": 2, "customers": 1, "orders": 1,
+                     "order_items": 2}
+    assert customer.document_number != CPF
+    assert crypto.unseal(settings, "customers.document", customer.document_number) == CPF
+
+    second = pos("import-json", str(folder), "--client", tenant.client_id)
+    assert "0 row(s) written" in second.output and "1 row(s)" not in second.output, second.output
+    assert counts(settings, tenant.client_id)[0] == found
+
+    # A later copy of a record updates it.
+    legacy_export(folder, price="10.90")
+    (folder / "orders.json").unlink()
+    third = pos("import-json", str(folder), "--client", tenant.client_id)
+    assert "products.json: 5 read, 2 imported, 1 row(s) written" in third.output, third.output
+
+
+def test_new_orders_are_numbered_after_the_imported_ones(settings, pos, tmp_path):
+    from starlette.testclient import TestClient
+
+    from posmodern.hosts.app import create_app
+    from support.api import Api
+
+    tenant = make_tenant(settings)
+    folder = legacy_export(tmp_path / "export")
+    pos("import-json", str(folder), "--client", tenant.client_id)
+    with TestClient(create_app(settings, plugins=["auth", "catalog", "customers", "orders"])) as c:
+        api = Api(c, tenant)
+        made = api.post("/api/v1/orders", "cashier", json={"items": [
+            {"product_id": P1, "quantity": "1"}]}, headers={"Idempotency-Key": "k1"})
+        assert made.status_code == 201, made.text
+        assert int(made.json()["order_number"]) > 41
+
+
+def test_a_truncated_file_keeps_the_whole_records_and_a_dry_run_writes_nothing(
+        settings, pos, tmp_path):
+    tenant = make_tenant(settings)
+    folder = legacy_export(tmp_path / "export", truncated=True)
+    dry = pos("import-json", str(folder), "--client", tenant.client_id, "--dry-run")
+    assert "dry run" in dry.output
+    assert counts(settings, tenant.client_id)[0]["products"] == 0
+    done = pos("import-json", str(folder), "--client", tenant.client_id)
+    assert "not valid JSON" in done.output
+    assert counts(settings, tenant.client_id)[0]["orders"] == 1
+
+
+def test_a_record_repeated_in_one_file_ends_as_its_last_copy(settings, pos, tmp_path):
+    tenant = make_tenant(settings)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "products.json").write_text(json.dumps([
+        {"id": "p-1", "name": "Café", "price": "5.00"},
+        {"id": "p-1", "name": "Café coado", "price": "6.00"},
+    ]))
+    (folder / "customers.json").write_text(json.dumps([
+        {"id": "c-1", "name": "Zé", "email": " Ze@Example.COM ", "phone": "+55 (11) 98765-4321"},
+        {"id": "c-2", "name": "Bad", "email": "not-an-email"},
+    ]))
+    done = pos("import-json", str(folder), "--client", tenant.client_id)
+    assert "products.json: 2 read, 2 imported" in done.output, done.output
+    assert "customers.json: 2 read, 1 imported" in done.output
+
+    async def read():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(tenant.client_id) as conn:
+                return ((await conn.execute(select(tables.products))).all(),
+                        (await conn.execute(select(tables.customers))).one())
+        finally:
+            await db.dispose()
+    found, customer = asyncio.run(read())
+    assert [(p.name, str(p.price)) for p in found] == [("Café coado", "6.00")]
+    assert (customer.email, customer.phone) == ("ze@example.com", "11987654321")
