@@ -271,12 +271,12 @@ def add_supplement(root: etree._Element, qr_url: str, consult_url: str) -> None:
     root.insert(1, supl)
 
 
-@lru_cache(maxsize=4)
-def _schema(name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / name)))
+@lru_cache(maxsize=8)
+def _schema(path: Path) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(path)))
 
 
-def validate(element: etree._Element, schema: str = "nfe_v4.00.xsd") -> None:
+def validate(element: etree._Element, schema: Path = SCHEMAS / "nfe_v4.00.xsd") -> None:
     """Raise :class:`SchemaInvalid` unless ``element`` follows the official ``schema``."""
     checker = _schema(schema)
     if not checker.validate(element):

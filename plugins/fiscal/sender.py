@@ -1,0 +1,303 @@
+"""The sender: one asyncio task that sends signed notes to SEFAZ, issues a contingency note
+when a send gets no answer, sends contingency notes when SEFAZ answers again, consults notes
+whose send got no answer (never resent blindly), and voids the numbers of refused notes.
+
+Every step claims its note in a short transaction (status and next attempt saved) before the
+request leaves, and records the answer in another: a process killed in between leaves a note
+``SENDING`` that the next pass consults by its key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from posmodern.core.runtime import Runtime
+from posmodern.plugins.fiscal import emission, messages, sefaz
+from posmodern.plugins.fiscal.cancelling import cancel
+from posmodern.plugins.fiscal import settings as spec
+from posmodern.plugins.fiscal.documents import DocumentStatus as S
+from posmodern.plugins.fiscal.documents import change, find_document
+from posmodern.plugins.fiscal.issuer import StoreFiscal, store_fiscal
+from posmodern.schema.control import tenants
+from posmodern.schema.tables import fiscal_documents
+from posmodern.schema.types import utcnow
+from sqlalchemy import or_, select
+
+log = logging.getLogger("posmodern.fiscal")
+AUTHORISED = ("100", "150")
+DUPLICATE = ("539", "204")
+PROCESSING = ("103", "105")
+NOT_FOUND = ("217",)
+CANCELLED = ("101", "135", "151", "155")
+VOIDED = ("102",)
+WORK = (S.SIGNED, S.SENDING, S.CONTINGENCY, S.UNANSWERED, S.REJECTED)
+CONTINGENCY_REASON = "SEFAZ sem resposta em {seconds:g} s: NFC-e emitida em contingencia offline"
+
+
+@dataclass
+class Sender:
+    runtime: Runtime
+    #: Stores whose SEFAZ did not answer lately: (client, store) → until when.
+    offline: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _task: asyncio.Task | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopping: bool = False
+
+    def value(self, setting):
+        return setting.value(self.runtime.settings)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="fiscal.sender")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 30)
+            except TimeoutError:
+                log.warning("fiscal: the sender did not stop in 30 s")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("fiscal: a pass of the sender failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.value(spec.POLL))
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def run_once(self) -> None:
+        """One pass over every tenant's notes that are due."""
+        async with self.runtime.db.control_connection() as conn:
+            client_ids = (await conn.execute(select(tenants.c.client_id))).scalars().all()
+        for client_id in client_ids:
+            if self._stopping:
+                return
+            try:
+                async with self.runtime.db.transaction(client_id) as conn:
+                    due = (await conn.execute(
+                        select(fiscal_documents.c.document_id, fiscal_documents.c.store_id)
+                        .where(fiscal_documents.c.status.in_([s.value for s in WORK]),
+                               or_(fiscal_documents.c.next_attempt_at.is_(None),
+                                   fiscal_documents.c.next_attempt_at <= utcnow()))
+                        .order_by(fiscal_documents.c.number))).all()
+            except Exception as exc:  # noqa: BLE001 - a tenant being created or dropped
+                log.debug("fiscal: tenant %s skipped: %s", client_id, exc)
+                continue
+            for document_id, store_id in due:
+                await self.step(client_id, store_id, document_id)
+
+    async def step(self, client_id: str, store_id: str, document_id: uuid.UUID) -> None:
+        """Move one note forward; what it does depends on its status."""
+        claimed = await self._claim(client_id, store_id, document_id)
+        if claimed is None:
+            return
+        row, store = claimed
+        handler = {S.SIGNED: self._send, S.CONTINGENCY: self._send,
+                   S.SENDING: self._consult, S.UNANSWERED: self._consult,
+                   S.REJECTED: self._void}[S(row.status)]
+        try:
+            await handler(client_id, row, store)
+        except Exception:
+            log.exception("fiscal: note %s (%s) could not move on", row.number, row.status)
+
+    async def _claim(self, client_id: str, store_id: str, document_id: uuid.UUID):
+        """Lock the note, check it is still due, and push its next attempt past this one."""
+        now = utcnow()
+        async with self.runtime.db.transaction(client_id) as conn:
+            row = await find_document(conn, document_id, store_id, lock=True)
+            if row is None or row.status not in WORK or (
+                    row.next_attempt_at is not None and row.next_attempt_at > now):
+                return None
+            if row.status == S.REJECTED and (row.metadata or {}).get("voided"):
+                return None
+            store = await store_fiscal(conn, self.runtime.settings, store_id)
+            timeout = self.value(spec.TIMEOUT)
+            lease = now + timedelta(seconds=timeout * 3 + self.value(spec.RETRY))
+            status = S.SENDING if row.status == S.SIGNED else row.status
+            if row.status == S.SIGNED and self._is_offline(client_id, store_id):
+                return await self._to_contingency_in_place(conn, row, store)
+            await change(conn, row.document_id, status=status, next_attempt_at=lease,
+                         attempts=row.attempts + 1)
+            return row, store
+
+    def _is_offline(self, client_id: str, store_id: str) -> bool:
+        until = self.offline.get((client_id, store_id))
+        return until is not None and until > utcnow()
+
+    def _went_offline(self, client_id: str, store_id: str) -> None:
+        self.offline[(client_id, store_id)] = utcnow() + timedelta(
+            seconds=self.value(spec.RETRY))
+
+    def _url(self, store: StoreFiscal, service: str) -> str:
+        return sefaz.endpoint(store[spec.UF], store.environment, service, store[spec.SEFAZ_URL])
+
+    async def _call(self, store: StoreFiscal, service: str, message) -> sefaz.Answer:
+        certificate = store.certificate(utcnow())
+        return await sefaz.call(self._url(store, service), service, message,
+                                self.value(spec.TIMEOUT), certificate)
+
+    async def _send(self, client_id: str, row: Any, store: StoreFiscal) -> None:
+        if row.status == S.CONTINGENCY and self._is_offline(client_id, row.store_id):
+            await self._later(client_id, row.document_id)
+            return
+        batch = messages.batch(row.xml, row.number)
+        try:
+            answer = await self._call(store, "NFeAutorizacao4", batch)
+        except sefaz.NoAnswer as exc:
+            log.warning("fiscal: note %s got no answer: %s", row.number, exc)
+            self._went_offline(client_id, row.store_id)
+            if row.status == S.CONTINGENCY:
+                await self._later(client_id, row.document_id, str(exc))
+            else:
+                await self._stand_in(client_id, row, str(exc))
+            return
+        await self._record(client_id, row, store, answer)
+
+    async def _record(self, client_id: str, row: Any, store: StoreFiscal,
+                      answer: sefaz.Answer) -> None:
+        code = answer.final
+        if code in AUTHORISED:
+            await self._authorised(client_id, row, answer)
+        elif code in DUPLICATE:
+            await self._consult(client_id, row, store, resend=False)
+        elif answer.status in PROCESSING:
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.UNANSWERED, status_code=code,
+                             reason=answer.reason, next_attempt_at=self._retry_at())
+        else:
+            log.error("fiscal: note %s rejected: %s %s", row.number, code,
+                      answer.inner_reason or answer.reason)
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.REJECTED, status_code=code,
+                             reason=answer.inner_reason or answer.reason,
+                             next_attempt_at=utcnow())
+
+    async def _authorised(self, client_id: str, row: Any, answer: sefaz.Answer) -> None:
+        async with self.runtime.db.transaction(client_id) as conn:
+            meta = {**(row.metadata or {}), "protocol_xml": answer.xml}
+            await change(conn, row.document_id, status=S.AUTHORISED, status_code=answer.final,
+                         reason=answer.inner_reason or answer.reason,
+                         protocol=answer.protocol, metadata=meta, next_attempt_at=None)
+            stand_in = (await conn.execute(select(fiscal_documents.c.document_id).where(
+                fiscal_documents.c.replaces_id == row.document_id))).first()
+        if stand_in is not None:
+            # Authorised after all, while the customer left with the contingency note: the
+            # first is cancelled, the contingency note stays the sale's note.
+            await cancel(self.runtime, client_id, row.store_id, row.document_id,
+                         "NFC-e substituida pela emitida em contingencia offline")
+
+    async def _consult(self, client_id: str, row: Any, store: StoreFiscal, *,
+                       resend: bool = True) -> None:
+        try:
+            answer = await self._call(store, "NFeConsultaProtocolo4",
+                                      messages.query(row.access_key, store.environment))
+        except sefaz.NoAnswer as exc:
+            self._went_offline(client_id, row.store_id)
+            await self._later(client_id, row.document_id, str(exc), status=S.UNANSWERED)
+            return
+        code = answer.final
+        if code in AUTHORISED:
+            await self._authorised(client_id, row, answer)
+        elif code in CANCELLED:
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.CANCELLED, status_code=code,
+                             reason=answer.inner_reason or answer.reason, next_attempt_at=None)
+        elif code in NOT_FOUND and resend:
+            await self._not_at_sefaz(client_id, row)
+        elif code in PROCESSING:
+            await self._later(client_id, row.document_id, answer.reason, status=S.UNANSWERED)
+        else:
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.REJECTED, status_code=code,
+                             reason=answer.inner_reason or answer.reason,
+                             next_attempt_at=utcnow())
+
+    async def _not_at_sefaz(self, client_id: str, row: Any) -> None:
+        """SEFAZ never got it: send it again, unless a contingency note stands in for it (its
+        number is then voided)."""
+        async with self.runtime.db.transaction(client_id) as conn:
+            stand_in = (await conn.execute(select(fiscal_documents.c.document_id).where(
+                fiscal_documents.c.replaces_id == row.document_id))).first()
+            if stand_in is None:
+                await change(conn, row.document_id, status=S.SIGNED, next_attempt_at=utcnow())
+            else:
+                await change(conn, row.document_id, status=S.REJECTED, status_code="217",
+                             reason="não consta na SEFAZ; substituída pela NFC-e em "
+                                    "contingência: número a inutilizar",
+                             next_attempt_at=utcnow())
+
+    async def _stand_in(self, client_id: str, row: Any, error: str) -> None:
+        """No answer to a normal send: the note waits to be consulted, and a contingency note
+        (a new number, tpEmis 9) is issued at once for the customer."""
+        async with self.runtime.db.transaction(client_id) as conn:
+            await change(conn, row.document_id, status=S.UNANSWERED, reason=error,
+                         next_attempt_at=self._retry_at())
+            order = await emission.load_order(conn, row.order_id, row.store_id)
+            meta = row.metadata or {}
+            sale = emission.Sale(order, meta.get("tenders", []), meta.get("cpf"))
+            await emission.issue(conn, self.runtime.settings, client_id, row.store_id, sale,
+                                 strict=False, contingency=(utcnow(), self._reason()),
+                                 replaces=row.document_id)
+
+    def _reason(self) -> str:
+        return CONTINGENCY_REASON.format(seconds=self.value(spec.TIMEOUT))
+
+    async def _to_contingency_in_place(self, conn, row: Any, store: StoreFiscal):
+        """SEFAZ is known to be silent and this note never left: it is signed again as a
+        contingency note with its own number (no gap, no send)."""
+        order = await emission.load_order(conn, row.order_id, row.store_id)
+        meta = row.metadata or {}
+        sale = emission.Sale(order, meta.get("tenders", []), meta.get("cpf"))
+        await emission.reissue_offline(conn, store, row, sale, self._reason())
+        return None
+
+    def _retry_at(self):
+        return utcnow() + timedelta(seconds=self.value(spec.RETRY))
+
+    async def _later(self, client_id: str, document_id: uuid.UUID, error: str | None = None,
+                     status: S | None = None) -> None:
+        async with self.runtime.db.transaction(client_id) as conn:
+            values = {"next_attempt_at": self._retry_at()}
+            if error:
+                values["reason"] = error
+            if status is not None:
+                values["status"] = status
+            await change(conn, document_id, **values)
+
+    async def _void(self, client_id: str, row: Any, store: StoreFiscal) -> None:
+        """Void the number of a refused note (inutilização)."""
+        now = utcnow()
+        certificate = store.certificate(now)
+        message = messages.voiding(
+            store.uf_code, now.year, store.issuer().cnpj, row.series, row.number, row.number,
+            f"NFC-e {row.number} nao autorizada: numero inutilizado", store.environment,
+            certificate)
+        try:
+            answer = await self._call(store, "NFeInutilizacao4", message)
+        except sefaz.NoAnswer as exc:
+            await self._later(client_id, row.document_id, None)
+            log.warning("fiscal: voiding %s got no answer: %s", row.number, exc)
+            return
+        async with self.runtime.db.transaction(client_id) as conn:
+            if answer.final in VOIDED:
+                meta = {**(row.metadata or {}), "voided": True,
+                        "voiding_protocol": answer.protocol}
+                await change(conn, row.document_id, status=S.VOIDED, metadata=meta,
+                             next_attempt_at=None)
+            else:
+                await change(conn, row.document_id, next_attempt_at=self._retry_at(),
+                             metadata={**(row.metadata or {}),
+                                       "voiding_error": f"{answer.final} {answer.reason}"})
