@@ -26,7 +26,7 @@ from posmodern.plugins.fiscal.issuer import StoreFiscal, store_fiscal
 from posmodern.schema.control import tenants
 from posmodern.schema.tables import fiscal_documents
 from posmodern.schema.types import utcnow
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 log = logging.getLogger("posmodern.fiscal")
 AUTHORISED = ("100", "150")
@@ -34,7 +34,8 @@ DUPLICATE = ("539", "204")
 PROCESSING = ("103", "105")
 NOT_FOUND = ("217",)
 CANCELLED = ("101", "135", "151", "155")
-VOIDED = ("102",)
+VOIDED = ("102", "256", "563")  # voided now, or already voided before
+NUMBER_USED = ("241",)
 WORK = (S.SIGNED, S.SENDING, S.CONTINGENCY, S.UNANSWERED, S.REJECTED)
 CONTINGENCY_REASON = "SEFAZ sem resposta em {seconds:g} s: NFC-e emitida em contingencia offline"
 
@@ -90,8 +91,7 @@ class Sender:
                     due = (await conn.execute(
                         select(fiscal_documents.c.document_id, fiscal_documents.c.store_id)
                         .where(fiscal_documents.c.status.in_([s.value for s in WORK]),
-                               or_(fiscal_documents.c.next_attempt_at.is_(None),
-                                   fiscal_documents.c.next_attempt_at <= utcnow()))
+                               fiscal_documents.c.next_attempt_at <= utcnow())
                         .order_by(fiscal_documents.c.number))).all()
             except Exception as exc:  # noqa: BLE001 - a tenant being created or dropped
                 log.debug("fiscal: tenant %s skipped: %s", client_id, exc)
@@ -118,10 +118,8 @@ class Sender:
         now = utcnow()
         async with self.runtime.db.transaction(client_id) as conn:
             row = await find_document(conn, document_id, store_id, lock=True)
-            if row is None or row.status not in WORK or (
-                    row.next_attempt_at is not None and row.next_attempt_at > now):
-                return None
-            if row.status == S.REJECTED and (row.metadata or {}).get("voided"):
+            if row is None or row.status not in WORK or row.next_attempt_at is None \
+                    or row.next_attempt_at > now:
                 return None
             store = await store_fiscal(conn, self.runtime.settings, store_id)
             timeout = self.value(spec.TIMEOUT)
@@ -172,7 +170,7 @@ class Sender:
         if code in AUTHORISED:
             await self._authorised(client_id, row, answer)
         elif code in DUPLICATE:
-            await self._consult(client_id, row, store, resend=False)
+            await self._consult(client_id, row, store, duplicate=answer)
         elif answer.status in PROCESSING:
             async with self.runtime.db.transaction(client_id) as conn:
                 await change(conn, row.document_id, status=S.UNANSWERED, status_code=code,
@@ -200,7 +198,9 @@ class Sender:
                          "NFC-e substituida pela emitida em contingencia offline")
 
     async def _consult(self, client_id: str, row: Any, store: StoreFiscal, *,
-                       resend: bool = True) -> None:
+                       duplicate: sefaz.Answer | None = None) -> None:
+        """Ask SEFAZ what became of the note (after a send without answer, or a duplicity
+        answer): authorised, cancelled, unknown (sent again, or its number voided)."""
         try:
             answer = await self._call(store, "NFeConsultaProtocolo4",
                                       messages.query(row.access_key, store.environment))
@@ -215,14 +215,16 @@ class Sender:
             async with self.runtime.db.transaction(client_id) as conn:
                 await change(conn, row.document_id, status=S.CANCELLED, status_code=code,
                              reason=answer.inner_reason or answer.reason, next_attempt_at=None)
-        elif code in NOT_FOUND and resend:
+        elif code in NOT_FOUND and duplicate is None:
             await self._not_at_sefaz(client_id, row)
         elif code in PROCESSING:
             await self._later(client_id, row.document_id, answer.reason, status=S.UNANSWERED)
         else:
+            refusal = duplicate or answer
             async with self.runtime.db.transaction(client_id) as conn:
-                await change(conn, row.document_id, status=S.REJECTED, status_code=code,
-                             reason=answer.inner_reason or answer.reason,
+                await change(conn, row.document_id, status=S.REJECTED,
+                             status_code=refusal.final,
+                             reason=refusal.inner_reason or refusal.reason,
                              next_attempt_at=utcnow())
 
     async def _not_at_sefaz(self, client_id: str, row: Any) -> None:
@@ -298,6 +300,10 @@ class Sender:
                 await change(conn, row.document_id, status=S.VOIDED, metadata=meta,
                              next_attempt_at=None)
             else:
-                await change(conn, row.document_id, next_attempt_at=self._retry_at(),
+                # A number SEFAZ knows as used is never voided: it waits for a person.
+                retry = None if answer.final in NUMBER_USED else self._retry_at()
+                log.error("fiscal: number %s not voided: %s %s", row.number, answer.final,
+                          answer.reason)
+                await change(conn, row.document_id, next_attempt_at=retry,
                              metadata={**(row.metadata or {}),
                                        "voiding_error": f"{answer.final} {answer.reason}"})
