@@ -55,21 +55,23 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     return [Subscription("fiscal.nfce", ("payment.completed",), handle)]
 
 
-def _grouped(key: str) -> str:
-    return " ".join(key[i:i + 4] for i in range(0, len(key), 4))
+def key_lines(key: str) -> list[str]:
+    """The access key in groups of four, on two lines that fit 58 mm paper."""
+    groups = [key[i:i + 4] for i in range(0, len(key), 4)]
+    return [" ".join(groups[:6]), " ".join(groups[6:])]
 
 
 def receipt_lines(row: Any) -> list[str]:
     meta = row.metadata or {}
     lines = [f"NFC-e nº {row.number:09d} Série {row.series:03d}",
-             "Chave de acesso:", _grouped(row.access_key)]
+             "Chave de acesso:", *key_lines(row.access_key)]
     if row.protocol:
         lines.append(f"Protocolo de autorização: {row.protocol}")
     if row.contingency:
         lines.append("EMITIDA EM CONTINGÊNCIA")
         lines.append("Pendente de autorização")
     if meta.get("environment") == spec.HOMOLOGACAO:
-        lines.append("EMITIDA EM AMBIENTE DE HOMOLOGAÇÃO - SEM VALOR FISCAL")
+        lines += ["EMITIDA EM AMBIENTE DE", "HOMOLOGAÇÃO - SEM VALOR FISCAL"]
     lines.append("Consulte pela chave de acesso em")
     lines.append(row.qr_url.split("?")[0] if row.qr_url else "")
     return lines

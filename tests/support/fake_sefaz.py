@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -26,6 +27,11 @@ SCHEMAS = {"NFeAutorizacao4": nfce.SCHEMAS / "enviNFe_v4.00.xsd",
            "NFeConsultaProtocolo4": nfce.SCHEMAS / "consSitNFe_v4.00.xsd",
            "NFeInutilizacao4": nfce.SCHEMAS / "inutNFe_v4.00.xsd",
            "NFeRecepcaoEvento4": messages.EVENT_SCHEMAS / "envEventoCancNFe_v1.00.xsd"}
+
+
+@lru_cache(maxsize=None)
+def _schema(service: str) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS[service])))
 
 
 def _e(tag: str, text: object = None, **attrs: str) -> etree._Element:
@@ -116,7 +122,7 @@ class FakeSefaz:
         if root.tag != f"{{{SOAP}}}Envelope" or data is None or len(data) != 1:
             return f"not a SOAP 1.2 envelope with nfeDadosMsg of {service}", None
         message = data[0]
-        schema = etree.XMLSchema(etree.parse(str(SCHEMAS[service])))
+        schema = _schema(service)
         if not schema.validate(message):
             return "schema: " + "; ".join(str(e.message) for e in schema.error_log), None
         return None, message

@@ -15,7 +15,7 @@ from support.menu import create_menu
 from support.settings import make_settings
 
 PLUGINS = ["auth", "catalog", "orders", "payments", "settings", "fiscal"]
-FAST = {"POS_FISCAL_POLL_SECONDS": "0.1", "POS_FISCAL_TIMEOUT_SECONDS": "0.5",
+FAST = {"POS_FISCAL_POLL_SECONDS": "0.1", "POS_FISCAL_TIMEOUT_SECONDS": "2",
         "POS_FISCAL_RETRY_SECONDS": "0.3"}
 
 

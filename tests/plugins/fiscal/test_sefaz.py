@@ -27,7 +27,7 @@ def _by_status(docs) -> dict[str, dict]:
 
 
 def test_silence_issues_an_offline_contingency_note_sent_when_sefaz_is_back(api, menu, sefaz):
-    sefaz.silence = 3.0  # longer than POS_FISCAL_TIMEOUT_SECONDS (0.5 s)
+    sefaz.silence = 6.0  # longer than POS_FISCAL_TIMEOUT_SECONDS (2 s)
     order = paid_order(api, menu, ("X-Burger", "1"))
     docs = wait_document(api, order["order_id"], "CONTINGENCY")
     found = _by_status(docs)
@@ -55,7 +55,7 @@ def test_silence_issues_an_offline_contingency_note_sent_when_sefaz_is_back(api,
 
 
 def test_a_send_whose_answer_was_lost_is_consulted_not_resent(api, menu, sefaz):
-    sefaz.silence, sefaz.lose_answers = 1.5, True  # SEFAZ authorises, the answer is lost
+    sefaz.silence, sefaz.lose_answers = 4.0, True  # SEFAZ authorises, the answer is lost
     order = paid_order(api, menu, ("Misto quente", "1"))
     wait_document(api, order["order_id"], "CONTINGENCY")
     sefaz.silence, sefaz.lose_answers = 0, False
