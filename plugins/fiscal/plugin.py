@@ -6,7 +6,8 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.fiscal import follow_payments, models, products, routes, settings
+from posmodern.plugins.fiscal import (
+    follow_payments, health, models, products, routes, settings)
 from posmodern.plugins.fiscal.sender import Sender
 from posmodern.plugins.fiscal.state import NAME
 
@@ -38,6 +39,8 @@ def pos_routes(settings):
         route("documents.cancel", "POST", DOCUMENT + "/cancel", routes.cancel_document,
               MANAGERS, "Cancel an authorised NFC-e within the legal window (event 110111)",
               body=models.DocumentCancel, errors=(504,)),
+        route("status", "GET", BASE + "/status", health.status, MANAGERS,
+              "The store's NFC-e health: certificate expiry, contingency outstanding, alerts"),
         route("products.list", "GET", BASE + "/products", products.list_products, ANY_ROLE,
               "Fiscal data of the store's products"),
         route("products.get", "GET", PRODUCT, products.get_product, ANY_ROLE,
@@ -53,6 +56,13 @@ def pos_routes(settings):
 @hookimpl
 def pos_settings():
     return settings.ALL
+
+
+@hookimpl
+def pos_commands():
+    from posmodern.plugins.fiscal.cli import fiscal
+
+    return [fiscal]
 
 
 @hookimpl

@@ -84,6 +84,17 @@ def test_an_expired_certificate_leaves_the_note_waiting_never_a_500(api, menu, s
     assert "expired" in waiting["reason"]
     assert_error(api.post(DOCS, "cashier", json={"order_id": order["order_id"]}), 409,
                  "certificate_unusable")
-    configure(api, {"POS_FISCAL_CERT_PASSWORD": "senha-errada"})
-    give_fiscal_data(api, menu, "Pudim de leite")
+    alerts = api.get("/api/v1/fiscal/status", "manager").json()["alerts"]
+    assert any("certificado A1 inutilizável" in alert for alert in alerts)
     assert sefaz.requests == []
+
+
+def test_the_status_warns_of_a_certificate_about_to_expire(api, menu, tmp_path):
+    soon, _ = make_certificate(tmp_path, days=10, name="soon")
+    configure(api, {"POS_FISCAL_CERT_FILE": str(soon)})
+    status = api.get("/api/v1/fiscal/status", "manager")
+    assert status.status_code == 200, status.text
+    body = status.json()
+    assert body["certificate"]["days_left"] in (9, 10) and body["missing"] == []
+    assert any("vence em" in alert for alert in body["alerts"])
+    assert_error(api.get("/api/v1/fiscal/status", "cashier"), 403)
