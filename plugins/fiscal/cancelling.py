@@ -62,5 +62,5 @@ async def cancel(runtime: Runtime, client_id: str, store_id: str, document_id: u
                 "cancel_reason": reason, "cancel_xml": answer.xml}
         await change(conn, row.document_id, status=DocumentStatus.CANCELLED,
                      status_code=answer.final, reason=answer.inner_reason or answer.reason,
-                     metadata=meta)
+                     metadata=meta, next_attempt_at=None)
         return await find_document(conn, document_id, store_id)

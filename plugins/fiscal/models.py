@@ -68,4 +68,4 @@ class DocumentCancel(Strict):
 class DocumentQuery(Strict):
     order_id: uuid.UUID | None = None
     status: DocumentStatus | None = None
-    limit: int = Field(50, ge=1, le=500)
+    limit: int = Field(50, ge=1, le=1000)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from posmodern.core.errors import GatewayTimeout, PosError
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.fiscal import emission, messages, sefaz
 from posmodern.plugins.fiscal.cancelling import cancel
@@ -36,7 +37,11 @@ NOT_FOUND = ("217",)
 CANCELLED = ("101", "135", "151", "155")
 VOIDED = ("102", "256", "563")  # voided now, or already voided before
 NUMBER_USED = ("241",)
-WORK = (S.SIGNED, S.SENDING, S.CONTINGENCY, S.UNANSWERED, S.REJECTED)
+#: Notes the sender moves on when their next attempt is due (an authorised one: when a
+#: contingency note stands in for it and it must be cancelled).
+WORK = (S.SIGNED, S.SENDING, S.CONTINGENCY, S.UNANSWERED, S.REJECTED, S.AUTHORISED)
+CONCURRENT = 8
+SUBSTITUTED = "NFC-e substituida pela emitida em contingencia offline"
 CONTINGENCY_REASON = "SEFAZ sem resposta em {seconds:g} s: NFC-e emitida em contingencia offline"
 
 
@@ -45,8 +50,11 @@ class Sender:
     runtime: Runtime
     #: Stores whose SEFAZ did not answer lately: (client, store) → until when.
     offline: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: Notes being moved on now: a silent SEFAZ holds one note, not the ones behind it.
+    in_flight: dict[uuid.UUID, asyncio.Task] = field(default_factory=dict)
     _task: asyncio.Task | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENT))
     _stopping: bool = False
 
     def value(self, setting):
@@ -61,16 +69,19 @@ class Sender:
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 30)
-            except TimeoutError:
-                log.warning("fiscal: the sender did not stop in 30 s")
+        tasks = [t for t in (self._task, *self.in_flight.values()) if t is not None]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=30)
+            if late:
+                log.warning("fiscal: %d sends did not end in 30 s: cancelled", len(late))
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                await self.run_once()
+                await self.run_once(wait=False)
             except Exception:
                 log.exception("fiscal: a pass of the sender failed")
             try:
@@ -79,8 +90,9 @@ class Sender:
                 pass
             self._wake.clear()
 
-    async def run_once(self) -> None:
-        """One pass over every tenant's notes that are due."""
+    async def run_once(self, *, wait: bool = True) -> None:
+        """One pass over every tenant's notes that are due, each moved on in a task of its own
+        (``wait``: until they all are)."""
         async with self.runtime.db.control_connection() as conn:
             client_ids = (await conn.execute(select(tenants.c.client_id))).scalars().all()
         for client_id in client_ids:
@@ -97,17 +109,27 @@ class Sender:
                 log.debug("fiscal: tenant %s skipped: %s", client_id, exc)
                 continue
             for document_id, store_id in due:
-                await self.step(client_id, store_id, document_id)
+                if document_id not in self.in_flight:
+                    task = asyncio.create_task(self.step(client_id, store_id, document_id))
+                    self.in_flight[document_id] = task
+                    task.add_done_callback(
+                        lambda _, key=document_id: self.in_flight.pop(key, None))
+        if wait and self.in_flight:
+            await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
 
     async def step(self, client_id: str, store_id: str, document_id: uuid.UUID) -> None:
         """Move one note forward; what it does depends on its status."""
+        async with self._slots:
+            await self._step(client_id, store_id, document_id)
+
+    async def _step(self, client_id: str, store_id: str, document_id: uuid.UUID) -> None:
         claimed = await self._claim(client_id, store_id, document_id)
         if claimed is None:
             return
         row, store = claimed
         handler = {S.SIGNED: self._send, S.CONTINGENCY: self._send,
                    S.SENDING: self._consult, S.UNANSWERED: self._consult,
-                   S.REJECTED: self._void}[S(row.status)]
+                   S.REJECTED: self._void, S.AUTHORISED: self._cancel_substituted}[S(row.status)]
         try:
             await handler(client_id, row, store)
         except Exception:
@@ -185,17 +207,32 @@ class Sender:
 
     async def _authorised(self, client_id: str, row: Any, answer: sefaz.Answer) -> None:
         async with self.runtime.db.transaction(client_id) as conn:
-            meta = {**(row.metadata or {}), "protocol_xml": answer.xml}
-            await change(conn, row.document_id, status=S.AUTHORISED, status_code=answer.final,
-                         reason=answer.inner_reason or answer.reason,
-                         protocol=answer.protocol, metadata=meta, next_attempt_at=None)
             stand_in = (await conn.execute(select(fiscal_documents.c.document_id).where(
                 fiscal_documents.c.replaces_id == row.document_id))).first()
-        if stand_in is not None:
-            # Authorised after all, while the customer left with the contingency note: the
-            # first is cancelled, the contingency note stays the sale's note.
-            await cancel(self.runtime, client_id, row.store_id, row.document_id,
-                         "NFC-e substituida pela emitida em contingencia offline")
+            meta = {**(row.metadata or {}), "protocol_xml": answer.xml}
+            if stand_in is not None:
+                # Authorised after all, while the customer left with the contingency note: the
+                # first is cancelled (next step, retried until SEFAZ answers); the contingency
+                # note stays the sale's note.
+                meta["substituted_by"] = str(stand_in.document_id)
+            await change(conn, row.document_id, status=S.AUTHORISED, status_code=answer.final,
+                         reason=answer.inner_reason or answer.reason,
+                         protocol=answer.protocol, metadata=meta,
+                         next_attempt_at=utcnow() if stand_in is not None else None)
+
+    async def _cancel_substituted(self, client_id: str, row: Any, store: StoreFiscal) -> None:
+        if not (row.metadata or {}).get("substituted_by"):
+            await self._later(client_id, row.document_id)
+            return
+        try:
+            await cancel(self.runtime, client_id, row.store_id, row.document_id, SUBSTITUTED)
+        except GatewayTimeout:
+            self._went_offline(client_id, row.store_id)
+            await self._later(client_id, row.document_id)
+        except PosError as exc:
+            log.error("fiscal: note %s, stood in for, cannot be cancelled: %s", row.number, exc)
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, next_attempt_at=None, reason=str(exc))
 
     async def _consult(self, client_id: str, row: Any, store: StoreFiscal, *,
                        duplicate: sefaz.Answer | None = None) -> None:

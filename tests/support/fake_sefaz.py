@@ -11,6 +11,7 @@ nothing (a send without answer that did reach SEFAZ).
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from functools import lru_cache
@@ -55,6 +56,12 @@ class FakeSefaz:
         self.requests: list[tuple[str, bytes]] = []
         self.errors: list[str] = []
         self.silence = 0.0
+        #: Every answer waits this long (a distant SEFAZ); a share of the requests (chosen at
+        #: random) are held for ``silence_for`` seconds, half of those authorised all the same.
+        self.latency = 0.0
+        self.silence_ratio = 0.0
+        self.silence_for = 0.0
+        self.answers: list[str] = []
         self.lose_answers = False
         self.reject: tuple[str, str] | None = None
         self._protocol = 135260000000000
@@ -103,12 +110,18 @@ class FakeSefaz:
         if problem:
             self.errors.append(problem)
             return 400, problem.encode()
-        if self.silence:
-            if self.lose_answers and service == "NFeAutorizacao4":
+        if self.latency:
+            time.sleep(self.latency)
+        silence, lose = self.silence, self.lose_answers
+        if not silence and self.silence_ratio and random.random() < self.silence_ratio:
+            silence, lose = self.silence_for, random.random() < 0.5
+        if silence:
+            if lose and service == "NFeAutorizacao4":
                 self._authorise(message.find(f"{{{NFE}}}NFe"))
-            time.sleep(self.silence)
+            time.sleep(silence)
             return 200, None
         result = getattr(self, "_" + service)(message)
+        self.answers.append(result.findtext(f".//{{{NFE}}}cStat") or "")
         return 200, self._envelope(service, result)
 
     def _message(self, service: str, content_type: str, body: bytes):
