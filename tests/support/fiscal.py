@@ -8,6 +8,10 @@ from support.tenant_db import wait_for
 from support.tenders import pay
 
 DOCS = "/api/v1/fiscal/documents"
+PLUGINS = ["auth", "catalog", "orders", "payments", "settings", "fiscal"]
+#: A sender that looks every 0.1 s, gives SEFAZ 2 s, and tries again after 0.3 s.
+FAST = {"POS_FISCAL_POLL_SECONDS": "0.1", "POS_FISCAL_TIMEOUT_SECONDS": "2",
+        "POS_FISCAL_RETRY_SECONDS": "0.3"}
 CNPJ = "11.222.333/0001-81"
 PRODUCT_DATA = {"ncm": "21069090", "cfop": "5102", "cst": "102", "origin": 0,
                 "cst_ibscbs": "000", "cclass_trib": "000001", "ibs_rate": "0.1",

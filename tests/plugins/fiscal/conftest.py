@@ -9,14 +9,11 @@ from posmodern.hosts.app import create_app
 from starlette.testclient import TestClient
 from support.api import Api, make_tenant
 from support.fake_sefaz import FakeSefaz
-from support.fiscal import configure, give_fiscal_data, store_settings
+from support.fiscal import FAST, PLUGINS, configure, give_fiscal_data, store_settings
 from support.fiscal_cert import PASSWORD, make_certificate
 from support.menu import create_menu
 from support.settings import make_settings
 
-PLUGINS = ["auth", "catalog", "orders", "payments", "settings", "fiscal"]
-FAST = {"POS_FISCAL_POLL_SECONDS": "0.1", "POS_FISCAL_TIMEOUT_SECONDS": "2",
-        "POS_FISCAL_RETRY_SECONDS": "0.3"}
 
 
 @pytest.fixture

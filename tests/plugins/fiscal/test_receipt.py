@@ -6,16 +6,16 @@ from posmodern.hosts.app import create_app
 from starlette.testclient import TestClient
 from support.api import Api, make_tenant
 from support.fake_printer import NetworkPrinter
-from support.fiscal import configure, give_fiscal_data, paid_order, store_settings, wait_document
+from support.fiscal import (
+    FAST, configure, give_fiscal_data, paid_order, store_settings, wait_document)
+from support.fiscal import PLUGINS as FISCAL_PLUGINS
 from support.fiscal_cert import PASSWORD
 from support.menu import create_menu
 from support.peripherals import add_printer, wait_job
 from support.settings import make_settings
 from support.tenant_db import wait_for
 
-FAST = {"POS_FISCAL_POLL_SECONDS": "0.1", "POS_FISCAL_TIMEOUT_SECONDS": "2",
-        "POS_FISCAL_RETRY_SECONDS": "0.3"}
-PLUGINS = ["auth", "catalog", "orders", "payments", "settings", "peripherals", "fiscal"]
+PLUGINS = [*FISCAL_PLUGINS, "peripherals"]
 
 
 @pytest.fixture
