@@ -123,17 +123,19 @@ class Sender:
             await self._step(client_id, store_id, document_id)
 
     async def _step(self, client_id: str, store_id: str, document_id: uuid.UUID) -> None:
-        claimed = await self._claim(client_id, store_id, document_id)
-        if claimed is None:
-            return
-        row, store = claimed
-        handler = {S.SIGNED: self._send, S.CONTINGENCY: self._send,
-                   S.SENDING: self._consult, S.UNANSWERED: self._consult,
-                   S.REJECTED: self._void, S.AUTHORISED: self._cancel_substituted}[S(row.status)]
+        # A failure leaves the note as its claim saved it: tried again at its next attempt.
         try:
+            claimed = await self._claim(client_id, store_id, document_id)
+            if claimed is None:
+                return
+            row, store = claimed
+            handler = {S.SIGNED: self._send, S.CONTINGENCY: self._send,
+                       S.SENDING: self._consult, S.UNANSWERED: self._consult,
+                       S.REJECTED: self._void,
+                       S.AUTHORISED: self._cancel_substituted}[S(row.status)]
             await handler(client_id, row, store)
         except Exception:
-            log.exception("fiscal: note %s (%s) could not move on", row.number, row.status)
+            log.exception("fiscal: note %s could not move on", document_id)
 
     async def _claim(self, client_id: str, store_id: str, document_id: uuid.UUID):
         """Lock the note, check it is still due, and push its next attempt past this one."""
