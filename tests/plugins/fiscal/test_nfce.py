@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from lxml import etree
+from nfelib.nfe.bindings.v4_0.nfe_v4_00 import Nfe
 from posmodern.plugins.fiscal import emission, keys, nfce
 from support.fake_asaas import valid_cpf
 from support.fiscal import DOCS, configure, paid_order, wait_document
@@ -54,6 +55,10 @@ def test_a_paid_order_gets_an_authorised_nfce_valid_and_signed(api, menu, sefaz,
     assert ibscbs.findtext("n:gCBS/n:vCBS", namespaces=N) == "0.48"  # 0.9 % of 53.80
     assert inf.findtext("n:pag/n:detPag/n:tPag", namespaces=N) == "01"
     assert inf.findtext("n:pag/n:vTroco", namespaces=N) == "10.00"
+    # nfelib's bindings (generated from the same schemas) read it back, reform groups included.
+    parsed = Nfe.from_xml(etree.tostring(note).decode())
+    assert parsed.infNFe.ide.nNF == "1"
+    assert parsed.infNFe.total.IBSCBSTot.gCBS.vCBS == "0.54"  # 0.48 + 0.06 (the soda)
     qr = note.findtext("n:infNFeSupl/n:qrCode", namespaces=N)
     assert qr == doc["qr_url"] and f"?p={doc['access_key']}|2|2|1|" in qr
     assert sefaz.services() == ["NFeAutorizacao4"] and not sefaz.errors
