@@ -11,8 +11,8 @@ it through ``/api/v1/settings`` (:mod:`posmodern.core.store_settings` reads the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,8 @@ class SettingSpec:
     """One setting: its variable ``name``, ``type``, ``default`` (``None``: unset) and meaning.
 
     ``secret`` values are masked wherever they are shown; ``choices``, ``min`` and ``max`` bound
-    the value; ``default_text`` documents a default the plugin works out at run time (the spec's
+    the value; ``check``, when given, receives the typed value and returns what is wrong with it
+    (a CNPJ's check digits) or None; ``default_text`` documents a default the plugin works out at run time (the spec's
     ``default`` is then ``None``). ``scope="store"``: a store may override the value.
     """
 
@@ -61,6 +62,7 @@ class SettingSpec:
     min: int | float | Decimal | None = None
     max: int | float | Decimal | None = None
     default_text: str | None = None
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -104,6 +106,9 @@ class SettingSpec:
         if (self.min is not None and value < self.min) or (self.max is not None
                                                           and value > self.max):
             raise SettingInvalid(self.name, f"{self.name} must be {self.expected()}, got {raw!r}")
+        problem = self.check(value) if self.check is not None else None
+        if problem:
+            raise SettingInvalid(self.name, f"{self.name}: {problem}, got {raw!r}")
         return value
 
     def _convert(self, raw: Any) -> Any:

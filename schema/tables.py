@@ -430,7 +430,9 @@ fiscal_documents = Table(
     Column("order_id", Uuid, ForeignKey("orders.order_id"), nullable=False),
     Column("model", String(2), nullable=False),
     Column("series", Integer, nullable=False),
-    Column("number", BigInteger, nullable=False),
+    # None while the note waits for data (a product without its fiscal data): no number is
+    # taken until the note can be built.
+    Column("number", BigInteger),
     Column("access_key", String(44)),
     Column("status", String(20), nullable=False),
     Column("contingency", Boolean, nullable=False, default=False, server_default=text("false")),
@@ -440,8 +442,49 @@ fiscal_documents = Table(
     _created_at(),
     _updated_at("fiscal_documents"),
     Column("metadata", JSONDocument()),
+    # SEFAZ's last answer (cStat and xMotivo), or why the note waits.
+    Column("status_code", String(5)),
+    Column("reason", Text),
+    Column("xml_sha256", String(64)),
+    Column("qr_url", Text),
+    Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime()),
+    # The note a contingency note stands in for (sent without an answer, consulted later).
+    Column("replaces_id", Uuid),
     Index("idx_fiscal_documents_order", "order_id"),
+    Index("idx_fiscal_documents_status", "status", "next_attempt_at"),
     UniqueConstraint("store_id", "model", "series", "number", name="uq_fiscal_documents_number"),
+)
+
+fiscal_series = Table(
+    "fiscal_series", metadata,
+    Column("series_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("model", String(2), nullable=False),
+    Column("series", Integer, nullable=False),
+    Column("next_number", BigInteger, nullable=False),
+    _created_at(),
+    _updated_at("fiscal_series"),
+    UniqueConstraint("store_id", "model", "series", name="uq_fiscal_series"),
+)
+
+fiscal_products = Table(
+    "fiscal_products", metadata,
+    Column("fiscal_product_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("product_id", Uuid, ForeignKey("products.product_id"), nullable=False),
+    Column("ncm", String(8), nullable=False),
+    Column("cfop", String(4), nullable=False),
+    Column("cst", String(3), nullable=False),
+    Column("origin", Integer, nullable=False),
+    Column("cest", String(7)),
+    Column("cst_ibscbs", String(3), nullable=False),
+    Column("cclass_trib", String(6), nullable=False),
+    Column("ibs_rate", Quantity(7, 4), nullable=False),
+    Column("cbs_rate", Quantity(7, 4), nullable=False),
+    _created_at(),
+    _updated_at("fiscal_products"),
+    UniqueConstraint("store_id", "product_id", name="uq_fiscal_products_product"),
 )
 
 # --- security ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from posmodern.schema.tables import metadata
 ROOT = Path(posmodern.plugins.__file__).resolve().parent.parent
 TENANT_TABLES = set(metadata.tables)
 #: Tables of plugins not written yet: they get their owner with their plugin.
-RESERVED = {"fiscal_documents": "fiscal"}
+RESERVED: dict[str, str] = {}
 WRITING = ("insert", "update", "delete", "upsert")
 
 

@@ -1,0 +1,71 @@
+"""Request bodies and queries of the fiscal API."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from pydantic import Field, field_validator
+
+from posmodern.core.bodies import Strict
+from posmodern.plugins.fiscal.checks import cpf_problem, digits
+from posmodern.plugins.fiscal.documents import DocumentStatus
+from posmodern.plugins.fiscal.nfce import ICMS_GROUPS
+
+
+class ProductFiscal(Strict):
+    ncm: str = Field(pattern=r"^\d{8}$", description="NCM, 8 digits (21069090)")
+    cfop: str = Field("5102", pattern=r"^5\d{3}$",
+                      description="CFOP of a sale inside the state (NFC-e: 5xxx)")
+    cst: str = Field("102", description="CSOSN (Simples: 102, 103, 300, 400, 500) or ICMS CST "
+                                        "(regime normal: 40, 41, 50, 60)")
+    origin: int = Field(0, ge=0, le=8, description="Origin of the goods (0 nacional)")
+    cest: str | None = Field(None, pattern=r"^\d{7}$", description="CEST, when the NCM has one")
+    cst_ibscbs: str = Field("000", pattern=r"^\d{3}$", description="CST of IBS/CBS")
+    cclass_trib: str = Field("000001", pattern=r"^\d{6}$",
+                             description="cClassTrib of IBS/CBS (000001: tributação integral)")
+    ibs_rate: Decimal = Field(Decimal("0.1"), ge=0, le=100, decimal_places=4,
+                              description="IBS rate in % (2026 test rate: 0.1)")
+    cbs_rate: Decimal = Field(Decimal("0.9"), ge=0, le=100, decimal_places=4,
+                              description="CBS rate in % (2026 test rate: 0.9)")
+
+    @field_validator("ncm")
+    @classmethod
+    def _real_ncm(cls, value: str) -> str:
+        if value == "00000000":
+            raise ValueError("NCM 00000000 is for services; a product needs its own NCM")
+        return value
+
+    @field_validator("cst")
+    @classmethod
+    def _known_cst(cls, value: str) -> str:
+        if value not in ICMS_GROUPS:
+            raise ValueError(f"CST/CSOSN {value} is not supported; use one of "
+                             f"{', '.join(ICMS_GROUPS)}")
+        return value
+
+
+class DocumentCreate(Strict):
+    order_id: uuid.UUID
+    cpf: str | None = Field(None, description="The consumer's CPF, printed on the note")
+
+    @field_validator("cpf")
+    @classmethod
+    def _cpf(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        problem = cpf_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return digits(value)
+
+
+class DocumentCancel(Strict):
+    reason: str = Field(min_length=15, max_length=255,
+                        description="Why the note is cancelled (15 to 255 characters)")
+
+
+class DocumentQuery(Strict):
+    order_id: uuid.UUID | None = None
+    status: DocumentStatus | None = None
+    limit: int = Field(50, ge=1, le=1000)

@@ -1,0 +1,148 @@
+"""The SEFAZ web services of NFC-e 4.00 (SOAP 1.2): authorisation (synchronous), receipt
+query, protocol query, events (cancellation) and number voiding (inutilização).
+
+The state's endpoints come from :data:`ENDPOINTS` (production and homologação); a store may
+point at other ones (``POS_FISCAL_SEFAZ_URL``: ``<base>/<Service>``). With an https endpoint the
+A1 certificate authenticates the store (mutual TLS).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import tempfile
+from dataclasses import dataclass
+
+import httpx
+from lxml import etree
+from posmodern.plugins.fiscal.nfce import NFE
+from posmodern.plugins.fiscal.signer import Certificate
+
+SOAP = "http://www.w3.org/2003/05/soap-envelope"
+WSDL = "http://www.portalfiscal.inf.br/nfe/wsdl/"
+SERVICES = {"NFeAutorizacao4": "nfeAutorizacaoLote", "NFeRetAutorizacao4": "nfeRetAutorizacaoLote",
+            "NFeConsultaProtocolo4": "nfeConsultaNF", "NFeRecepcaoEvento4": "nfeRecepcaoEvento",
+            "NFeInutilizacao4": "nfeInutilizacaoNF", "NFeStatusServico4": "nfeStatusServicoNF"}
+_SP = {"NFeAutorizacao4": "NFeAutorizacao4.asmx", "NFeRetAutorizacao4": "NFeRetAutorizacao4.asmx",
+       "NFeConsultaProtocolo4": "NFeConsultaProtocolo4.asmx",
+       "NFeRecepcaoEvento4": "NFeRecepcaoEvento4.asmx",
+       "NFeInutilizacao4": "NFeInutilizacao4.asmx", "NFeStatusServico4": "NFeStatusServico4.asmx"}
+_SVRS = {"NFeAutorizacao4": "NfeAutorizacao/NFeAutorizacao4.asmx",
+         "NFeRetAutorizacao4": "NfeRetAutorizacao/NFeRetAutorizacao4.asmx",
+         "NFeConsultaProtocolo4": "NfeConsulta/NfeConsulta4.asmx",
+         "NFeRecepcaoEvento4": "recepcaoevento/recepcaoevento4.asmx",
+         "NFeInutilizacao4": "nfeinutilizacao/nfeinutilizacao4.asmx",
+         "NFeStatusServico4": "NfeStatusServico/NfeStatusServico4.asmx"}
+#: (UF, tpAmb) → (base URL, paths). States not listed use SVRS's NFC-e services.
+ENDPOINTS = {
+    ("SP", "1"): ("https://nfce.fazenda.sp.gov.br/ws/", _SP),
+    ("SP", "2"): ("https://homologacao.nfce.fazenda.sp.gov.br/ws/", _SP),
+    ("SVRS", "1"): ("https://nfce.svrs.rs.gov.br/ws/", _SVRS),
+    ("SVRS", "2"): ("https://nfce-homologacao.svrs.rs.gov.br/ws/", _SVRS),
+}
+
+
+class NoAnswer(Exception):
+    """SEFAZ did not answer in time (or could not be reached): the outcome is unknown."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """SEFAZ's answer: the outer status and, when there is one, the note's or event's."""
+
+    status: str
+    reason: str
+    inner_status: str | None = None
+    inner_reason: str | None = None
+    protocol: str | None = None
+    xml: str = ""
+    #: A query's own status decides (101: cancelled, whatever its protocol says).
+    outer_decides: bool = False
+
+    @property
+    def final(self) -> str:
+        """The status that decides: the protocol's or event's when there is one."""
+        if self.outer_decides:
+            return self.status
+        return self.inner_status or self.status
+
+
+def endpoint(uf: str, environment: str, service: str, override: str = "") -> str:
+    if override:
+        return f"{override.rstrip('/')}/{service}"
+    base, paths = ENDPOINTS.get((uf, environment)) or ENDPOINTS[("SVRS", environment)]
+    return base + paths[service]
+
+
+def envelope(service: str, message: etree._Element) -> bytes:
+    env = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap12": SOAP})
+    body = etree.SubElement(env, f"{{{SOAP}}}Body")
+    data = etree.SubElement(body, f"{{{WSDL}{service}}}nfeDadosMsg", nsmap={None: WSDL + service})
+    data.append(message)
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def _text(element: etree._Element | None, name: str) -> str | None:
+    if element is None:
+        return None
+    found = element.find(f".//{{{NFE}}}{name}")
+    return found.text if found is not None else None
+
+
+def parse_answer(raw: bytes) -> Answer:
+    """The answer's statuses, protocol number and the protocol's XML."""
+    try:
+        root = etree.fromstring(raw)
+    except etree.XMLSyntaxError as exc:
+        raise NoAnswer(f"SEFAZ answered something that is not XML: {exc}") from exc
+    result = root.find(f".//{{{SOAP}}}Body")
+    result = result[0][0] if result is not None and len(result) and len(result[0]) else None
+    if result is None:
+        raise NoAnswer("SEFAZ's answer has no result")
+    inner = None
+    for tag in ("protNFe", "retEvento", "infInut"):
+        inner = result.find(f".//{{{NFE}}}{tag}")
+        if inner is not None:
+            break
+    status, reason = result.findtext(f"{{{NFE}}}cStat"), result.findtext(f"{{{NFE}}}xMotivo")
+    if result.tag == f"{{{NFE}}}retInutNFe":
+        status, reason = _text(result, "cStat"), _text(result, "xMotivo")
+        inner = None
+    return Answer(status=status or "", reason=reason or "",
+                  inner_status=_text(inner, "cStat"), inner_reason=_text(inner, "xMotivo"),
+                  protocol=_text(inner, "nProt") or _text(result, "nProt"),
+                  xml=etree.tostring(inner, encoding="unicode") if inner is not None else "",
+                  outer_decides=result.tag == f"{{{NFE}}}retConsSitNFe")
+
+
+def _tls(certificate: Certificate | None) -> ssl.SSLContext | bool:
+    """Mutual TLS with the A1 certificate (its key lives in a file only while it loads)."""
+    context = ssl.create_default_context()
+    if certificate is None:
+        return context
+    handle, path = tempfile.mkstemp(suffix=".pem")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(certificate.key_pem() + certificate.pem())
+        context.load_cert_chain(path)
+    finally:
+        os.unlink(path)
+    return context
+
+
+async def call(url: str, service: str, message: etree._Element, timeout: float,
+               certificate: Certificate | None = None,
+               verify: ssl.SSLContext | None = None) -> Answer:
+    """Post ``message`` to ``service`` at ``url``; :class:`NoAnswer` when it gets none."""
+    headers = {"Content-Type": f'application/soap+xml; charset=utf-8; '
+                               f'action="{WSDL}{service}/{SERVICES[service]}"'}
+    tls = verify or (_tls(certificate) if url.startswith("https") else True)
+    try:
+        async with httpx.AsyncClient(timeout=timeout, verify=tls) as client:
+            response = await client.post(url, content=envelope(service, message),
+                                         headers=headers)
+    except httpx.HTTPError as exc:
+        raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
+    if response.status_code >= 500 or response.status_code in (404, 408, 429):
+        raise NoAnswer(f"SEFAZ answered HTTP {response.status_code}")
+    return parse_answer(response.content)

@@ -1,0 +1,348 @@
+"""The sender: one asyncio task that sends signed notes to SEFAZ, issues a contingency note
+when a send gets no answer, sends contingency notes when SEFAZ answers again, consults notes
+whose send got no answer (never resent blindly), and voids the numbers of refused notes.
+
+Every step claims its note in a short transaction (status and next attempt saved) before the
+request leaves, and records the answer in another: a process killed in between leaves a note
+``SENDING`` that the next pass consults by its key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from posmodern.core.errors import GatewayTimeout, PosError
+from posmodern.core.runtime import Runtime
+from posmodern.plugins.fiscal import emission, messages, sefaz
+from posmodern.plugins.fiscal.cancelling import cancel
+from posmodern.plugins.fiscal import settings as spec
+from posmodern.plugins.fiscal.documents import DocumentStatus as S
+from posmodern.plugins.fiscal.documents import change, find_document
+from posmodern.plugins.fiscal.issuer import StoreFiscal, store_fiscal
+from posmodern.schema.control import tenants
+from posmodern.schema.tables import fiscal_documents
+from posmodern.schema.types import utcnow
+from sqlalchemy import select
+
+log = logging.getLogger("posmodern.fiscal")
+AUTHORISED = ("100", "150")
+DUPLICATE = ("539", "204")
+PROCESSING = ("103", "105")
+NOT_FOUND = ("217",)
+CANCELLED = ("101", "135", "151", "155")
+VOIDED = ("102", "256", "563")  # voided now, or already voided before
+NUMBER_USED = ("241",)
+#: Notes the sender moves on when their next attempt is due (an authorised one: when a
+#: contingency note stands in for it and it must be cancelled).
+WORK = (S.SIGNED, S.SENDING, S.CONTINGENCY, S.UNANSWERED, S.REJECTED, S.AUTHORISED)
+CONCURRENT = 8
+SUBSTITUTED = "NFC-e substituida pela emitida em contingencia offline"
+CONTINGENCY_REASON = "SEFAZ sem resposta em {seconds:g} s: NFC-e emitida em contingencia offline"
+
+
+@dataclass
+class Sender:
+    runtime: Runtime
+    #: Stores whose SEFAZ did not answer lately: (client, store) → until when.
+    offline: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: Notes being moved on now: a silent SEFAZ holds one note, not the ones behind it.
+    in_flight: dict[uuid.UUID, asyncio.Task] = field(default_factory=dict)
+    _task: asyncio.Task | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENT))
+    _stopping: bool = False
+
+    def value(self, setting):
+        return setting.value(self.runtime.settings)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="fiscal.sender")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        tasks = [t for t in (self._task, *self.in_flight.values()) if t is not None]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=30)
+            if late:
+                log.warning("fiscal: %d sends did not end in 30 s: cancelled", len(late))
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_once(wait=False)
+            except Exception:
+                log.exception("fiscal: a pass of the sender failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.value(spec.POLL))
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def run_once(self, *, wait: bool = True) -> None:
+        """One pass over every tenant's notes that are due, each moved on in a task of its own
+        (``wait``: until they all are)."""
+        async with self.runtime.db.control_connection() as conn:
+            client_ids = (await conn.execute(select(tenants.c.client_id))).scalars().all()
+        for client_id in client_ids:
+            if self._stopping:
+                return
+            try:
+                async with self.runtime.db.transaction(client_id) as conn:
+                    due = (await conn.execute(
+                        select(fiscal_documents.c.document_id, fiscal_documents.c.store_id)
+                        .where(fiscal_documents.c.status.in_([s.value for s in WORK]),
+                               fiscal_documents.c.next_attempt_at <= utcnow())
+                        .order_by(fiscal_documents.c.number))).all()
+            except Exception as exc:  # noqa: BLE001 - a tenant being created or dropped
+                log.debug("fiscal: tenant %s skipped: %s", client_id, exc)
+                continue
+            for document_id, store_id in due:
+                if document_id not in self.in_flight:
+                    task = asyncio.create_task(self.step(client_id, store_id, document_id))
+                    self.in_flight[document_id] = task
+                    task.add_done_callback(
+                        lambda _, key=document_id: self.in_flight.pop(key, None))
+        if wait and self.in_flight:
+            await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+
+    async def step(self, client_id: str, store_id: str, document_id: uuid.UUID) -> None:
+        """Move one note forward; what it does depends on its status."""
+        async with self._slots:
+            await self._step(client_id, store_id, document_id)
+
+    async def _step(self, client_id: str, store_id: str, document_id: uuid.UUID) -> None:
+        # A failure leaves the note as its claim saved it: tried again at its next attempt.
+        try:
+            claimed = await self._claim(client_id, store_id, document_id)
+            if claimed is None:
+                return
+            row, store = claimed
+            handler = {S.SIGNED: self._send, S.CONTINGENCY: self._send,
+                       S.SENDING: self._consult, S.UNANSWERED: self._consult,
+                       S.REJECTED: self._void,
+                       S.AUTHORISED: self._cancel_substituted}[S(row.status)]
+            await handler(client_id, row, store)
+        except Exception:
+            log.exception("fiscal: note %s could not move on", document_id)
+
+    async def _claim(self, client_id: str, store_id: str, document_id: uuid.UUID):
+        """Lock the note, check it is still due, and push its next attempt past this one."""
+        now = utcnow()
+        async with self.runtime.db.transaction(client_id) as conn:
+            row = await find_document(conn, document_id, store_id, lock=True)
+            if row is None or row.status not in WORK or row.next_attempt_at is None \
+                    or row.next_attempt_at > now:
+                return None
+            store = await store_fiscal(conn, self.runtime.settings, store_id)
+            timeout = self.value(spec.TIMEOUT)
+            lease = now + timedelta(seconds=timeout * 3 + self.value(spec.RETRY))
+            status = S.SENDING if row.status == S.SIGNED else row.status
+            if row.status == S.SIGNED and self._is_offline(client_id, store_id):
+                return await self._to_contingency_in_place(conn, row, store)
+            await change(conn, row.document_id, status=status, next_attempt_at=lease,
+                         attempts=row.attempts + 1)
+            return row, store
+
+    def _is_offline(self, client_id: str, store_id: str) -> bool:
+        until = self.offline.get((client_id, store_id))
+        return until is not None and until > utcnow()
+
+    def _went_offline(self, client_id: str, store_id: str) -> None:
+        self.offline[(client_id, store_id)] = utcnow() + timedelta(
+            seconds=self.value(spec.RETRY))
+
+    def _url(self, store: StoreFiscal, service: str) -> str:
+        return sefaz.endpoint(store[spec.UF], store.environment, service, store[spec.SEFAZ_URL])
+
+    async def _call(self, store: StoreFiscal, service: str, message) -> sefaz.Answer:
+        certificate = store.certificate(utcnow())
+        return await sefaz.call(self._url(store, service), service, message,
+                                self.value(spec.TIMEOUT), certificate)
+
+    async def _send(self, client_id: str, row: Any, store: StoreFiscal) -> None:
+        if row.status == S.CONTINGENCY and self._is_offline(client_id, row.store_id):
+            await self._later(client_id, row.document_id)
+            return
+        batch = messages.batch(row.xml, row.number)
+        try:
+            answer = await self._call(store, "NFeAutorizacao4", batch)
+        except sefaz.NoAnswer as exc:
+            log.warning("fiscal: note %s got no answer: %s", row.number, exc)
+            self._went_offline(client_id, row.store_id)
+            if row.status == S.CONTINGENCY:
+                await self._later(client_id, row.document_id, str(exc))
+            else:
+                await self._stand_in(client_id, row, str(exc))
+            return
+        await self._record(client_id, row, store, answer)
+
+    async def _record(self, client_id: str, row: Any, store: StoreFiscal,
+                      answer: sefaz.Answer) -> None:
+        code = answer.final
+        if code in AUTHORISED:
+            await self._authorised(client_id, row, answer)
+        elif code in DUPLICATE:
+            await self._consult(client_id, row, store, duplicate=answer)
+        elif answer.status in PROCESSING:
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.UNANSWERED, status_code=code,
+                             reason=answer.reason, next_attempt_at=self._retry_at())
+        else:
+            log.error("fiscal: note %s rejected: %s %s", row.number, code,
+                      answer.inner_reason or answer.reason)
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.REJECTED, status_code=code,
+                             reason=answer.inner_reason or answer.reason,
+                             next_attempt_at=utcnow())
+
+    async def _authorised(self, client_id: str, row: Any, answer: sefaz.Answer) -> None:
+        async with self.runtime.db.transaction(client_id) as conn:
+            stand_in = (await conn.execute(select(fiscal_documents.c.document_id).where(
+                fiscal_documents.c.replaces_id == row.document_id))).first()
+            meta = {**(row.metadata or {}), "protocol_xml": answer.xml}
+            if stand_in is not None:
+                # Authorised after all, while the customer left with the contingency note: the
+                # first is cancelled (next step, retried until SEFAZ answers); the contingency
+                # note stays the sale's note.
+                meta["substituted_by"] = str(stand_in.document_id)
+            await change(conn, row.document_id, status=S.AUTHORISED, status_code=answer.final,
+                         reason=answer.inner_reason or answer.reason,
+                         protocol=answer.protocol, metadata=meta,
+                         next_attempt_at=utcnow() if stand_in is not None else None)
+
+    async def _cancel_substituted(self, client_id: str, row: Any, store: StoreFiscal) -> None:
+        if not (row.metadata or {}).get("substituted_by"):
+            await self._later(client_id, row.document_id)
+            return
+        try:
+            await cancel(self.runtime, client_id, row.store_id, row.document_id, SUBSTITUTED)
+        except GatewayTimeout:
+            self._went_offline(client_id, row.store_id)
+            await self._later(client_id, row.document_id)
+        except PosError as exc:
+            log.error("fiscal: note %s, stood in for, cannot be cancelled: %s", row.number, exc)
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, next_attempt_at=None, reason=str(exc))
+
+    async def _consult(self, client_id: str, row: Any, store: StoreFiscal, *,
+                       duplicate: sefaz.Answer | None = None) -> None:
+        """Ask SEFAZ what became of the note (after a send without answer, or a duplicity
+        answer): authorised, cancelled, unknown (sent again, or its number voided)."""
+        try:
+            answer = await self._call(store, "NFeConsultaProtocolo4",
+                                      messages.query(row.access_key, store.environment))
+        except sefaz.NoAnswer as exc:
+            self._went_offline(client_id, row.store_id)
+            await self._later(client_id, row.document_id, str(exc), status=S.UNANSWERED)
+            return
+        code = answer.final
+        if code in AUTHORISED:
+            await self._authorised(client_id, row, answer)
+        elif code in CANCELLED:
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.CANCELLED, status_code=code,
+                             reason=answer.inner_reason or answer.reason, next_attempt_at=None)
+        elif code in NOT_FOUND and duplicate is None:
+            await self._not_at_sefaz(client_id, row)
+        elif code in PROCESSING:
+            await self._later(client_id, row.document_id, answer.reason, status=S.UNANSWERED)
+        else:
+            refusal = duplicate or answer
+            async with self.runtime.db.transaction(client_id) as conn:
+                await change(conn, row.document_id, status=S.REJECTED,
+                             status_code=refusal.final,
+                             reason=refusal.inner_reason or refusal.reason,
+                             next_attempt_at=utcnow())
+
+    async def _not_at_sefaz(self, client_id: str, row: Any) -> None:
+        """SEFAZ never got it: send it again, unless a contingency note stands in for it (its
+        number is then voided)."""
+        async with self.runtime.db.transaction(client_id) as conn:
+            stand_in = (await conn.execute(select(fiscal_documents.c.document_id).where(
+                fiscal_documents.c.replaces_id == row.document_id))).first()
+            if stand_in is None:
+                await change(conn, row.document_id, status=S.SIGNED, next_attempt_at=utcnow())
+            else:
+                await change(conn, row.document_id, status=S.REJECTED, status_code="217",
+                             reason="não consta na SEFAZ; substituída pela NFC-e em "
+                                    "contingência: número a inutilizar",
+                             next_attempt_at=utcnow())
+
+    async def _stand_in(self, client_id: str, row: Any, error: str) -> None:
+        """No answer to a normal send: the note waits to be consulted, and a contingency note
+        (a new number, tpEmis 9) is issued at once for the customer."""
+        async with self.runtime.db.transaction(client_id) as conn:
+            await change(conn, row.document_id, status=S.UNANSWERED, reason=error,
+                         next_attempt_at=self._retry_at())
+            order = await emission.load_order(conn, row.order_id, row.store_id)
+            meta = row.metadata or {}
+            sale = emission.Sale(order, meta.get("tenders", []), meta.get("cpf"))
+            await emission.issue(conn, self.runtime.settings, client_id, row.store_id, sale,
+                                 strict=False, contingency=(utcnow(), self._reason()),
+                                 replaces=row.document_id)
+
+    def _reason(self) -> str:
+        return CONTINGENCY_REASON.format(seconds=self.value(spec.TIMEOUT))
+
+    async def _to_contingency_in_place(self, conn, row: Any, store: StoreFiscal):
+        """SEFAZ is known to be silent and this note never left: it is signed again as a
+        contingency note with its own number (no gap, no send)."""
+        order = await emission.load_order(conn, row.order_id, row.store_id)
+        meta = row.metadata or {}
+        sale = emission.Sale(order, meta.get("tenders", []), meta.get("cpf"))
+        await emission.reissue_offline(conn, store, row, sale, self._reason())
+        return None
+
+    def _retry_at(self):
+        return utcnow() + timedelta(seconds=self.value(spec.RETRY))
+
+    async def _later(self, client_id: str, document_id: uuid.UUID, error: str | None = None,
+                     status: S | None = None) -> None:
+        async with self.runtime.db.transaction(client_id) as conn:
+            values = {"next_attempt_at": self._retry_at()}
+            if error:
+                values["reason"] = error
+            if status is not None:
+                values["status"] = status
+            await change(conn, document_id, **values)
+
+    async def _void(self, client_id: str, row: Any, store: StoreFiscal) -> None:
+        """Void the number of a refused note (inutilização)."""
+        now = utcnow()
+        certificate = store.certificate(now)
+        message = messages.voiding(
+            store.uf_code, now.year, store.issuer().cnpj, row.series, row.number, row.number,
+            f"NFC-e {row.number} nao autorizada: numero inutilizado", store.environment,
+            certificate)
+        try:
+            answer = await self._call(store, "NFeInutilizacao4", message)
+        except sefaz.NoAnswer as exc:
+            await self._later(client_id, row.document_id, None)
+            log.warning("fiscal: voiding %s got no answer: %s", row.number, exc)
+            return
+        async with self.runtime.db.transaction(client_id) as conn:
+            if answer.final in VOIDED:
+                meta = {**(row.metadata or {}), "voided": True,
+                        "voiding_protocol": answer.protocol}
+                await change(conn, row.document_id, status=S.VOIDED, metadata=meta,
+                             next_attempt_at=None)
+            else:
+                # A number SEFAZ knows as used is never voided: it waits for a person.
+                retry = None if answer.final in NUMBER_USED else self._retry_at()
+                log.error("fiscal: number %s not voided: %s %s", row.number, answer.final,
+                          answer.reason)
+                await change(conn, row.document_id, next_attempt_at=retry,
+                             metadata={**(row.metadata or {}),
+                                       "voiding_error": f"{answer.final} {answer.reason}"})
