@@ -32,7 +32,7 @@ def pos_routes(settings):
               "Open the drawer's shift with the float counted in (409 if one is open)",
               body=models.ShiftOpen, status_code=201, idempotent=True),
         route("shifts.current", "GET", API + "/current", shifts.current_shift,
-              "The open shift and what its drawer should hold now (404 when none is open)"),
+              "The open shift and what its drawer should hold now (null when none is open)"),
         route("shifts.get", "GET", SHIFT, shifts.get_shift, "One shift"),
         route("shifts.movement", "POST", SHIFT + "/movements", shifts.add_movement,
               "A sangria (cash out) or suprimento (cash in) of an open shift",

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
-from posmodern.core.errors import Conflict, NotFound
+from posmodern.core.errors import Conflict
 from posmodern.core.ids import new_uuid
 from posmodern.core.money import ZERO
 from posmodern.core.pagination import after, decode_cursor, page
@@ -136,11 +136,10 @@ async def open_shift(ctx: RequestContext) -> Reply:
 
 
 async def current_shift(ctx: RequestContext) -> dict:
+    """``{"shift": …}``, null when the drawer is closed (a normal state, not an error)."""
     async with ctx.transaction() as conn:
         shift = await _open_shift(conn, ctx.store_id)
-        if shift is None:
-            raise NotFound("no shift is open", code="no_open_shift")
-        return await shift_view(conn, shift)
+        return {"shift": None if shift is None else await shift_view(conn, shift)}
 
 
 async def get_shift(ctx: RequestContext) -> dict:

@@ -44,3 +44,13 @@ export async function api(session, path, { method = "GET", body, idempotencyKey,
   }
   return answer;
 }
+
+// The plugins this server runs (from /health), so a page shows only what works here: no request
+// to a route that is not there.
+let loaded = null;
+export function loadedPlugins() {
+  loaded ??= fetch("/health", { headers: { Accept: "application/json" } })
+    .then((response) => response.json()).then((body) => new Set(body.plugins || []))
+    .catch(() => { loaded = null; return new Set(); });
+  return loaded;
+}

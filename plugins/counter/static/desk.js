@@ -1,6 +1,7 @@
 // The counter's other work: today's orders (status, reprint, cancel with a manager's approval),
 // what waits to be sent, and the drawer's shift (open, sangria, suprimento, close with a count).
-import { $, api, clock, el, money, newKey, parseMoney, t } from "/ui/kit/index.js";
+import { $, api, clock, el, money, newKey, parseMoney, requestToken, t, tokenClaims }
+  from "/ui/kit/index.js";
 import { explain } from "./checkout.js";
 import { button, closeDialog, field, showDialog } from "./dialog.js";
 
@@ -10,6 +11,8 @@ const STATUS = { PENDING: "Aberto", CONFIRMED: "Confirmado", IN_PREPARATION: "Em
 const PAYMENT = { PENDING: "A pagar", PARTIALLY_PAID: "Parcial", PAID: "✓ Pago",
                   PARTIALLY_REFUNDED: "Estorno parcial", REFUNDED: "Estornado" };
 const CLOSED = new Set(["COMPLETED", "CANCELLED"]);
+// Who may approve a cancellation at the counter.
+const APPROVERS = new Set(["manager", "admin"]);
 let desk = null;  // {session, peripherals, banner}
 
 export function setDesk(session, options) {
@@ -88,23 +91,16 @@ function cancelDialog(order) {
 }
 
 async function managerSession(username, password) {
-  const response = await fetch("/api/v1/auth/token", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ client_id: desk.session.claims.cid, username, password }) });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Error((body && body.error && body.error.message) || t("signin.failed"));
+  const body = await requestToken({ client_id: desk.session.claims.cid, username, password });
+  const roles = (tokenClaims(body.access_token) || {}).roles || [];
+  if (!roles.some((role) => APPROVERS.has(role))) throw new Error(t("pos.not_a_manager"));
   return { token: body.access_token, expired() {} };
 }
 
 // --- the drawer's shift ---------------------------------------------------------------------
 
 export async function loadShift() {
-  try {
-    desk.shift = await api(desk.session, "/counter/shifts/current");
-  } catch (error) {
-    if (error.status !== 404) throw error;
-    desk.shift = null;
-  }
+  desk.shift = (await api(desk.session, "/counter/shifts/current")).shift;
   const chip = $("shift");
   chip.hidden = false;
   chip.classList.toggle("open", Boolean(desk.shift));

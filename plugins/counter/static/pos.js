@@ -1,7 +1,8 @@
 // The cashier's screen: sign in, sell (products, cart, customer, tenders), follow today's orders
 // and the drawer. Plain ES modules on the shared kit; no build, no CDN. Sales made while the
 // server is out of reach wait in IndexedDB (the kit's OfflineQueue) and go out when it is back.
-import { $, OfflineQueue, Session, api, el, signInForm, t } from "/ui/kit/index.js";
+import { $, OfflineQueue, Session, api, el, loadedPlugins, signInForm, t }
+  from "/ui/kit/index.js";
 import "./texts.js";
 import { addLine, byBarcode, clearCart, drawCart, search, setCatalog, setDiscount, weighed,
          cart } from "./cart.js";
@@ -36,14 +37,9 @@ async function everything(path) {
   return items;
 }
 
-// A route of a plugin that is not loaded answers 404 no_route: then its buttons stay hidden.
-async function optional(path) {
-  try {
-    return await api(session, path);
-  } catch (error) {
-    if (error.status === 404 || error.status === 403) return null;
-    throw error;
-  }
+// Only the plugins this server runs are asked (a missing route would be a 404 on the console).
+async function optional(plugin, path, plugins) {
+  return plugins.has(plugin) ? api(session, path) : null;
 }
 
 async function queueChanged(pending, refused = [], sent = []) {
@@ -141,10 +137,12 @@ async function start() {
   $("signin").replaceChildren();
   const claims = session.claims || {};
   $("user").textContent = claims.name || "";
-  for (const id of ["sale", "today", "logout", "today-toggle"]) $(id).hidden = false;
+  for (const id of ["sale", "logout", "today-toggle"]) $(id).hidden = false;
+  const plugins = await loadedPlugins();
   const [products, categories, tables, scales] = await Promise.all([
-    everything("/products"), everything("/categories"), optional("/waiter/tables"),
-    optional("/peripherals/scales")]);
+    everything("/products"), everything("/categories"),
+    optional("waiter", "/waiter/tables", plugins),
+    optional("peripherals", "/peripherals/scales", plugins)]);
   state.tables = tables ? tables.items : [];
   state.scales = scales ? scales.items : [];
   state.peripherals = Boolean(scales);
