@@ -62,8 +62,6 @@ def test_a_cashier_sells_two_items_takes_cash_and_sees_the_order(served):
         expect(page.locator("#total")).to_have_text(brl("33,40"))
         page.locator("#mode button", has_text="Viagem").click()
         page.locator("#today-toggle").click()
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
         page.click("#checkout")
         expect(page.locator("#outstanding")).to_contain_text(brl("33,40"))
@@ -81,6 +79,10 @@ def test_a_cashier_sells_two_items_takes_cash_and_sees_the_order(served):
         expect(row).to_contain_text(f"#{sold['order_number']}")
         expect(row.locator(".payment")).to_have_text("✓ Pago")
         expect(row).to_contain_text(brl("33,40"))
+        tap(page, "Suco de laranja")  # the next customer, for the picture
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.click("#clear")
 
         page.click("#shift")
         expect(page.locator("#drawer")).to_contain_text(brl("133,40"))
