@@ -7,7 +7,7 @@ from pathlib import Path
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute, StaticAssets
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.counter import models, shifts
+from posmodern.plugins.counter import menu, models, shifts
 from posmodern.plugins.counter.terminal import CardTerminalProvider
 
 CASHIERS = frozenset({"admin", "manager", "cashier"})
@@ -25,6 +25,8 @@ def pos_routes(settings):
                         tags=tags, **extra)
 
     return [
+        route("menu", "GET", "/api/v1/counter/menu", menu.till_menu,
+              "The store's active categories and products in one answer (the till's grid)"),
         route("shifts.list", "GET", API, shifts.list_shifts,
               "The store's shifts, newest first, with what each drawer should hold",
               query=models.ShiftQuery),
@@ -55,4 +57,5 @@ def pos_payment_providers(settings):
 
 @hookimpl
 def pos_table_access():
-    return [TableAccess("counter", owns=("cash_shifts", "cash_movements"), reads=("payments",))]
+    return [TableAccess("counter", owns=("cash_shifts", "cash_movements"),
+                        reads=("payments", "products", "categories"))]

@@ -25,18 +25,6 @@ function banner(message, bad = false) {
   node.classList.toggle("bad", bad);
 }
 
-async function everything(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const query = new URLSearchParams({ limit: "100", ...(cursor ? { cursor } : {}) });
-    const page = await api(session, `${path}?${query}`);
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
-
 // Only the plugins this server runs are asked (a missing route would be a 404 on the console).
 async function optional(plugin, path, plugins) {
   return plugins.has(plugin) ? api(session, path) : null;
@@ -139,8 +127,8 @@ async function start() {
   $("user").textContent = claims.name || "";
   for (const id of ["sale", "logout", "today-toggle"]) $(id).hidden = false;
   const plugins = await loadedPlugins();
-  const [products, categories, tables, scales] = await Promise.all([
-    everything("/products"), everything("/categories"),
+  const [menu, tables, scales] = await Promise.all([
+    api(session, "/counter/menu"),
     optional("waiter", "/waiter/tables", plugins),
     optional("peripherals", "/peripherals/scales", plugins)]);
   state.tables = tables ? tables.items : [];
@@ -149,7 +137,7 @@ async function start() {
   $("table").replaceChildren(...state.tables.map((tb) => el("option", { value: tb.table_id },
     `${t("pos.mode.table")} ${tb.table_number ?? tb.number ?? tb.name ?? ""}`)));
   setDesk(session, { peripherals: state.peripherals, banner });
-  setCatalog(products, categories, { add: tap });
+  setCatalog(menu.products, menu.categories, { add: tap });
   setCustomerSession(session);
   drawModes();
   drawCart();
@@ -157,6 +145,7 @@ async function start() {
   queue.flush();
   $("search").focus();
   document.body.dataset.ready = "true";
+  window.posReadyAt = performance.now();  // since navigation: the bench reads it
 }
 
 function showSignIn(note = "") {
