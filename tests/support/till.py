@@ -15,7 +15,7 @@ def sign_in(page: Page, url: str, staff, role: str = "cashier") -> None:
     page.fill("input[name=username]", role)
     page.fill("input[name=password]", staff.tenant.passwords[role])
     page.click("#login-form button[type=submit]")
-    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    expect(page.locator("body[data-ready=true]")).to_have_count(1, timeout=20000)
 
 
 def tap(page: Page, name: str) -> None:

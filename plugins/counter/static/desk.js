@@ -57,8 +57,8 @@ async function reprint(order) {
   try {
     const query = new URLSearchParams({ reference_id: order.order_id, kind: "receipt", limit: "1" });
     const jobs = await api(desk.session, `/peripherals/print-jobs?${query}`);
-    if (!jobs.items.length) throw new Error(t("pos.no_receipt"));
-    await api(desk.session, `/peripherals/print-jobs/${jobs.items[0].job_id}/reprint`,
+    if (!jobs.print_jobs.length) throw new Error(t("pos.no_receipt"));
+    await api(desk.session, `/peripherals/print-jobs/${jobs.print_jobs[0].job_id}/reprint`,
               { method: "POST" });
     desk.banner(t("pos.reprinted", { number: order.order_number }));
   } catch (error) {

@@ -2,7 +2,7 @@
 drawer, sells two items and takes cash with change, sees the order in today's list; a discount
 over the cashier's limit shows the server's refusal; a customer found by CPF is created on the
 spot and pays by PIX (a fake Asaas) followed live; a cancellation needs a manager who signs in
-on the dialog; the shift closes with a count."""
+on the dialog; the shift closes with a count; a receipt is printed again from today's list."""
 
 from pathlib import Path
 
@@ -13,6 +13,9 @@ from playwright.sync_api import expect
 from support.api import Api, make_tenant
 from support.browser import browser_page
 from support.fake_asaas import FakeAsaas, valid_cpf
+from support.fake_printer import NetworkPrinter
+from support.peripherals import add_printer
+from support.tenant_db import wait_for
 from support.menu import create_menu, order_body
 from support.server import serving
 from support.settings import make_settings
@@ -31,7 +34,7 @@ def served(tmp_path_factory):
     tenant = make_tenant(make_settings(database_url, tmp_path))
     with FakeAsaas() as asaas, serving({
             "DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
-            "POS_PLUGINS": PLUGINS, "ASAAS_BASE_URL": asaas.url,
+            "POS_PLUGINS": PLUGINS + ",peripherals", "ASAAS_BASE_URL": asaas.url,
             "ASAAS_API_KEY": asaas.api_key, "ASAAS_WEBHOOK_TOKEN": WEBHOOK_TOKEN},
             cwd=tmp_path) as server, httpx.Client(base_url=server.url) as client:
         staff = Api(client, tenant)
@@ -161,3 +164,32 @@ def test_a_cancellation_needs_a_manager_signing_in_on_the_dialog(served):
     audit = staff.get("/api/v1/audit", "admin", params={"action": "order.cancelled"})
     if audit.status_code == 200:
         assert any(e["username"] == "manager" for e in audit.json()["items"])
+
+
+def test_a_receipt_is_printed_again_from_todays_list(served):
+    server, staff, menu, _ = served
+    printer = NetworkPrinter().start()
+    try:
+        add_printer(staff, connection=printer.connection)
+        order = staff.post("/api/v1/orders", "cashier",
+                           json=order_body(menu, ("Guaraná lata", "1"))).json()
+        staff.post(f"/api/v1/orders/{order['order_id']}/payments", "cashier",
+                   json={"method": "cash", "amount": "10.00"})
+
+        def receipts():
+            listed = staff.get("/api/v1/peripherals/print-jobs", "manager", params={
+                "reference_id": order["order_id"], "kind": "receipt"})
+            assert listed.status_code == 200, listed.text
+            return listed.json()["print_jobs"]
+        wait_for(receipts, timeout=15)
+        with browser_page() as page:
+            sign_in(page, server.url, staff)
+            page.click("#today-toggle")
+            page.get_by_role("button",
+                             name=f"Reimprimir o cupom do pedido {order['order_number']}").click()
+            expect(page.locator("#banner")).to_have_text(
+                f"Cupom do pedido #{order['order_number']} enviado à impressora")
+        jobs = receipts()
+        assert len(jobs) == 2 and sum(1 for j in jobs if j["reprint_of"]) == 1
+    finally:
+        printer.stop()
