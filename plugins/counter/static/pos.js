@@ -126,22 +126,24 @@ async function start() {
   const claims = session.claims || {};
   $("user").textContent = claims.name || "";
   for (const id of ["sale", "logout", "today-toggle"]) $(id).hidden = false;
+  // Everything at once: the menu, which plugins run, the drawer, today's orders.
+  const menuCall = api(session, "/counter/menu");
   const plugins = await loadedPlugins();
+  state.peripherals = plugins.has("peripherals");
+  setDesk(session, { peripherals: state.peripherals, banner });
+  const deskCalls = Promise.all([loadShift(), loadToday(), queue.pending().then(queueChanged)]);
   const [menu, tables, scales] = await Promise.all([
-    api(session, "/counter/menu"),
-    optional("waiter", "/waiter/tables", plugins),
+    menuCall, optional("waiter", "/waiter/tables", plugins),
     optional("peripherals", "/peripherals/scales", plugins)]);
   state.tables = tables ? tables.items : [];
   state.scales = scales ? scales.items : [];
-  state.peripherals = Boolean(scales);
   $("table").replaceChildren(...state.tables.map((tb) => el("option", { value: tb.table_id },
-    `${t("pos.mode.table")} ${tb.table_number ?? tb.number ?? tb.name ?? ""}`)));
-  setDesk(session, { peripherals: state.peripherals, banner });
+    `${t("pos.mode.table")} ${tb.table_number}`)));
   setCatalog(menu.products, menu.categories, { add: tap });
   setCustomerSession(session);
   drawModes();
   drawCart();
-  await Promise.all([loadShift(), loadToday(), queueChanged(await queue.pending())]);
+  await deskCalls;
   queue.flush();
   $("search").focus();
   document.body.dataset.ready = "true";
