@@ -84,8 +84,8 @@ def make_catalog(staff: Api, count: int) -> None:
 def figures(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return (f"{name:<44} median {statistics.median(values):7.1f} ms   p95 {p95:7.1f} ms   "
-            f"max {max(values):7.1f} ms   (n={len(values)})")
+    return (f"{name:<40} min {min(values):7.1f}  median {statistics.median(values):7.1f}  "
+            f"p95 {p95:7.1f}  max {max(values):7.1f} ms  (n={len(values)})")
 
 
 def main() -> None:
