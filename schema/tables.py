@@ -565,3 +565,40 @@ idempotency_keys = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Index("idx_idempotency_keys_expires", "expires_at"),
 )
+
+# --- counter (the cashier's shifts and drawer) ---------------------------------------------
+
+cash_shifts = Table(
+    "cash_shifts", metadata,
+    Column("shift_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("status", String(20), nullable=False),
+    Column("opening_amount", Money(), nullable=False),
+    Column("opened_by", String(100), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    # Filled when the shift closes: what the cashier counted, what the drawer should hold.
+    Column("counted_amount", Money()),
+    Column("expected_amount", Money()),
+    Column("closed_by", String(100)),
+    Column("closed_at", UTCDateTime()),
+    Column("notes", Text),
+    _created_at(),
+    _updated_at("cash_shifts"),
+    Index("idx_cash_shifts_store_opened", "store_id", "opened_at"),
+    # One drawer per store: at most one open shift.
+    Index("uq_cash_shifts_open", "store_id", unique=True,
+          postgresql_where=text("status = 'OPEN'"), sqlite_where=text("status = 'OPEN'")),
+)
+
+cash_movements = Table(
+    "cash_movements", metadata,
+    Column("movement_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("shift_id", Uuid, ForeignKey("cash_shifts.shift_id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("reason", String(200)),
+    Column("username", String(100), nullable=False),
+    _created_at(),
+    Index("idx_cash_movements_shift", "shift_id"),
+)

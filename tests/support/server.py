@@ -20,8 +20,8 @@ class Server:
     """``pos serve`` on a free port, with the given environment."""
 
     def __init__(self, env: dict[str, str], *args: str, cwd: Path | None = None,
-                 serve_args: tuple[str, ...] = ()) -> None:
-        self.port = free_port()
+                 serve_args: tuple[str, ...] = (), port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, **env}
         self.log_path = Path(cwd or ".") / f"server-{self.port}.log"
@@ -47,6 +47,12 @@ class Server:
     def log(self) -> str:
         self._log.flush()
         return self.log_path.read_text(errors="replace")[-4000:]
+
+    def kill(self) -> None:
+        """End the process at once (SIGKILL), as a crash or a pulled plug would."""
+        self.process.kill()
+        self.process.wait(5)
+        self._log.close()
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -61,3 +61,13 @@ export async function download(session, path, filename) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+// The plugins this server runs (from /health), so a page shows only what works here: no request
+// to a route that is not there.
+let loaded = null;
+export function loadedPlugins() {
+  loaded ??= fetch("/health", { headers: { Accept: "application/json" } })
+    .then((response) => response.json()).then((body) => new Set(body.plugins || []))
+    .catch(() => { loaded = null; return new Set(); });
+  return loaded;
+}

@@ -33,3 +33,21 @@ export function day(value) {
   const [year, month, date] = String(value).split("-");
   return date ? `${date}/${month}/${year}` : "–";
 }
+
+// What a cashier types ("12,50", "R$ 1.234,5", "7") → the API's decimal string ("12.50"), or
+// null when it is not an amount.
+export function parseMoney(text) {
+  const cleaned = String(text ?? "").replace(/[R$\s]/g, "");
+  const normal = cleaned.includes(",") ? cleaned.replace(/\./g, "").replace(",", ".") : cleaned;
+  if (!/^\d+(\.\d{0,2})?$/.test(normal)) return null;
+  return Number(normal).toFixed(2);
+}
+
+// Decimal strings added and subtracted in cents, so no float drift reaches a total.
+export function cents(value) {
+  return Math.round(Number(value || 0) * 100);
+}
+
+export function fromCents(value) {
+  return (value / 100).toFixed(2);
+}

@@ -10,8 +10,27 @@ import { t } from "./i18n.js";
 
 const SHARED = "posmodern.token";
 
-function claimsOf(token) {
-  return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+// A token's claims (client, store, roles…), read without verifying (the server verifies).
+export function tokenClaims(token) {
+  try {
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  } catch {
+    return null;
+  }
+}
+
+// A token for these credentials, kept nowhere (a manager approving one act on a cashier's
+// screen); Session.signIn keeps it.
+export async function requestToken({ client_id, username, password }) {
+  const response = await fetch("/api/v1/auth/token", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ client_id, username, password }),
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new Error((body && body.error && body.error.message) || t("signin.failed"));
+  }
+  return body;
 }
 
 export class Session {
@@ -40,32 +59,17 @@ export class Session {
   // The token's claims (client, store, roles…), read without verifying (the server verifies).
   get claims() {
     const token = this.token;
-    if (!token) return null;
-    try {
-      return claimsOf(token);
-    } catch {
-      return null;
-    }
+    return token ? tokenClaims(token) : null;
   }
 
   expiresAt(token) {
-    try {
-      const claims = claimsOf(token);
-      return claims.exp ? claims.exp * 1000 : Infinity;
-    } catch {
-      return 0;
-    }
+    const claims = tokenClaims(token);
+    if (!claims) return 0;
+    return claims.exp ? claims.exp * 1000 : Infinity;
   }
 
-  async signIn({ client_id, username, password }) {
-    const response = await fetch("/api/v1/auth/token", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ client_id, username, password }),
-    });
-    const body = await response.json().catch(() => null);
-    if (!response.ok) {
-      throw new Error((body && body.error && body.error.message) || t("signin.failed"));
-    }
+  async signIn(credentials) {
+    const body = await requestToken(credentials);
     this.storage.setItem(this.key, body.access_token);
     sessionStorage.setItem(SHARED, body.access_token);
     this.watch();

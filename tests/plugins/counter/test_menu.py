@@ -1,0 +1,27 @@
+"""The till's menu: the store's active categories and products in one answer."""
+
+from support.api import assert_error
+
+MENU = "/api/v1/counter/menu"
+
+
+def test_the_menu_has_the_active_products_with_their_barcode(staff, menu):
+    made = staff.post("/api/v1/products", "admin", json={
+        "name": "Pão de queijo (kg)", "price": "39.90", "metadata": {"unit": "kg",
+                                                                      "barcode": "2000001"}})
+    assert made.status_code == 201, made.text
+    hidden = menu["Suco de laranja"]["product_id"]
+    assert staff.patch(f"/api/v1/products/{hidden}", "admin",
+                       json={"active": False}).status_code == 200
+    answer = staff.get(MENU, "cashier").json()
+    names = [p["name"] for p in answer["products"]]
+    assert "Suco de laranja" not in names and "X-Burger" in names
+    weighed = next(p for p in answer["products"] if p["name"] == "Pão de queijo (kg)")
+    assert weighed["metadata"] == {"unit": "kg", "barcode": "2000001"}
+    assert weighed["price"] == "39.90"
+    assert {c["name"] for c in answer["categories"]} == {"Lanches", "Bebidas", "Sobremesas"}
+
+
+def test_the_menu_is_for_the_till(staff):
+    assert_error(staff.get(MENU, "kitchen"), 403)
+    assert_error(staff.get(MENU, None), 401)
