@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from posmodern.core import hookimpl
-from posmodern.core.api import ApiRoute, StaticAssets
+from posmodern.core.api import ApiRoute, App, StaticAssets
 from posmodern.core.ownership import TableAccess
 from posmodern.plugins.counter import menu, models, shifts
 from posmodern.plugins.counter.terminal import CardTerminalProvider
@@ -43,6 +43,12 @@ def pos_routes(settings):
               "Close the shift with the cash counted; answers expected and difference",
               body=models.ShiftClose, idempotent=True),
     ]
+
+
+@hookimpl
+def pos_apps(settings):
+    return [App("pos", "/pos/", "Caixa (PDV)", CASHIERS, icon="R$", position=10,
+                description="Vender no balcão: produtos, cliente, pagamento, turno do caixa")]
 
 
 @hookimpl

@@ -29,7 +29,7 @@ from support.tenant_db import fetch
 from support.tenders import pay
 
 pytestmark = pytest.mark.browser
-PLUGINS = "auth,catalog,customers,orders,payments,waiter,settings,kds,dashboard,backoffice"
+PLUGINS = "auth,catalog,customers,orders,payments,waiter,settings,kds,dashboard,backoffice,counter"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 #: What each app shows once signed in (an app not listed: its page loaded with no sign-in form).
 SIGNED_IN = {"admin": "#tabs [role=tab]", "kds": "#stations button", "kds.board": ".preparing h2",
