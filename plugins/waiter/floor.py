@@ -14,7 +14,7 @@ from posmodern.core.errors import Conflict, NotFound, ValidationFailed
 from posmodern.plugins.waiter import states
 from posmodern.plugins.waiter.models import (Assign, LayoutCreate, LayoutUpdate, StateChange,
                                              TableCreate, TableState, TableUpdate)
-from posmodern.schema.tables import layouts, tables, users
+from posmodern.schema.tables import layouts, orders, tables, users
 from posmodern.schema.types import utcnow
 
 DEFAULT_LAYOUT = "Salão"
@@ -223,7 +223,10 @@ async def update_table(ctx: RequestContext) -> dict:
 
 async def list_store_tables(conn: AsyncConnection, store_id: str,
                             waiter_id: uuid.UUID | None = None) -> list[dict]:
-    query = store_tables(store_id).order_by(tables.c.table_number)
+    """The store's tables, each with its tab's ``order_status`` (READY: dishes to serve)."""
+    query = (store_tables(store_id).add_columns(orders.c.status.label("order_status"))
+             .outerjoin(orders, orders.c.order_id == tables.c.current_order_id)
+             .order_by(tables.c.table_number))
     if waiter_id is not None:
         query = query.where(tables.c.waiter_id == waiter_id)
     return [table_view(row) for row in await conn.execute(query)]
