@@ -38,6 +38,9 @@ from support.settings import make_settings  # noqa: E402
 WATCH = """() => {
   window.seen = [];
   const last = {};
+  for (const node of document.querySelectorAll('#floor .table')) {
+    last[node.dataset.table] = node.dataset.status;
+  }
   new MutationObserver(() => {
     for (const node of document.querySelectorAll('#floor .table')) {
       const id = node.dataset.table, status = node.dataset.status;
