@@ -200,15 +200,30 @@ def pos_order_place(conn: AsyncConnection, runtime: Runtime,
 
 @hookspec
 def pos_order_add_items(conn: AsyncConnection, runtime: Runtime, store_id: str,
-                        order_id: uuid.UUID, items: list[ItemRequest]) -> dict | Awaitable[dict]:
-    """Add a round of ``items`` to a store's open, unpaid order; return the order. Implemented
-    once, by the plugin owning orders."""
+                        order_id: uuid.UUID, items: list[ItemRequest],
+                        while_cooking: bool) -> dict | Awaitable[dict]:
+    """Add a round of ``items`` to a store's open, unpaid order; return the order. With
+    ``while_cooking`` (a table's tab) the round is taken while earlier rounds are in the kitchen
+    or served, and an order already ``READY``/``DELIVERED`` goes back to ``IN_PREPARATION``.
+    Implemented once, by the plugin owning orders."""
 
 
 @hookspec
 def pos_order_move(conn: AsyncConnection, runtime: Runtime, store_id: str, order_id: uuid.UUID,
                    status: str) -> dict | Awaitable[dict]:
     """Move a store's order to ``status`` through its lifecycle; return the order. Implemented
+    once, by the plugin owning orders."""
+
+
+@hookspec
+def pos_order_transfer(conn: AsyncConnection, runtime: Runtime, store_id: str,
+                       order_id: uuid.UUID, item_ids: list[uuid.UUID] | None,
+                       to_order_id: uuid.UUID | None,
+                       to_table_id: uuid.UUID | None) -> dict | Awaitable[dict]:
+    """Move items (``item_ids``; None: all of them) of a store's open, unpaid order into another
+    open order of the store (``to_order_id``), or onto a table (``to_table_id``: the whole order
+    changes table, or the items leave in a new order on that table). Return ``{"from": order,
+    "to": order}``; an order left with no items is closed (``COMPLETED``, total 0). Implemented
     once, by the plugin owning orders."""
 
 

@@ -148,6 +148,12 @@ tables = Table(
     Column("reserved_until", UTCDateTime()),
     Column("current_order_id", Uuid),
     Column("section", String(50)),
+    # Where the table is drawn on its layout's floor map (grid units) and how.
+    Column("shape", String(10), nullable=False, server_default=text("'square'")),
+    Column("pos_x", Integer, nullable=False, server_default=text("0")),
+    Column("pos_y", Integer, nullable=False, server_default=text("0")),
+    Column("width", Integer, nullable=False, server_default=text("1")),
+    Column("height", Integer, nullable=False, server_default=text("1")),
     Index("idx_tables_layout", "layout_id"),
     Index("idx_tables_status", "status"),
 )

@@ -7,7 +7,8 @@ order belongs on exactly one ticket; an item on no ticket yet goes on a new one 
 order's first ticket at that station, the next round after). A redelivered event, events out of
 order, or two replicas handling events of one order (they take turns on a lock) therefore end in
 the same tickets. Held items (``customizations: {"hold": true}``, a later course) go on a ticket
-of their own that waits, ``HELD``, until the order's held items are fired.
+of their own that waits, ``HELD``, until the order's held items are fired. Items moved in from
+another order after it reached the kitchen (``customizations.sent_with``) get no second ticket.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ GONE_ITEM_STATUSES = ("CANCELLED", "REMOVED")
 
 def _held(customizations: Any) -> bool:
     return isinstance(customizations, dict) and customizations.get("hold") is True
+
+
+def _sent(customizations: Any) -> bool:
+    """Moved here from another order (a waiter's transfer) after reaching the kitchen: it is
+    made on the ticket it is on already."""
+    return isinstance(customizations, dict) and bool(customizations.get("sent_with"))
 
 
 def _course(customizations: Any) -> Any:
@@ -103,7 +110,8 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
     gone = {str(i.item_id) for i in items if i.status in GONE_ITEM_STATUSES}
     changes = await _flag_voids(conn, tickets, gone, now)
     ticketed = {entry["item_id"] for t in tickets for entry in (t.items or [])}
-    fresh = [i for i in items if str(i.item_id) not in ticketed | gone]
+    fresh = [i for i in items
+             if str(i.item_id) not in ticketed | gone and not _sent(i.customizations)]
     if fresh:
         router = Router(await store_stations(conn, order.client_id, order.store_id))
         groups: dict[tuple[str, bool], list[Any]] = defaultdict(list)

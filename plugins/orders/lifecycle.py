@@ -17,6 +17,10 @@ NEXT: dict[OrderStatus, tuple[OrderStatus, ...]] = {
 }
 #: While the kitchen has not started, items can still be added or removed (a waiter's new round).
 EDITABLE = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+#: A table's tab takes rounds while earlier ones cook or were served (the desk's
+#: ``while_cooking``); an order already READY or DELIVERED goes back to the kitchen for it.
+TAB_EDITABLE = tuple(status for status in OrderStatus if status not in CLOSED_STATUSES)
+BACK_TO_KITCHEN = (OrderStatus.READY, OrderStatus.DELIVERED)
 #: Items change only while no money is kept for the order: none taken yet, or all given back.
 UNPAID = (PaymentStatus.PENDING, PaymentStatus.REFUNDED)
 
@@ -43,12 +47,13 @@ def check_transition(current: str, new: str) -> None:
             details={"current": current, "requested": new, "allowed": list(allowed)})
 
 
-def check_editable(current: str) -> None:
-    """Refuse to change the items of an order the kitchen has started (or that is closed)."""
-    if current not in EDITABLE:
+def check_editable(current: str, editable: tuple[OrderStatus, ...] = EDITABLE) -> None:
+    """Refuse to change the items of an order the kitchen has started (or that is closed);
+    ``editable``: the statuses allowed (a tab's are :data:`TAB_EDITABLE`)."""
+    if current not in editable:
         raise OrderNotEditable(
-            f"items can change only while the order is {' or '.join(EDITABLE)}; it is {current}",
-            details={"current": current, "editable_in": list(EDITABLE)})
+            f"items can change only while the order is {' or '.join(editable)}; it is {current}",
+            details={"current": current, "editable_in": list(editable)})
 
 
 def check_unpaid(payment_status: str) -> None:

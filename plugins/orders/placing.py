@@ -62,13 +62,18 @@ async def _check_references(conn: AsyncConnection, request: OrderRequest) -> Non
         raise _reference_problem("customer_id", "unknown_customer",
                                  f"no customer {request.customer_id} in this store")
     if request.table_id:
-        # Tables belong to a store through their layout; the waiter plugin owns them.
-        found = await conn.scalar(
-            select(tables.c.table_id).join(layouts, layouts.c.layout_id == tables.c.layout_id)
-            .where(tables.c.table_id == request.table_id, layouts.c.store_id == store_id))
-        if found is None:
-            raise _reference_problem("table_id", "unknown_table",
-                                     f"no table {request.table_id} in this store")
+        await check_table(conn, store_id, request.table_id)
+
+
+async def check_table(conn: AsyncConnection, store_id: str, table_id: uuid.UUID) -> None:
+    """A table of the store (422 ``unknown_table`` otherwise)."""
+    # Tables belong to a store through their layout; the waiter plugin owns them.
+    found = await conn.scalar(
+        select(tables.c.table_id).join(layouts, layouts.c.layout_id == tables.c.layout_id)
+        .where(tables.c.table_id == table_id, layouts.c.store_id == store_id))
+    if found is None:
+        raise _reference_problem("table_id", "unknown_table",
+                                 f"no table {table_id} in this store")
 
 
 def _operator(principal: Principal | None) -> dict[str, Any] | None:
@@ -137,15 +142,17 @@ async def reprice_and_save(conn: AsyncConnection, runtime: Runtime, current,
 
 
 async def items_changed(conn: AsyncConnection, order: dict[str, Any], added: list,
-                        removed: list) -> dict:
-    """Publish ``order.items_changed`` for ``order`` (a mapping of its row); returns its view."""
+                        removed: list, *, extra: dict[str, Any] | None = None) -> dict:
+    """Publish ``order.items_changed`` for ``order`` (a mapping of its row); returns its view.
+    ``extra``: more fields of the event (a transfer's ``moved_in``/``moved_out``)."""
     items = await storage.load_items(conn, [order["order_id"]])
     view = storage.order_view(order, items.get(order["order_id"], []))
     await emit(conn, "order.items_changed", client_id=order["client_id"],
                store_id=order["store_id"], data={
                    "order_id": order["order_id"], "order_number": order["order_number"],
                    "added": [storage.item_view(i) for i in added],
-                   "removed": [storage.item_view(i) for i in removed], "order": view})
+                   "removed": [storage.item_view(i) for i in removed], "order": view,
+                   **(extra or {})})
     return view
 
 
@@ -154,15 +161,22 @@ async def load(conn: AsyncConnection, store_id: str, order_id: uuid.UUID, *, loc
 
 
 async def add_round(conn: AsyncConnection, runtime: Runtime, store_id: str,
-                    order_id: uuid.UUID, items: Sequence[ItemRequest]) -> dict:
-    """A new round for an order the kitchen has not started: priced now, from the catalog."""
+                    order_id: uuid.UUID, items: Sequence[ItemRequest], *,
+                    while_cooking: bool = False) -> dict:
+    """A new round, priced now from the catalog: for an order the kitchen has not started, or
+    ``while_cooking`` (a table's tab) for any open one, a READY/DELIVERED order going back to
+    IN_PREPARATION first (so the round's event shows it in the kitchen)."""
     current = await load(conn, store_id, order_id, lock=True)
-    lifecycle.check_editable(current.status)
+    lifecycle.check_editable(current.status, lifecycle.TAB_EDITABLE if while_cooking
+                             else lifecycle.EDITABLE)
     lifecycle.check_unpaid(current.payment_status)
     existing = (await storage.load_items(conn, [current.order_id], with_category=True)
                 ).get(current.order_id, [])
     check_items(items, already=len(existing))
     new_lines = await price_lines(conn, store_id, items)
+    if current.status in lifecycle.BACK_TO_KITCHEN:
+        await move_order(conn, runtime.pm.hook, current, OrderStatus.IN_PREPARATION)
+        current = await load(conn, store_id, order_id)
     order = await reprice_and_save(conn, runtime, current,
                                    [*map(storage.line_of, existing), *new_lines])
     added = storage.item_rows(current.order_id, new_lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.orders import kitchen, models, placing, pricing, routes
+from posmodern.plugins.orders import kitchen, models, placing, pricing, routes, transfer
 from posmodern.plugins.orders.payment_status import FOLLOW_PAYMENTS, record_payment_status
 
 STAFF = frozenset({"admin", "manager", "cashier", "waiter", "kitchen", "integration"})
@@ -38,8 +38,16 @@ async def pos_order_place(conn, runtime, request):
 
 
 @hookimpl
-async def pos_order_add_items(conn, runtime, store_id, order_id, items):
-    return await placing.add_round(conn, runtime, store_id, order_id, items)
+async def pos_order_add_items(conn, runtime, store_id, order_id, items, while_cooking):
+    return await placing.add_round(conn, runtime, store_id, order_id, items,
+                                   while_cooking=while_cooking)
+
+
+@hookimpl
+async def pos_order_transfer(conn, runtime, store_id, order_id, item_ids, to_order_id,
+                             to_table_id):
+    return await transfer.transfer(conn, runtime, store_id, order_id, item_ids, to_order_id,
+                                   to_table_id)
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """Tickets from events: kitchen tickets per station when an order is confirmed, additions and
-voids while it is in the kitchen, the customer receipt when it is paid, the drawer's pulse on a
-cash payment.
+voids while it is in the kitchen, the customer receipt when it is paid, a table's conferência when
+it asks for the bill, the drawer's pulse on a cash payment.
 
 Exactly one job per order, kind and station: each job carries a dedupe key, so a redelivered or
 replayed event finds the job it made. Items go to stations by their product's category
@@ -163,6 +163,25 @@ def receipts(settings: Settings, hooks: pluggy.HookRelay):
     return handle
 
 
+async def bill_check(settings: Settings, envelope: Envelope, conn: AsyncConnection) -> None:
+    """A table asked for its bill (``waiter.bill_requested``): its conferência at the receipt
+    printer, once per request."""
+    printer = await printer_for_role(conn, envelope.store_id, RECEIPT)
+    order = envelope.data.get("order")
+    if printer is None or not order:
+        return
+    values = await store_values(conn, settings, envelope.store_id,
+                                [spec.RECEIPT_HEADER, spec.TIMEZONE])
+    await enqueue(conn, client_id=envelope.client_id, store_id=envelope.store_id,
+                  printer=printer, kind=JobKind.BILL_CHECK, reference_type=ORDER,
+                  reference_id=_uuid(envelope.data.get("order_id")),
+                  dedupe_key=f"{envelope.id}:bill_check",
+                  document=layouts.bill_check(
+                      order, str(envelope.data.get("table_number") or ""),
+                      envelope.data.get("balance") or {}, values[spec.RECEIPT_HEADER.name],
+                      envelope.occurred_at, values[spec.TIMEZONE.name]))
+
+
 async def cash_drawer(envelope: Envelope, conn: AsyncConnection) -> None:
     if envelope.data.get("method") != "cash":
         return
@@ -183,4 +202,6 @@ def subscriptions(settings: Settings, hooks: pluggy.HookRelay) -> list[Subscript
                      kitchen(settings)),
         Subscription("peripherals.receipts", ("payment.completed",), receipts(settings, hooks)),
         Subscription("peripherals.cash_drawer", ("payment.confirmed",), cash_drawer),
+        Subscription("peripherals.bill_checks", ("waiter.bill_requested",),
+                     lambda envelope, conn: bill_check(settings, envelope, conn)),
     ]

@@ -35,6 +35,7 @@ class JobKind(enum.StrEnum):
     ADDITION = "addition"
     VOID = "void"
     RECEIPT = "receipt"
+    BILL_CHECK = "bill_check"
     DRAWER = "drawer"
     TEST = "test"
 

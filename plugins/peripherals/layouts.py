@@ -71,16 +71,18 @@ def kitchen_ticket(kind: str, station: str, order: dict[str, Any], items: list[d
 
 
 def receipt(order: dict[str, Any], tenders: list[dict[str, Any]], header: str,
-            at: datetime, timezone: str, extras: list[dict[str, Any]]) -> list[dict]:
+            at: datetime, timezone: str, extras: list[dict[str, Any]], *,
+            titles: tuple[str, ...] = ("CUPOM NÃO FISCAL",)) -> list[dict]:
     """The customer's receipt: items, totals, how it was paid, change, and fiscal lines if any.
 
     A tender's ``amount`` is what it paid of the order; cash handed over beyond it is its
-    ``change_due``, so the customer sees what they gave and the change apart."""
+    ``change_due``, so the customer sees what they gave and the change apart. ``titles``: the
+    lines under the header when there are no fiscal lines."""
     doc: list[dict] = [{"op": "text", "text": line.strip(), "align": "center", "bold": True}
                        for line in header.split("|") if line.strip()]
     fiscal = [line for extra in extras for line in extra.get("lines", [])]
     if not fiscal:
-        doc.append({"op": "text", "text": "CUPOM NÃO FISCAL", "align": "center"})
+        doc += [{"op": "text", "text": title, "align": "center"} for title in titles]
     doc += [{"op": "pair", "left": f"Pedido #{order.get('order_number', '')}",
              "right": local_time(at, timezone)},
             {"op": "rule"}]
@@ -113,6 +115,20 @@ def receipt(order: dict[str, Any], tenders: list[dict[str, Any]], header: str,
     return doc + [{"op": "rule"},
                   {"op": "text", "text": "Obrigado pela preferência!", "align": "center"},
                   {"op": "feed", "lines": 2}, {"op": "cut"}]
+
+
+def bill_check(order: dict[str, Any], table_number: str, balance: dict[str, Any],
+               header: str, at: datetime, timezone: str) -> list[dict]:
+    """The "conferência" a table asks for before paying: the receipt's lines, not fiscal, with
+    what was paid already and what remains."""
+    doc = receipt(order, [], header, at, timezone, [],
+                  titles=(f"CONFERÊNCIA - MESA {table_number}", "NÃO É DOCUMENTO FISCAL"))
+    end = next(n for n, op in enumerate(doc) if op.get("text") == "Obrigado pela preferência!")
+    paid = Decimal(str(balance.get("paid") or 0))
+    lines = [{"op": "pair", "left": "Já pago", "right": brl(paid)}] if paid > ZERO else []
+    lines.append({"op": "pair", "left": "A PAGAR", "right": brl(balance.get("remaining", 0)),
+                  "bold": True})
+    return doc[:end - 1] + lines + doc[end - 1:]
 
 
 def test_page(printer_name: str, at: datetime, timezone: str) -> list[dict]:
