@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from posmodern.core import hookimpl
-from posmodern.core.api import ApiRoute, StaticAssets
+from posmodern.core.api import ApiRoute, App, StaticAssets
 from posmodern.core.ownership import TableAccess
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.waiter import bill, floor, models, states, stream, tabs
@@ -67,6 +67,12 @@ def _routes():
 @hookimpl
 def pos_routes(settings):
     return _routes()
+
+
+@hookimpl
+def pos_apps(settings):
+    return [App("waiter", "/waiter/", "Garçom (mesas)", FLOOR, icon="♦", position=15,
+                description="Mapa do salão ao vivo: abrir mesa, lançar rodadas, pedir a conta")]
 
 
 @hookimpl
