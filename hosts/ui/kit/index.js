@@ -3,6 +3,7 @@ export { api, ApiError, newKey, API } from "./api.js";
 export { el, $ } from "./dom.js";
 export { money, quantity, dateTime, clock, elapsed } from "./format.js";
 export { t, addTexts } from "./i18n.js";
+export { watchIdle } from "./idle.js";
 export { OfflineQueue } from "./offline.js";
 export { Session } from "./session.js";
 export { signInForm } from "./signin.js";
