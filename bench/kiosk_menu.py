@@ -4,7 +4,7 @@ In one run: a tenant with a kiosk user and a menu of `--products` products in `-
 categories (each with a description and a picture), `pos serve` (auth, catalog, orders, payments,
 kiosk) on SQLite with its cache on Redis; one warm-up request fills the cache, then `--requests`
 sequential `GET /api/v1/kiosk/menu` from one kiosk (a keep-alive httpx client) are timed, p50 and
-p95 printed. For comparison, as many requests to a route answering a few bytes with the same
+p95 printed (each asks Redis for the copy's stamp and sends the process's own text of that copy). For comparison, as many requests to a route answering a few bytes with the same
 token (what any authenticated request costs on this machine), and `--cold` requests with the cached copy deleted before each (the menu
 read from the database and encoded again) are timed too.
 
@@ -125,14 +125,14 @@ def main() -> None:
                     "password": PASSWORD}).json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}"}
                 cache = redis.Redis.from_url(REDIS)
-                key = f"pos:kiosk.menu:{client_id}:{STORE}"
-                cold = [timed(client, headers, lambda: cache.delete(key))[0]
+                keys = [f"pos:kiosk.{name}:{client_id}:{STORE}" for name in ("menu", "menu_stamp")]
+                cold = [timed(client, headers, lambda: cache.delete(*keys))[0]
                         for _ in range(args.cold)]
                 _, size = timed(client, headers)  # fills the cache
                 warm = [timed(client, headers)[0] for _ in range(args.requests)]
                 tiny = [timed(client, headers, path="/api/v1/payments/providers")[0]
                         for _ in range(args.requests)]
-                cache.delete(key)
+                cache.delete(*keys)
         finally:
             server.terminate()
             server.wait(15)

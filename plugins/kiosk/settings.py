@@ -29,11 +29,13 @@ SETTINGS = [PAYMENT_MINUTES, IDLE_SECONDS, PAY_AT_COUNTER, MENU_CACHE_SECONDS, S
 
 @dataclass
 class KioskState:
-    """``clock`` is what "now" is for expiry: a test moves it forward instead of waiting."""
+    """``clock`` is what "now" is for expiry: a test moves it forward instead of waiting.
+    ``menus``: the menu text this process last served per cache key, with its stamp."""
 
     runtime: Runtime
     clock: Callable[[], datetime] = utcnow
     tasks: list = field(default_factory=list)
+    menus: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def of(runtime: Runtime) -> KioskState:

@@ -5,7 +5,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from posmodern.hosts.app import create_app
-from posmodern.plugins.kiosk.menu import cache_key
+from posmodern.plugins.kiosk.menu import cache_key, stamp_key
 from support.api import Api, make_tenant
 from support.menu import create_menu
 from support.settings import make_settings
@@ -52,9 +52,12 @@ def test_the_menu_comes_from_the_cache_and_follows_the_catalog(cached):
     assert snacks["image_url"] == "/media/x-burger.jpg" and "cost" not in burger_shown
     assert shown["settings"] == {"idle_seconds": 60, "payment_minutes": 10,
                                  "pay_at_counter": True}
-    key = cache_key(staff.tenant.client_id, staff.tenant.store_id)
-    assert cached_value(key) is not None  # what the next kiosk gets
+    tenant = (staff.tenant.client_id, staff.tenant.store_id)
+    stamp = cached_value(stamp_key(*tenant))
+    assert cached_value(cache_key(*tenant))["stamp"] == stamp  # what the next kiosk gets
+    assert _menu(staff) == shown and cached_value(stamp_key(*tenant)) == stamp
 
     assert staff.patch(burger, json={"price": "28.00"}).status_code == 200
-    wait_for(lambda: cached_value(key) is None)
+    wait_for(lambda: cached_value(stamp_key(*tenant)) is None)
     assert _menu(staff)["products"][2]["price"] == "28.00"
+    assert cached_value(stamp_key(*tenant)) not in (None, stamp)
