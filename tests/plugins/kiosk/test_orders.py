@@ -4,6 +4,7 @@ the counter" waits for a cashier, and bad input changes nothing."""
 
 import pytest
 
+from posmodern.plugins.kiosk.expiry import sweep_every_tenant
 from posmodern.schema.tables import kiosk_orders, order_items, orders, payments
 from support.api import assert_error
 from support.kitchen import of_order, tickets
@@ -59,6 +60,16 @@ def test_an_unpaid_pix_order_expires_and_cannot_be_paid(staff, menu, asaas, kios
     pay_pix(kiosk_client, asaas, kiosk_order)
     assert status(staff, kiosk_order)["status"] == "EXPIRED"
     assert _order(staff, kiosk_order["order_id"])["status"] == "CANCELLED"
+    assert tickets(staff) == []
+
+
+def test_the_periodic_sweep_cancels_with_no_kiosk_asking(staff, menu, kiosk_client, clock):
+    waiting = place(staff, menu, ("Misto quente", 1)).json()
+    at_counter = place(staff, menu, ("Misto quente", 1), payment="counter").json()
+    clock.advance(minutes=11)
+    kiosk_client.portal.call(sweep_every_tenant, kiosk_client.app.state.runtime)
+    assert _order(staff, waiting["order_id"])["status"] == "CANCELLED"
+    assert _order(staff, at_counter["order_id"])["status"] == "PENDING"  # the cashier's to take
     assert tickets(staff) == []
 
 
