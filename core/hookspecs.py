@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import click
@@ -18,7 +19,7 @@ import pluggy
 from pluggy import HookspecMarker
 
 if TYPE_CHECKING:
-    from posmodern.core.api import ApiRoute, App, StaticAssets
+    from posmodern.core.api import ApiRoute, App, RequestContext, StaticAssets
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
     from posmodern.core.legacy_import import LegacyImporter
@@ -236,6 +237,20 @@ def pos_payment_providers(settings: Settings) -> list[PaymentProvider]:
     Each is a :class:`~posmodern.core.payments.PaymentProvider` (subclass ``ProviderBase``); its
     ``name`` must be unique across plugins (a clash stops the start-up) and is the last part of its
     webhook path. See ``core/payments.py`` for what the payments plugin counts on.
+    """
+
+
+@hookspec
+def pos_payment_take(ctx: RequestContext, order_id: uuid.UUID, method: str, amount: Decimal,
+                     customer: dict | None, description: str | None) -> dict | Awaitable[dict]:
+    """Take one tender of an order for another plugin of the process, during that plugin's
+    request (a kiosk's PIX charge; see :func:`posmodern.core.payments.take_payment`), exactly as
+    ``POST /api/v1/orders/{id}/payments`` takes it for the caller ``ctx.principal``.
+
+    No transaction may be open (the provider is asked outside one); the request's
+    ``Idempotency-Key``, if any, names the tender, so a retry asks the provider for the same
+    charge. Return the payment as the API shows it (a PIX code in ``details.pix``). Implemented
+    once, by the payments plugin.
     """
 
 

@@ -31,9 +31,13 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from posmodern.core.errors import NotFound, ValidationFailed
+from posmodern.core.asyncio_hooks import call_hook
+from posmodern.core.errors import NotFound, ServiceUnavailable, ValidationFailed
+
+if TYPE_CHECKING:
+    from posmodern.core.api import RequestContext
 
 
 class TenderStatus(enum.StrEnum):
@@ -216,3 +220,22 @@ class ProviderBase:
     async def aclose(self) -> None:
         return None
 
+
+
+async def take_payment(ctx: RequestContext, order_id: uuid.UUID, method: str, amount: Decimal, *,
+                       customer: dict[str, Any] | None = None,
+                       description: str | None = None) -> dict[str, Any]:
+    """Take a tender of an order through the payments plugin of this process, during the
+    caller's request and with no transaction open (``pos_payment_take``): a kiosk's PIX charge.
+
+    Returns the payment as ``POST /api/v1/orders/{id}/payments`` answers it; its refusals are the
+    same 4xx (and 502/504 when the provider fails). 503 ``payments_unavailable`` when no plugin of
+    the process takes payments: run the calling plugin with ``payments``.
+    """
+    results = await call_hook(ctx.runtime.pm.hook.pos_payment_take, ctx=ctx, order_id=order_id,
+                              method=method, amount=amount, customer=customer,
+                              description=description)
+    if not results:
+        raise ServiceUnavailable("no plugin of this process takes payments: load the payments "
+                                 "plugin", code="payments_unavailable")
+    return results[0]

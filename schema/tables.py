@@ -493,6 +493,32 @@ fiscal_products = Table(
     UniqueConstraint("store_id", "product_id", name="uq_fiscal_products_product"),
 )
 
+# --- kiosk ---------------------------------------------------------------------------------
+
+kiosk_orders = Table(
+    "kiosk_orders", metadata,
+    Column("kiosk_order_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    # The order the orders plugin placed for it (the kiosk never writes orders).
+    Column("order_id", Uuid, nullable=False),
+    Column("order_number", String(20), nullable=False),
+    # The name the counter calls, eat-in or takeaway, PIX on the screen or pay at the counter.
+    Column("customer_name", String(40), nullable=False),
+    Column("service", String(10), nullable=False),
+    Column("payment", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("payment_id", Uuid),
+    # The PIX code shown on the screen (copy-and-paste payload, QR image).
+    Column("pix", JSONDocument()),
+    # An unpaid PIX order is cancelled after this time.
+    Column("expires_at", UTCDateTime()),
+    _created_at(),
+    _updated_at("kiosk_orders"),
+    Index("idx_kiosk_orders_order", "order_id", unique=True),
+    Index("idx_kiosk_orders_store_status", "store_id", "status", "expires_at"),
+)
+
 # --- security ------------------------------------------------------------------------------
 
 users = Table(

@@ -1,4 +1,9 @@
-"""The endpoints every menu table has: list by name, create, read, change, deactivate."""
+"""The endpoints every menu table has: list by name, create, read, change, deactivate.
+
+Every change publishes ``catalog.<what>_changed`` (``catalog.product_changed``,
+``catalog.category_changed``) in its transaction, so a copy of the menu kept elsewhere (the
+kiosk's cache) knows when to read it again.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
+from posmodern.core.events import emit
 from posmodern.core.records import as_dict, fetch_one, insert_one, list_by_name, update_one
 
 #: Checks what a new row or a change refers to: (conn, store_id, row_id or None, values).
@@ -33,6 +39,14 @@ class MenuResource:
     def id_name(self) -> str:
         return f"{self.what}_id"
 
+    async def _changed(self, conn: AsyncConnection, ctx: RequestContext, row,
+                       change: str) -> None:
+        """Publish ``catalog.<what>_changed``: the row's id, what happened and whether it is
+        active now."""
+        await emit(conn, f"catalog.{self.what}_changed", client_id=ctx.client_id,
+                   store_id=ctx.store_id, data={self.id_name: getattr(row, self.id_name),
+                                                "change": change, "active": row.active})
+
     def _shown(self, ctx: RequestContext, item: dict[str, Any]) -> dict[str, Any]:
         if self.private and not ctx.principal.has_any(self.private_to):
             return {key: value for key, value in item.items() if key not in self.private}
@@ -52,6 +66,7 @@ class MenuResource:
         async with ctx.transaction() as conn:
             await self.check_references(conn, ctx.store_id, None, values)
             row = await insert_one(conn, self.table, values)
+            await self._changed(conn, ctx, row, "created")
         return Reply(self._shown(ctx, as_dict(row)), 201)
 
     async def get(self, ctx: RequestContext) -> dict:
@@ -61,13 +76,13 @@ class MenuResource:
         return self._shown(ctx, as_dict(row))
 
     async def update(self, ctx: RequestContext) -> dict:
-        return await self._change(ctx, ctx.body.changes())
+        return await self._change(ctx, ctx.body.changes(), "updated")
 
     async def deactivate(self, ctx: RequestContext) -> dict:
         """Soft delete: the row stays (orders and products keep pointing at it), inactive."""
-        return await self._change(ctx, {"active": False})
+        return await self._change(ctx, {"active": False}, "deactivated")
 
-    async def _change(self, ctx: RequestContext, changes: dict[str, Any]) -> dict:
+    async def _change(self, ctx: RequestContext, changes: dict[str, Any], change: str) -> dict:
         row_id = ctx.path[self.id_name]
         async with ctx.transaction() as conn:
             await self.check_references(conn, ctx.store_id, row_id, changes)
@@ -82,4 +97,5 @@ class MenuResource:
                                    resource_type=self.what, resource_id=row_id,
                                    details={"name": row.name, "from": before.price,
                                             "to": row.price})
+            await self._changed(conn, ctx, row, change)
         return self._shown(ctx, as_dict(row))

@@ -31,6 +31,11 @@ def pos_payment_providers(settings):
 
 
 @hookimpl
+async def pos_payment_take(ctx, order_id, method, amount, customer, description):
+    return await routes.take_for_plugin(ctx, order_id, method, amount, customer, description)
+
+
+@hookimpl
 def pos_table_access():
     return [TableAccess("payments", owns=("payments", "refunds"), reads=("orders",))]
 

@@ -75,6 +75,18 @@ async def create_payment(ctx: RequestContext) -> Reply:
     return Reply(view, status)
 
 
+async def take_for_plugin(ctx: RequestContext, order_id, method: str, amount: Decimal,
+                          customer: dict | None, description: str | None) -> dict:
+    """``pos_payment_take``: a tender another plugin takes during its request, as the API would
+    for the same caller."""
+    check_method_allowed(ctx.principal.roles, method)
+    view, _status = await tenders.take(
+        ctx, registry.of(ctx.runtime), order_id, method=method, amount=amount,
+        provider_name=None, customer=customer,
+        options={"description": description} if description else {})
+    return view
+
+
 async def list_order_payments(ctx: RequestContext) -> dict:
     async with ctx.transaction() as conn:
         order = await ledger.lock_order(conn, ctx.path["order_id"], ctx.store_id, lock=False)

@@ -1,4 +1,5 @@
-"""Fixtures of the domain plugins' tests: an app with the order-taking plugins and a tenant."""
+"""Fixtures of the domain plugins' tests: an app with the order-taking plugins and a tenant; the
+fake Asaas (payments, kiosk)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from starlette.testclient import TestClient
 
 from posmodern.hosts.app import create_app
 from support.api import Api, make_tenant
+from support.fake_asaas import FakeAsaas
 from support.menu import create_menu
 
 COUNTER_PLUGINS = ["auth", "catalog", "customers", "orders", "waiter"]
@@ -35,3 +37,10 @@ def staff(counter_client, settings) -> Api:
 def menu(staff) -> dict[str, dict]:
     """The tenant's menu (see support/menu.py), products by name."""
     return create_menu(staff)
+
+
+@pytest.fixture
+def asaas():
+    """Our fake Asaas on 127.0.0.1 for the test (support/fake_asaas.py)."""
+    with FakeAsaas() as fake:
+        yield fake

@@ -123,6 +123,13 @@ class FakeAsaas:
         self.delay = seconds
         self.slow_route = (method, path) if seconds else None
 
+    def add_customer(self, name: str = "Consumidor final", seed: int = 0) -> str:
+        """A customer the account already has (a store's counter-sale payer); returns its id."""
+        customer_id = f"cus_{uuid.uuid4().hex[:12]}"
+        self.customers[customer_id] = {"object": "customer", "id": customer_id, "name": name,
+                                       "cpfCnpj": valid_cpf(seed), "deleted": False}
+        return customer_id
+
     def charge_for(self, reference: str) -> dict | None:
         return next((c for c in self.charges.values() if c["externalReference"] == reference),
                     None)

@@ -66,11 +66,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], *args: str, cwd: Path | None = None):
-    """A healthy :class:`Server` for the ``with`` block, stopped afterwards."""
+def serving(env: dict[str, str], *args: str, cwd: Path | None = None, timeout: float = 30):
+    """A healthy :class:`Server` for the ``with`` block (``timeout`` seconds to start), stopped
+    afterwards."""
     server = Server(env, *args, cwd=cwd)
     try:
-        server.wait_healthy()
+        server.wait_healthy(timeout)
         yield server
     finally:
         server.stop()

@@ -4,6 +4,7 @@ export { el, $, table } from "./dom.js";
 export { money, quantity, dateTime, clock, elapsed, day, parseMoney, cents, fromCents }
   from "./format.js";
 export { t, addTexts, ROLES } from "./i18n.js";
+export { watchIdle } from "./idle.js";
 export { OfflineQueue, unreached } from "./offline.js";
 export { Session, requestToken, tokenClaims } from "./session.js";
 export { signInForm } from "./signin.js";

@@ -135,3 +135,24 @@ def test_another_tenant_or_store_sees_nothing(staff, menu, counter_client, setti
     assert branch.get("/api/v1/products").json()["items"] == []
     assert_error(branch.get(f"/api/v1/products/{burger}"), 404)
     assert staff.get(f"/api/v1/products/{burger}").json()["price"] == "26.90"
+
+
+def test_every_change_to_the_menu_is_published(staff, settings):
+    from support.tenant_db import events
+
+    drinks = staff.post("/api/v1/categories", json={"name": "Bebidas"}).json()
+    juice = staff.post("/api/v1/products", json={"name": "Suco", "price": "9.00",
+                                                 "category_id": drinks["category_id"]}).json()
+    path = f"/api/v1/products/{juice['product_id']}"
+    assert staff.patch(path, json={"description": "Laranja"}).status_code == 200
+    assert staff.delete(path).status_code == 200
+    assert staff.patch(f"/api/v1/categories/{drinks['category_id']}",
+                       json={"name": "Drinks"}).status_code == 200
+    assert_error(staff.patch(path, json={"category_id": juice["product_id"]}), 422)
+    client_id = staff.tenant.client_id
+    assert [e["data"] for e in events(settings, client_id, "catalog.product_changed")] == [
+        {"product_id": juice["product_id"], "change": change, "active": active}
+        for change, active in (("created", True), ("updated", True), ("deactivated", False))]
+    assert [e["data"] for e in events(settings, client_id, "catalog.category_changed")] == [
+        {"category_id": drinks["category_id"], "change": change, "active": True}
+        for change in ("created", "updated")]

@@ -1,5 +1,6 @@
-"""Fixtures of the payments tests: the fake Asaas, an app with the payments plugin, the catalog
-and orders it pays, and a third-party provider; a tenant; orders made through the API."""
+"""Fixtures of the payments tests: an app with the payments plugin, the catalog and orders it
+pays, and a third-party provider; a tenant; orders made through the API. The fake Asaas
+(``asaas``) is tests/plugins/conftest.py's."""
 
 from __future__ import annotations
 
@@ -10,18 +11,11 @@ from starlette.testclient import TestClient
 
 from posmodern.hosts.app import create_app
 from support.api import Api, make_store_users, make_tenant
-from support.fake_asaas import FakeAsaas
 from support.settings import make_settings
 from support.tenders import WEBHOOK_TOKEN
 
 THIRDPARTY = Path(__file__).resolve().parents[2] / "fixtures" / "thirdparty"
 PLUGINS = ["auth", "catalog", "orders", "payments", "meal_voucher"]
-
-
-@pytest.fixture
-def asaas():
-    with FakeAsaas() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -1,0 +1,242 @@
+// The self-service kiosk: categories → products → cart → name → eat-in or takeaway → PIX QR
+// (polled until paid) or "pay at the counter" → "seu pedido nº X"; back to the start when idle.
+// Signed in once with the device's kiosk user (the token kept across reboots).
+import { $, Session, addTexts, api, el, money, newKey, signInForm, t, watchIdle }
+  from "/ui/kit/index.js";
+
+addTexts({
+  "kiosk.signin": "Entrar no totem (usuário do dispositivo)",
+  "kiosk.name_required": "Digite seu nome para chamarmos quando estiver pronto.",
+  "kiosk.paid": "Pagamento recebido! Seu pedido foi para a cozinha.",
+  "kiosk.at_counter": "Vá ao balcão e pague o pedido nº {number}. Depois é só aguardar seu nome.",
+  "kiosk.expired": "O tempo para pagar acabou e o pedido foi cancelado.",
+  "kiosk.failed": "Não foi possível iniciar o pagamento: {message}",
+  "kiosk.call": "Vamos chamar: {name}",
+  "kiosk.waiting": "Aguardando o pagamento… (até {time})",
+  "kiosk.retry": "Tentar de novo",
+});
+const POLL_MS = 2000;
+const SCREENS = ["welcome", "shop", "details", "pix", "done"];
+const session = new Session("kiosk", { persistent: true, onExpired: (m) => signOut(m) });
+const state = { menu: null, category: null, cart: new Map(), service: "eat_in", key: null,
+                order: null, poll: null, idle: null, busy: false };
+
+function show(name) {
+  for (const screen of SCREENS) $(screen).hidden = screen !== name;
+  $("banner").hidden = true;
+}
+
+function banner(message) {
+  $("banner").textContent = message;
+  $("banner").hidden = !message;
+}
+
+// --- the menu and the cart ----------------------------------------------------------------------
+
+function total() {
+  let sum = 0;
+  for (const [productId, count] of state.cart) {
+    const product = state.menu.products.find((p) => p.product_id === productId);
+    sum += Number(product.price) * count;
+  }
+  return sum.toFixed(2);
+}
+
+function renderCategories() {
+  $("categories").replaceChildren(...state.menu.categories.map((c) => el("button", {
+    type: "button", class: "big", "aria-pressed": String(c.category_id === state.category),
+    onclick: () => { state.category = c.category_id; renderCategories(); renderProducts(); },
+  }, c.name)));
+}
+
+function renderProducts() {
+  const shown = state.menu.products.filter((p) => p.category_id === state.category);
+  $("products").replaceChildren(...shown.map((p) => el("button", {
+    type: "button", class: "product card", "aria-label": `Adicionar ${p.name}, ${money(p.price)}`,
+    onclick: () => add(p.product_id, 1),
+  }, p.image_url ? el("img", { src: p.image_url, alt: "" }) : null,
+     el("span", { class: "name" }, p.name),
+     p.description ? el("span", { class: "muted" }, p.description) : null,
+     el("span", { class: "price" }, money(p.price)))));
+}
+
+function add(productId, delta) {
+  const count = (state.cart.get(productId) || 0) + delta;
+  if (count > 0) state.cart.set(productId, Math.min(count, 99));
+  else state.cart.delete(productId);
+  state.key = null;  // another cart is another order
+  renderCart();
+}
+
+function renderCart() {
+  const lines = [...state.cart].map(([productId, count]) => {
+    const product = state.menu.products.find((p) => p.product_id === productId);
+    return el("li", { dataset: { product: product.name } },
+      el("span", {}, `${count}× ${product.name}`),
+      el("span", { class: "qty" },
+        el("button", { type: "button", "aria-label": `Tirar um ${product.name}`,
+                       onclick: () => add(productId, -1) }, "−"),
+        el("button", { type: "button", "aria-label": `Mais um ${product.name}`,
+                       onclick: () => add(productId, 1) }, "+")));
+  });
+  $("cart-lines").replaceChildren(...lines);
+  $("cart-empty").hidden = lines.length > 0;
+  $("cart-total").textContent = money(total());
+  $("checkout").disabled = lines.length === 0;
+}
+
+// --- placing and paying -------------------------------------------------------------------------
+
+function chooseService(service) {
+  state.service = service;
+  for (const button of document.querySelectorAll("[data-service]")) {
+    button.setAttribute("aria-checked", String(button.dataset.service === service));
+  }
+}
+
+async function place(payment) {
+  const name = $("customer-name").value.trim();
+  if (!name) {
+    $("name-error").textContent = t("kiosk.name_required");
+    $("customer-name").focus();
+    return;
+  }
+  if (state.busy) return;
+  state.busy = true;
+  // One key per order: a retry after a failed payment start finds the order already placed.
+  state.key = state.key || newKey();
+  const body = { customer_name: name, service: state.service, payment,
+                 items: [...state.cart].map(([product_id, quantity]) => ({ product_id, quantity })) };
+  try {
+    follow(await api(session, "/kiosk/orders", { method: "POST", body,
+                                                 idempotencyKey: state.key }));
+  } catch (error) {
+    banner(t("kiosk.failed", { message: error.message }));
+  } finally {
+    state.busy = false;
+  }
+}
+
+function follow(order) {
+  state.order = order;
+  if (order.status === "SENT") return finish(t("kiosk.paid"));
+  if (order.status === "AT_COUNTER") return finish(t("kiosk.at_counter", { number: order.order_number }));
+  if (order.status === "EXPIRED" || order.status === "FAILED") {
+    stopPolling();
+    show("done");
+    $("done-title").textContent = `Pedido nº ${order.order_number}`;
+    $("done-message").textContent = t("kiosk.expired");
+    return;
+  }
+  if ($("pix").hidden) {
+    show("pix");
+    $("pix-number").textContent = order.order_number;
+    $("pix-total").textContent = money(order.total);
+    const pix = order.pix || {};
+    $("pix-qr").src = pix.encoded_image ? `data:image/png;base64,${pix.encoded_image}` : "";
+    $("pix-code").value = pix.payload || "";
+    const until = new Date(order.expires_at).toLocaleTimeString("pt-BR",
+      { hour: "2-digit", minute: "2-digit" });
+    $("pix-status").textContent = t("kiosk.waiting", { time: until });
+  }
+  stopPolling();
+  state.poll = setTimeout(poll, POLL_MS);
+}
+
+async function poll() {
+  try {
+    follow(await api(session, `/kiosk/orders/${state.order.kiosk_order_id}`));
+  } catch (error) {
+    if (error.status === 401) return;
+    state.poll = setTimeout(poll, POLL_MS);  // the network blinked: keep asking
+  }
+}
+
+function stopPolling() {
+  clearTimeout(state.poll);
+  state.poll = null;
+}
+
+function finish(message) {
+  stopPolling();
+  show("done");
+  $("done-title").replaceChildren("Seu pedido nº ", el("span", { id: "done-number" },
+                                                          state.order.order_number));
+  $("done-message").replaceChildren(message, el("br"),
+                                    t("kiosk.call", { name: state.order.customer_name }));
+}
+
+// --- start, idle, sign-in -----------------------------------------------------------------------
+
+function reset() {
+  stopPolling();
+  Object.assign(state, { cart: new Map(), key: null, order: null, busy: false });
+  $("customer-name").value = "";
+  $("name-error").textContent = "";
+  chooseService("eat_in");
+  if (state.menu) renderCart();
+  show("welcome");
+}
+
+async function loadMenu() {
+  state.menu = await api(session, "/kiosk/menu");
+  state.category = state.menu.categories.length ? state.menu.categories[0].category_id : null;
+  $("pay-counter").hidden = !state.menu.settings.pay_at_counter;
+  renderCategories();
+  renderProducts();
+  renderCart();
+}
+
+async function begin() {
+  try {
+    await loadMenu();  // fresh at every customer: prices and what is on sale change
+  } catch (error) {
+    banner(error.message);
+    return;
+  }
+  show("shop");
+}
+
+async function start() {
+  $("signin").replaceChildren();
+  try {
+    await loadMenu();
+  } catch (error) {
+    if (error.status === 403) signOut(t("session.forbidden", { message: error.message }));
+    else if (error.status !== 401) banner(error.message);
+    return;
+  }
+  if (state.idle) state.idle.stop();
+  state.idle = watchIdle(state.menu.settings.idle_seconds, () => {
+    if (!$("welcome").hidden) return;
+    reset();
+  });
+  reset();
+}
+
+function signOut(message = "") {
+  stopPolling();
+  if (state.idle) state.idle.stop();
+  session.signOut();
+  for (const screen of SCREENS) $(screen).hidden = true;
+  $("signin").replaceChildren(signInForm(session, { title: t("kiosk.signin"), onSignedIn: start }));
+  if (message) $("login-error").textContent = message;
+}
+
+$("begin").addEventListener("click", begin);
+$("cancel").addEventListener("click", reset);
+$("checkout").addEventListener("click", () => {
+  $("details-total").textContent = money(total());
+  show("details");
+  $("customer-name").focus();
+});
+$("back").addEventListener("click", () => show("shop"));
+for (const button of document.querySelectorAll("[data-service]")) {
+  button.addEventListener("click", () => chooseService(button.dataset.service));
+}
+$("customer-name").addEventListener("input", () => { $("name-error").textContent = ""; });
+$("pay-pix").addEventListener("click", () => place("pix"));
+$("pay-counter").addEventListener("click", () => place("counter"));
+$("pix-cancel").addEventListener("click", reset);
+$("again").addEventListener("click", reset);
+if (session.token) start(); else signOut();
