@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from posmodern.core.migrations import MigrationBranch
     from posmodern.core.orders import Adjustment, ItemRequest, OrderDraft, OrderRequest
     from posmodern.core.ownership import TableAccess
-    from posmodern.core.payments import PaymentProvider
+    from posmodern.core.payments import PaidElsewhere, PaymentProvider
     from posmodern.core.peripherals import PrinterDriver, ReceiptExtras
     from posmodern.core.plugin_settings import SettingSpec
     from posmodern.core.runtime import Runtime
@@ -214,6 +214,16 @@ def pos_payment_providers(settings: Settings) -> list[PaymentProvider]:
     ``name`` must be unique across plugins (a clash stops the start-up) and is the last part of its
     webhook path. See ``core/payments.py`` for what the payments plugin counts on.
     """
+
+
+@hookspec
+def pos_payment_record(conn: AsyncConnection, paid: PaidElsewhere,
+                       hooks: pluggy.HookRelay) -> dict | Awaitable[dict]:
+    """Record money an order's customer paid elsewhere (a marketplace's online payment) as a
+    confirmed tender, in ``conn``'s transaction (see
+    :func:`posmodern.core.payments.record_paid_elsewhere`); return the tender as the API shows it.
+    Implemented once, by the plugin keeping payments; the same ``provider`` and ``external_id``
+    on the same order again returns the tender already recorded."""
 
 
 # --- peripherals ----------------------------------------------------------------------------
