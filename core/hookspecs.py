@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from posmodern.core.api import ApiRoute, StaticAssets
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
+    from posmodern.core.marketplaces import Marketplace
     from posmodern.core.migrations import MigrationBranch
     from posmodern.core.orders import Adjustment, ItemRequest, OrderDraft, OrderRequest
     from posmodern.core.ownership import TableAccess
@@ -224,6 +225,17 @@ def pos_payment_record(conn: AsyncConnection, paid: PaidElsewhere,
     :func:`posmodern.core.payments.record_paid_elsewhere`); return the tender as the API shows it.
     Implemented once, by the plugin keeping payments; the same ``provider`` and ``external_id``
     on the same order again returns the tender already recorded."""
+
+
+# --- remote orders --------------------------------------------------------------------------
+
+@hookspec
+def pos_marketplaces(settings: Settings) -> list[Marketplace]:
+    """Called when the remote_orders plugin starts (and builds its routes). Return the delivery
+    apps this plugin connects (:class:`~posmodern.core.marketplaces.Marketplace`); each ``name``
+    must be unique across plugins (a clash stops the start-up) and is the channel its orders are
+    deduplicated in. See ``core/marketplaces.py`` for what remote_orders counts on.
+    """
 
 
 # --- peripherals ----------------------------------------------------------------------------
