@@ -272,3 +272,109 @@ class FakeIFood(FakeMarketplace):
         return JSONResponse([{"operation": "DELIVERY", "salesChannel": "IFOOD-APP",
                               "available": True, "state": "OK",
                               "message": {"title": "Loja aberta"}}])
+
+
+class FakeOpenDelivery(FakeMarketplace):
+    """An Open Delivery ordering application: v1 polling, orders, actions; an action already
+    done answers 422 (a confirmed order confirmed again)."""
+
+    name = "opendelivery"
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/oauth/token", self.token, methods=["POST"]),
+            Route("/v1/events:polling", self.polling, methods=["GET"]),
+            Route("/v1/events/acknowledgment", self.acknowledgment, methods=["POST"]),
+            Route("/v1/orders/{id}", self.order, methods=["GET"]),
+            Route("/v1/orders/{id}/{action}", self.act, methods=["POST"]),
+            Route("/v1/merchants/{id}/status", self.status, methods=["GET"]),
+        ]
+
+    def merchant_of(self, event: dict) -> str:
+        return self.orders[event["orderId"]]["merchant"]["id"]
+
+    def event_id(self, event: dict) -> str:
+        return event["eventId"]
+
+    def event(self, order_id: str, kind: str) -> dict:
+        event = {"eventId": uuid.uuid4().hex, "eventType": kind, "orderId": order_id,
+                 "orderURL": f"{self.url}/v1/orders/{order_id}", "createdAt": self.stamp(),
+                 "sourceAppId": "fake-app"}
+        with self._lock:
+            self.events.append(event)
+        return event
+
+    def place(self, items: list[tuple[str, str, str]], *, merchant: str = "od-1",
+              delivery_fee: str = "4.00") -> dict:
+        order_id = str(uuid.uuid4())
+        subtotal = sum(float(q) * float(p) for _, q, p in items)
+        amount = round(subtotal + float(delivery_fee), 2)
+        order = {
+            "id": order_id, "displayId": order_id[:6], "type": "DELIVERY",
+            "orderTiming": "INSTANT", "createdAt": self.stamp(),
+            "merchant": {"id": merchant, "name": "Cantina"},
+            "items": [{"id": uuid.uuid4().hex, "name": f"item {code}", "externalCode": code,
+                       "quantity": float(q), "unit": "UN",
+                       "unitPrice": {"value": float(p), "currency": "BRL"},
+                       "totalPrice": {"value": float(q) * float(p), "currency": "BRL"}}
+                      for code, q, p in items],
+            "otherFees": [{"name": "Taxa de entrega", "type": "DELIVERY_FEE",
+                           "receivedBy": "MARKETPLACE",
+                           "price": {"value": float(delivery_fee), "currency": "BRL"}}],
+            "total": {"itemsPrice": {"value": subtotal, "currency": "BRL"},
+                      "otherFees": {"value": float(delivery_fee), "currency": "BRL"},
+                      "discount": {"value": 0, "currency": "BRL"},
+                      "orderAmount": {"value": amount, "currency": "BRL"}},
+            "payments": {"prepaid": amount, "pending": 0, "methods": [
+                {"value": amount, "currency": "BRL", "type": "PREPAID", "method": "PIX"}]},
+            "customer": {"id": "c-9", "name": "Caio Lima", "phone": {"number": "11988887777"}},
+            "delivery": {"deliveredBy": "MARKETPLACE", "deliveryAddress": {
+                "country": "BR", "state": "SP", "city": "São Paulo", "district": "Pinheiros",
+                "street": "Rua dos Pinheiros", "number": "500", "postalCode": "05422000",
+                "formattedAddress": "Rua dos Pinheiros, 500"}},
+        }
+        self.orders[order_id] = order
+        self.event(order_id, "CREATED")
+        return order
+
+    async def token(self, request: Request):
+        form = await form_of(request)
+        token = self.issue(str(form.get("client_id")), str(form.get("client_secret")))
+        if token is None or form.get("grant_type") != "client_credentials":
+            return JSONResponse({"title": "invalid client", "status": 401}, status_code=401)
+        return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": 3600})
+
+    async def polling(self, request: Request):
+        if (refused := await self.gate("polling", request)) is not None:
+            return refused
+        events = self.pending_for(request.headers.get("x-polling-merchants", ""))
+        return JSONResponse(events) if events else Response(status_code=204)
+
+    async def acknowledgment(self, request: Request):
+        if (refused := await self.gate("acknowledgment", request)) is not None:
+            return refused
+        self.take_acks({item["id"] for item in await request.json()})
+        return Response(status_code=202)
+
+    async def order(self, request: Request):
+        if (refused := await self.gate("order", request)) is not None:
+            return refused
+        order = self.orders.get(request.path_params["id"])
+        return (JSONResponse(order) if order
+                else JSONResponse({"title": "not found", "status": 404}, status_code=404))
+
+    async def act(self, request: Request):
+        if (refused := await self.gate("action", request)) is not None:
+            return refused
+        order_id, action = request.path_params["id"], request.path_params["action"]
+        if action == "confirm" and "confirm" in self.actions_of(order_id):
+            return JSONResponse({"title": "order already confirmed", "status": 422},
+                                status_code=422)
+        body = await request.body()
+        self.actions.append((order_id, action, json.loads(body) if body else None))
+        return Response(status_code=202)
+
+    async def status(self, request: Request):
+        if (refused := await self.gate("status", request)) is not None:
+            return refused
+        return JSONResponse({"status": "AVAILABLE"})

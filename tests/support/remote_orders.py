@@ -6,6 +6,7 @@ from support.api import Api
 from support.fake_marketplace import CLIENT_ID, CLIENT_SECRET
 
 #: name, price, external code
+WEBHOOK_SECRET = "hook-secret"
 MENU = [("X-Burger", "26.90", "XB"), ("Guaraná lata", "6.50", "GUA"),
         ("Pudim de leite", "12.00", None)]
 

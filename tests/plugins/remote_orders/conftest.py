@@ -9,13 +9,13 @@ from starlette.testclient import TestClient
 
 from posmodern.hosts.app import create_app
 from support.api import Api, make_tenant
-from support.fake_marketplace import FakeIFood
-from support.remote_orders import add_menu, sell_through_ifood
+from support.fake_marketplace import FakeIFood, FakeOpenDelivery
+from support.remote_orders import WEBHOOK_SECRET, add_menu, sell_through_ifood
 from support.settings import make_settings
 
 PLUGINS = ["auth", "catalog", "customers", "orders", "payments", "kds", "settings",
            "remote_orders", "ifood", "opendelivery"]
-WEBHOOK_SECRET = "hook-secret"
+
 
 
 @pytest.fixture
@@ -25,10 +25,18 @@ def ifood():
 
 
 @pytest.fixture
+def opendelivery():
+    with FakeOpenDelivery() as fake:
+        yield fake
+
+
+@pytest.fixture
 def remote_settings(database_url, tmp_path, exchange, ifood):
     # The poller does not run on its own: each test polls when it wants (the poll route).
     return make_settings(database_url, tmp_path, exchange=exchange, IFOOD_API_URL=ifood.url,
-                         IFOOD_WEBHOOK_SECRET=WEBHOOK_SECRET, REMOTE_ORDERS_POLLING="false")
+                         IFOOD_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                         OPENDELIVERY_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                         REMOTE_ORDERS_POLLING="false")
 
 
 @pytest.fixture
