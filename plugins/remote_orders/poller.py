@@ -29,6 +29,8 @@ from posmodern.plugins.remote_orders.settings import ALERT_AFTER, POLL_SECONDS, 
 from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.remote_orders")
+#: After a round that took orders, the next comes this soon (to send their confirmations).
+CONFIRM_SOON_SECONDS = 2.0
 
 
 @dataclass
@@ -96,14 +98,18 @@ class Poller:
 
     async def _loop(self) -> None:
         while True:
+            wait = POLL_SECONDS.value(self.runtime.settings)
             try:
-                await self.poll_once()
+                if any(report.get("taken") for report in await self.poll_once()):
+                    # Their confirmations are queued as the new orders' events are handled:
+                    # send them soon, not a whole interval later.
+                    wait = min(wait, CONFIRM_SOON_SECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("remote orders: a poll round failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS.value(self.runtime.settings))
+                await asyncio.wait_for(self._wake.wait(), wait)
             self._wake.clear()
 
     async def poll_once(self, client_id: str | None = None) -> list[dict[str, Any]]:
