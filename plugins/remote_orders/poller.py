@@ -57,6 +57,7 @@ class Poller:
     _task: asyncio.Task | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _round: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _remembered: set[tuple[str, str, str]] = field(default_factory=set)
 
     async def start(self) -> None:
         if not POLLING.value(self.runtime.settings):
@@ -134,8 +135,7 @@ class Poller:
         answer: dict[str, Any] = {"channel": marketplace.name, "store_id": merchant.store_id,
                                   "merchant_id": merchant.merchant_id}
         try:
-            await tenancy.remember_reference(self.runtime.db, f"remote:{marketplace.name}",
-                                             merchant.merchant_id, merchant.client_id)
+            await self._remember(marketplace, merchant)
             events = await marketplace.poll(merchant)
             report = await intake.handle_events(self.runtime, marketplace, merchant, events)
         except Exception as exc:  # noqa: BLE001 - this merchant only
@@ -147,6 +147,15 @@ class Poller:
             return {**answer, "error": health.last_error}
         await self._recovered(marketplace, merchant, health)
         return {**answer, **report.to_dict()}
+
+    async def _remember(self, marketplace: Marketplace, merchant: Merchant) -> None:
+        """Record whose merchant this is (a webhook finds its tenant by it); a merchant id
+        another tenant claimed stops this one's polls: two tenants must not share a queue."""
+        key = (marketplace.name, merchant.merchant_id, merchant.client_id)
+        if key not in self._remembered:
+            await tenancy.remember_reference(self.runtime.db, f"remote:{marketplace.name}",
+                                             merchant.merchant_id, merchant.client_id)
+            self._remembered.add(key)
 
     async def _alert(self, marketplace: Marketplace, merchant: Merchant,
                      health: MerchantHealth) -> None:

@@ -56,6 +56,8 @@ class FakeMarketplace:
         self.hanging: dict[str, threading.Event] = {}
         self.entered: dict[str, threading.Event] = {}
         self.shuffle = False
+        # Unique per fake: a merchant id belongs to one tenant of the (shared) control tables.
+        self.merchant = f"m-{uuid.uuid4().hex[:10]}"
         self._clock = itertools.count()
         self._lock = threading.Lock()
         app = Starlette(routes=self.routes())
@@ -171,9 +173,9 @@ class FakeIFood(FakeMarketplace):
     def event_id(self, event: dict) -> str:
         return event["id"]
 
-    def event(self, order_id: str, code: str, merchant: str = "m-1") -> dict:
+    def event(self, order_id: str, code: str, merchant: str | None = None) -> dict:
         event = {"id": uuid.uuid4().hex, "code": code, "fullCode": code, "orderId": order_id,
-                 "merchantId": merchant, "createdAt": self.stamp()}
+                 "merchantId": merchant or self.merchant, "createdAt": self.stamp()}
         with self._lock:
             self.events.append(event)
         return event
@@ -182,12 +184,13 @@ class FakeIFood(FakeMarketplace):
         with self._lock:
             self.events.append(dict(event))
 
-    def place(self, items: list[tuple[str, str, str]], *, merchant: str = "m-1",
+    def place(self, items: list[tuple[str, str, str]], *, merchant: str | None = None,
               delivery_fee: str = "5.00", benefits: str = "0", prepaid: bool = True,
               scheduled: bool = False, order_id: str | None = None, raw: dict | None = None
               ) -> dict:
         """An order of (externalCode, quantity, unitPrice) items and its PLC event."""
         order_id = order_id or str(uuid.uuid4())
+        merchant = merchant or self.merchant
         subtotal = sum(float(q) * float(p) for _, q, p in items)
         amount = round(subtotal + float(delivery_fee) - float(benefits), 2)
         order = raw or {
@@ -304,9 +307,10 @@ class FakeOpenDelivery(FakeMarketplace):
             self.events.append(event)
         return event
 
-    def place(self, items: list[tuple[str, str, str]], *, merchant: str = "od-1",
+    def place(self, items: list[tuple[str, str, str]], *, merchant: str | None = None,
               delivery_fee: str = "4.00") -> dict:
         order_id = str(uuid.uuid4())
+        merchant = merchant or self.merchant
         subtotal = sum(float(q) * float(p) for _, q, p in items)
         amount = round(subtotal + float(delivery_fee), 2)
         order = {

@@ -11,7 +11,7 @@ MENU = [("X-Burger", "26.90", "XB"), ("Guaraná lata", "6.50", "GUA"),
         ("Pudim de leite", "12.00", None)]
 
 
-def sell_through_ifood(api: Api, merchant: str = "m-1", secret: str = CLIENT_SECRET) -> None:
+def sell_through_ifood(api: Api, merchant: str, secret: str = CLIENT_SECRET) -> None:
     changed = api.patch("/api/v1/settings", json={
         "IFOOD_MERCHANT_ID": merchant, "IFOOD_CLIENT_ID": CLIENT_ID,
         "IFOOD_CLIENT_SECRET": secret})

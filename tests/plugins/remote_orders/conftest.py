@@ -46,8 +46,8 @@ def remote_client(remote_settings):
 
 
 @pytest.fixture
-def api(remote_client, remote_settings) -> Api:
+def api(remote_client, remote_settings, ifood) -> Api:
     staff = Api(remote_client, make_tenant(remote_settings))
     add_menu(staff)
-    sell_through_ifood(staff)
+    sell_through_ifood(staff, ifood.merchant)
     return staff

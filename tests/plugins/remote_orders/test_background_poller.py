@@ -22,7 +22,7 @@ def api(database_url, tmp_path, exchange, ifood):
     with TestClient(create_app(settings, plugins=PLUGINS)) as client:
         staff = Api(client, make_tenant(settings))
         add_menu(staff)
-        sell_through_ifood(staff)
+        sell_through_ifood(staff, ifood.merchant)
         yield staff
 
 

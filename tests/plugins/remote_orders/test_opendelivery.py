@@ -17,7 +17,7 @@ from support.tenant_db import wait_for
 
 def _sell_through(api, opendelivery):
     changed = api.patch("/api/v1/settings", json={
-        "OPENDELIVERY_MERCHANT_ID": "od-1", "OPENDELIVERY_API_URL": opendelivery.url,
+        "OPENDELIVERY_MERCHANT_ID": opendelivery.merchant, "OPENDELIVERY_API_URL": opendelivery.url,
         "OPENDELIVERY_CLIENT_ID": CLIENT_ID, "OPENDELIVERY_CLIENT_SECRET": CLIENT_SECRET})
     assert changed.status_code == 200, changed.text
 
@@ -57,7 +57,7 @@ def test_a_webhook_with_a_bad_signature_is_refused_and_writes_nothing(api, opend
     body = json.dumps(opendelivery.events[-1]).encode()
     path = "/api/v1/remote-orders/opendelivery"
     refused = api.client.post(path, content=body, headers={
-        "X-App-Signature": _signed(body, "wrong"), "X-App-MerchantId": "od-1"})
+        "X-App-Signature": _signed(body, "wrong"), "X-App-MerchantId": opendelivery.merchant})
     assert_error(refused, 401, "bad_signature")
     assert_error(api.client.post("/api/v1/remote-orders/ifood", content=b"{}"), 401,
                  "bad_signature")
@@ -65,7 +65,7 @@ def test_a_webhook_with_a_bad_signature_is_refused_and_writes_nothing(api, opend
                  "unknown_marketplace")
     assert remote_orders(api) == []
     taken = api.client.post(path, content=body, headers={
-        "X-App-Signature": _signed(body), "X-App-MerchantId": "od-1"})
+        "X-App-Signature": _signed(body), "X-App-MerchantId": opendelivery.merchant})
     assert taken.status_code == 200 and taken.json()["handled"] == 1, taken.text
     assert [o["external_id"] for o in remote_orders(api)] == [placed["id"]]
     poll(api)  # the poll brings the event again: acknowledged, not taken twice

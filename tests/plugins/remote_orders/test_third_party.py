@@ -26,8 +26,9 @@ def test_a_third_party_marketplace_takes_orders(api):
     from pos_balcao_market import BOARD
 
     add_menu(api)
-    assert api.patch("/api/v1/settings", json={"BALCAO_MERCHANT_ID": "b-1"}).status_code == 200
-    BOARD.place("B-100", "b-1", "XB", "2", "26.90")
+    merchant = f"b-{api.tenant.client_id}"
+    assert api.patch("/api/v1/settings", json={"BALCAO_MERCHANT_ID": merchant}).status_code == 200
+    BOARD.place("B-100", merchant, "XB", "2", "26.90")
     [report] = poll(api)
     assert report["channel"] == "balcao" and report["taken"] == ["B-100"]
     [order] = remote_orders(api)
