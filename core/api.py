@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from posmodern.core.errors import PayloadTooLarge
+
 if TYPE_CHECKING:
     from posmodern.core.runtime import Runtime
 
@@ -138,6 +140,18 @@ class RequestContext:
     query: Any = None
     idempotency_key: str | None = None
     conn: AsyncConnection | None = None
+
+    async def raw_body(self) -> bytes:
+        """The request's body as sent (a webhook checks its signature on these bytes), at most
+        ``POS_MAX_BODY_BYTES`` (413 past that)."""
+        limit = self.runtime.settings.max_body_bytes
+        chunks, size = [], 0
+        async for chunk in self.request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"body over {limit} bytes", details={"limit": limit})
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     @property
     def path(self) -> dict[str, Any]:

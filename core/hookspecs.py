@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from posmodern.core.config import Settings
     from posmodern.core.events import Broadcast, Subscription
     from posmodern.core.legacy_import import LegacyImporter
+    from posmodern.core.marketplaces import Marketplace
     from posmodern.core.migrations import MigrationBranch
     from posmodern.core.orders import Adjustment, ItemRequest, OrderDraft, OrderRequest
     from posmodern.core.ownership import TableAccess
-    from posmodern.core.payments import PaymentProvider
+    from posmodern.core.payments import PaidElsewhere, PaymentProvider
     from posmodern.core.peripherals import PrinterDriver, ReceiptExtras
     from posmodern.core.plugin_settings import SettingSpec
     from posmodern.core.runtime import Runtime
@@ -251,6 +252,27 @@ def pos_payment_take(ctx: RequestContext, order_id: uuid.UUID, method: str, amou
     ``Idempotency-Key``, if any, names the tender, so a retry asks the provider for the same
     charge. Return the payment as the API shows it (a PIX code in ``details.pix``). Implemented
     once, by the payments plugin.
+    """
+
+
+@hookspec
+def pos_payment_record(conn: AsyncConnection, paid: PaidElsewhere,
+                       hooks: pluggy.HookRelay) -> dict | Awaitable[dict]:
+    """Record money an order's customer paid elsewhere (a marketplace's online payment) as a
+    confirmed tender, in ``conn``'s transaction (see
+    :func:`posmodern.core.payments.record_paid_elsewhere`); return the tender as the API shows it.
+    Implemented once, by the plugin keeping payments; the same ``provider`` and ``external_id``
+    on the same order again returns the tender already recorded."""
+
+
+# --- remote orders --------------------------------------------------------------------------
+
+@hookspec
+def pos_marketplaces(settings: Settings) -> list[Marketplace]:
+    """Called when the remote_orders plugin starts (and builds its routes). Return the delivery
+    apps this plugin connects (:class:`~posmodern.core.marketplaces.Marketplace`); each ``name``
+    must be unique across plugins (a clash stops the start-up) and is the channel its orders are
+    deduplicated in. See ``core/marketplaces.py`` for what remote_orders counts on.
     """
 
 

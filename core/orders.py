@@ -100,6 +100,8 @@ class OrderDraft:
     table_id: uuid.UUID | None = None
     order_id: uuid.UUID | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Fees the placing plugin set (a marketplace's delivery fee), priced as given.
+    fees: list[Adjustment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,10 @@ class OrderRequest:
 
     It is priced, validated and numbered as an order of the API; ``external_id`` is the id the
     order has where it came from (a marketplace's), ``discount`` is given as is (the placing plugin
-    answers for it: no role limit applies).
+    answers for it: no role limit applies). ``fees`` are ``fee`` adjustments given as they are (a
+    marketplace's delivery and service fees), kept when the order is priced again; ``delivery`` is
+    where and to whom the order goes (JSON: ``customer`` name and phone, ``address``, a
+    ``scheduled_for`` time), shown as the order's ``delivery``.
     """
 
     client_id: str
@@ -145,4 +150,6 @@ class OrderRequest:
     discount: Decimal = ZERO
     notes: str | None = None
     external_id: str | None = None
+    fees: tuple[Adjustment, ...] = ()
+    delivery: dict[str, Any] | None = None
 

@@ -239,3 +239,34 @@ async def take_payment(ctx: RequestContext, order_id: uuid.UUID, method: str, am
         raise ServiceUnavailable("no plugin of this process takes payments: load the payments "
                                  "plugin", code="payments_unavailable")
     return results[0]
+
+
+@dataclass(frozen=True)
+class PaidElsewhere:
+    """Money an order's customer already paid somewhere else (a marketplace charged it online),
+    recorded on the order as a confirmed tender through :func:`record_paid_elsewhere`.
+
+    ``provider`` names who holds the money (``ifood``), ``external_id`` its id of the payment: a
+    second record with the same pair on the same order changes nothing. ``amount`` is capped at
+    what is left to pay.
+    """
+
+    order_id: uuid.UUID
+    store_id: str
+    provider: str
+    method: str
+    amount: Decimal
+    external_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+async def record_paid_elsewhere(conn: Any, runtime: Any, paid: PaidElsewhere) -> dict[str, Any]:
+    """Record ``paid`` in ``conn``'s transaction through the plugin owning payments
+    (``pos_payment_record``); returns the tender as the API shows it. 503 ``payments_unavailable``
+    when no plugin of this process keeps payments."""
+    results = await call_hook(runtime.pm.hook.pos_payment_record, conn=conn, paid=paid,
+                              hooks=runtime.pm.hook)
+    if not results:
+        raise ServiceUnavailable("no plugin of this process keeps payments: load the payments "
+                                 "plugin", code="payments_unavailable")
+    return results[0]

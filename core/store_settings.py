@@ -62,6 +62,15 @@ async def store_value(conn: AsyncConnection, settings: Settings, store_id: str,
     return (await store_values(conn, settings, store_id, [spec]))[spec.name]
 
 
+async def stores_setting(conn: AsyncConnection, spec: SettingSpec) -> list[str]:
+    """The stores of the tenant that set their own value of ``spec`` (a marketplace's merchant
+    id: the stores it serves)."""
+    rows = await conn.execute(
+        select(configurations.c.store_id).where(configurations.c.config_key == spec.name)
+        .order_by(configurations.c.store_id))
+    return [store for store in rows.scalars() if store is not None]
+
+
 _KEY = ("client_id", "store_id", "config_key")
 _UPSERT = {dialect: upsert(dialect, configurations, keys=_KEY, set_={
     "config_value": bindparam("new_value", type_=configurations.c.config_value.type),

@@ -634,3 +634,66 @@ cash_movements = Table(
     _created_at(),
     Index("idx_cash_movements_shift", "shift_id"),
 )
+
+# --- remote orders (delivery apps) ---------------------------------------------------------
+
+remote_orders = Table(
+    "remote_orders", metadata,
+    # One row per marketplace order (channel, its id): what makes taking it exactly once.
+    Column("remote_order_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("channel", String(30), nullable=False),
+    Column("external_id", String(100), nullable=False),
+    Column("merchant_id", String(100), nullable=False),
+    Column("display_id", String(50)),
+    # Our order; none when the order was refused (an unknown product, a malformed payload).
+    Column("order_id", Uuid),
+    # TAKEN, REFUSED, CANCELLED (by the marketplace)
+    Column("status", String(20), nullable=False),
+    Column("problem", JSONDocument()),
+    Column("scheduled_for", UTCDateTime()),
+    Column("placed_at", UTCDateTime()),
+    _created_at(),
+    _updated_at("remote_orders"),
+    UniqueConstraint("channel", "external_id", name="uq_remote_orders_channel_external"),
+    Index("idx_remote_orders_order", "order_id"),
+    Index("idx_remote_orders_store_created", "store_id", "created_at"),
+)
+
+remote_events = Table(
+    "remote_events", metadata,
+    # Every marketplace event handled, written with what it did: a repeat is recognised here.
+    Column("channel", String(30), nullable=False),
+    Column("event_id", String(100), nullable=False),
+    *_tenant_columns(),
+    Column("external_id", String(100), nullable=False),
+    Column("code", String(50), nullable=False),
+    # handled, ignored (nothing to do), unknown (a code we do not know: reported)
+    Column("outcome", String(20), nullable=False),
+    Column("payload", JSONDocument()),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("channel", "event_id", name="pk_remote_events"),
+    Index("idx_remote_events_outcome", "outcome", "created_at"),
+)
+
+remote_actions = Table(
+    "remote_actions", metadata,
+    # What our order did, still to be told to the marketplace (confirm, dispatch …): once each.
+    Column("action_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("channel", String(30), nullable=False),
+    Column("external_id", String(100), nullable=False),
+    Column("merchant_id", String(100), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("reason", JSONDocument()),
+    # PENDING, SENT, FAILED (given up after too many attempts)
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_error", Text),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    _created_at(),
+    UniqueConstraint("channel", "external_id", "action", name="uq_remote_actions_once"),
+    Index("idx_remote_actions_pending", "status", "next_attempt_at"),
+)

@@ -21,8 +21,8 @@ from posmodern.core.errors import ValidationFailed
 from posmodern.core.events import emit
 from posmodern.core.ids import new_uuid
 from posmodern.core.jsonable import Encoded, encode
-from posmodern.core.orders import (ItemRequest, OrderDraft, OrderLine, OrderRequest, OrderStatus,
-                                   PaymentStatus)
+from posmodern.core.orders import (Adjustment, ItemRequest, OrderDraft, OrderLine, OrderRequest,
+                                   OrderStatus, PaymentStatus)
 from posmodern.core.records import fetch_one, missing_ids
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.orders import lifecycle, storage
@@ -37,6 +37,14 @@ from posmodern.schema.types import utcnow
 def _reference_problem(field: str, kind: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, code=kind,
                             details=[{"loc": [field], "msg": message, "type": kind}])
+
+
+def check_fees(fees: Sequence[Adjustment]) -> None:
+    """A plugin's fees are ``fee`` adjustments of 0 or more."""
+    for index, fee in enumerate(fees):
+        if not isinstance(fee, Adjustment) or fee.kind != "fee" or fee.amount < 0:
+            raise _reference_problem(f"fees.{index}", "bad_fee",
+                                     "a fee is an Adjustment of kind fee, 0 or more")
 
 
 def check_items(items: Sequence[ItemRequest], *, already: int = 0) -> None:
@@ -89,13 +97,15 @@ async def place(conn: AsyncConnection, runtime: Runtime, request: OrderRequest, 
     order as the API shows it, and as JSON (encoded once, for the event and the answer).
     ``principal``: the API's caller, whose role bounds the discount."""
     check_items(request.items)
+    check_fees(request.fees)
     order_id = new_uuid()
     lines = await price_lines(conn, request.store_id, request.items)
     await _check_references(conn, request)
     draft = OrderDraft(client_id=request.client_id, store_id=request.store_id,
                        source=request.source, lines=lines, subtotal=subtotal_of(lines),
                        discount=request.discount, customer_id=request.customer_id,
-                       table_id=request.table_id, order_id=order_id)
+                       table_id=request.table_id, order_id=order_id,
+                       fees=list(request.fees), metadata={"delivery": request.delivery})
     if principal is not None:
         await check_discount(conn, principal, runtime.settings, request.discount, draft.subtotal)
     totals = await price_order(conn, runtime.pm, runtime.settings, draft)
@@ -108,7 +118,7 @@ async def place(conn: AsyncConnection, runtime: Runtime, request: OrderRequest, 
                  source=request.source, external_id=request.external_id,
                  customer_id=request.customer_id, table_id=request.table_id,
                  waiter_id=request.waiter_id, notes=request.notes, created_at=now,
-                 updated_at=now, **storage.totals_values(totals, _operator(principal)))
+                 updated_at=now, **storage.totals_values(totals, draft, _operator(principal)))
     items = storage.item_rows(order_id, lines)
     await storage.insert_order(conn, order, items)
     view = storage.order_view(order, items)
@@ -133,9 +143,11 @@ async def reprice_and_save(conn: AsyncConnection, runtime: Runtime, current,
     draft = OrderDraft(client_id=current.client_id, store_id=current.store_id,
                        source=current.source, lines=lines, subtotal=subtotal,
                        discount=current.discount, customer_id=current.customer_id,
-                       table_id=current.table_id, order_id=current.order_id)
+                       table_id=current.table_id, order_id=current.order_id,
+                       fees=storage.given_fees(current.metadata),
+                       metadata={"delivery": (current.metadata or {}).get("delivery")})
     totals = await price_order(conn, runtime.pm, runtime.settings, draft)
-    values = dict(storage.totals_values(totals, current.metadata), updated_at=utcnow())
+    values = dict(storage.totals_values(totals, draft, current.metadata), updated_at=utcnow())
     await conn.execute(update(orders).where(orders.c.order_id == current.order_id)
                        .values(**values))
     return {**current._mapping, **values}

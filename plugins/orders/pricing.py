@@ -117,8 +117,8 @@ async def price_order(conn: AsyncConnection, pm, settings: Settings,
                       draft: OrderDraft) -> Totals:
     """Validate ``draft`` through the hooks and total it with its taxes, fees and discount."""
     await call_hook(pm.hook.pos_order_validate, conn=conn, draft=draft, settings=settings)
-    adjustments: list[Adjustment] = await collect(pm.hook.pos_order_adjustments, conn=conn,
-                                                  draft=draft, settings=settings)
+    adjustments: list[Adjustment] = [*draft.fees, *await collect(
+        pm.hook.pos_order_adjustments, conn=conn, draft=draft, settings=settings)]
     for adjustment in adjustments:
         if not isinstance(adjustment, Adjustment):
             raise TypeError(f"pos_order_adjustments returned {adjustment!r}, not an Adjustment")

@@ -11,6 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, String, Text, bindparam, cast, func, insert, select
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.counters import NextNumber
 from posmodern.core.ids import new_uuid
-from posmodern.core.orders import ItemStatus, OrderLine
+from posmodern.core.orders import Adjustment, ItemStatus, OrderDraft, OrderLine
 from posmodern.core.writes import ColumnArrays, fetch, write
 from posmodern.plugins.orders.pricing import Totals
 from posmodern.schema.tables import order_items, orders, products
@@ -49,12 +50,24 @@ def item_rows(order_id: uuid.UUID, lines: Sequence[OrderLine]) -> list[dict[str,
     return rows
 
 
-def totals_values(totals: Totals, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The order columns a pricing sets; ``metadata`` is the order's, whose other keys (the
-    operator) are kept."""
+def totals_values(totals: Totals, draft: OrderDraft,
+                  metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The order columns a pricing sets. The metadata keeps the order's other keys (``metadata``:
+    the operator) and the fees and delivery the placing plugin gave, so that pricing the order
+    again finds them."""
+    kept: dict[str, Any] = {**(metadata or {}), "adjustments": totals.adjustments}
+    if draft.fees:
+        kept["fees"] = [{"name": fee.name, "amount": str(fee.amount)} for fee in draft.fees]
+    if draft.metadata.get("delivery") is not None:
+        kept["delivery"] = draft.metadata["delivery"]
     return dict(subtotal=totals.subtotal, tax=totals.tax, discount=totals.discount,
-                total=totals.total,
-                metadata={**(metadata or {}), "adjustments": totals.adjustments})
+                total=totals.total, metadata=kept)
+
+
+def given_fees(metadata: dict[str, Any] | None) -> list[Adjustment]:
+    """The fees an order was placed with (see :func:`totals_values`)."""
+    return [Adjustment(fee["name"], "fee", Decimal(fee["amount"]))
+            for fee in (metadata or {}).get("fees", [])]
 
 
 _INSERT_ORDER = insert(orders)
@@ -155,6 +168,7 @@ def order_view(order: Row | dict[str, Any],
     metadata = mapping.get("metadata") or {}
     view["adjustments"] = metadata.get("adjustments", [])
     view["operator"] = metadata.get("operator")
+    view["delivery"] = metadata.get("delivery")
     view["items"] = [item_view(item) for item in items]
     return view
 

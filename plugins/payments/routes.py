@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.bodies import Strict
-from posmodern.core.errors import Forbidden, PayloadTooLarge
+from posmodern.core.errors import Forbidden
 from posmodern.plugins.payments import ledger, refunds, registry, tenders, webhooks
 from posmodern.schema.tables import payments
 
@@ -118,13 +118,7 @@ async def refresh_payment(ctx: RequestContext) -> dict:
 
 
 async def webhook(ctx: RequestContext) -> dict:
-    limit = ctx.runtime.settings.max_body_bytes
-    chunks, size = [], 0
-    async for chunk in ctx.request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body over {limit} bytes", details={"limit": limit})
-        chunks.append(chunk)
+    body = await ctx.raw_body()
     headers = {k.lower(): v for k, v in ctx.request.headers.items()}
     return await webhooks.receive(ctx, ctx.runtime.db, registry.of(ctx.runtime),
-                                  ctx.path["provider"], headers, b"".join(chunks))
+                                  ctx.path["provider"], headers, body)

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from support.deployment import K8S, gateway_routes, installed_plugins, service_name
+from support.deployment import K8S, extensions, gateway_routes, installed_plugins, service_name
 
 KUBERNETES_VERSION = "1.31.0"
 OVERLAYS = sorted(p.parent for p in K8S.glob("overlays/*/kustomization.yaml"))
@@ -44,10 +44,20 @@ def test_every_manifest_is_valid_for_kubernetes(manifests):
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
+def _plugins_of(deployment: dict) -> list[str]:
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    return (env.get("POS_PLUGINS") or "").split(",")
+
+
 def test_one_deployment_and_service_per_plugin_with_probes_and_limits(manifests):
     deployments = of_kind(manifests, "Deployment")
     services = of_kind(manifests, "Service")
-    for plugin in installed_plugins():
+    extending = extensions()
+    for plugin in extending:
+        assert any(plugin in _plugins_of(deployment) for deployment in deployments.values()), (
+            f"no Deployment of deploy/k8s loads {plugin}")
+    for plugin in set(installed_plugins()) - set(extending):
         name = service_name(plugin)
         assert name in deployments, f"deploy/k8s has no Deployment for {plugin}"
         assert name in services, f"deploy/k8s has no Service for {plugin}"

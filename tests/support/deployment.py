@@ -143,6 +143,13 @@ def installed_plugins() -> list[str]:
                   if ep.dist is not None and ep.dist.name == "pos-modern")
 
 
+def extensions() -> list[str]:
+    """Installed plugins that serve no route or page of their own: they extend another plugin
+    loaded beside them (a marketplace of remote_orders), so they need no service of their own,
+    only a service that loads them."""
+    return [plugin for plugin in installed_plugins() if not plugin_paths(plugin)]
+
+
 _PARAM = re.compile(r"\{([^}:]+)(?::([^}]+))?\}")
 _SAMPLES = {"uuid": "00000000-0000-4000-8000-000000000000", "int": "1", "path": "a/b"}
 

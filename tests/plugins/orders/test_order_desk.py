@@ -15,7 +15,7 @@ from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
 from posmodern.core.errors import Conflict
 from posmodern.core.order_desk import add_order_items, move_order, place_order
-from posmodern.core.orders import ItemRequest, OrderRequest
+from posmodern.core.orders import Adjustment, ItemRequest, OrderRequest
 from posmodern.core.plugins import get_plugin_manager
 from posmodern.hosts.app import create_app
 from support.api import Api, assert_error, make_tenant
@@ -31,6 +31,9 @@ class Desk(BaseModel):
     statuses: list[str] = []
     external_id: str | None = None
     fail: bool = False
+    fees: dict[str, str] = {}
+    discount: str = "0"
+    delivery: dict | None = None
 
 
 async def _desk(ctx):
@@ -41,6 +44,9 @@ async def _desk(ctx):
         order = await place_order(conn, runtime, OrderRequest(
             client_id=ctx.client_id, store_id=store, source="kiosk",
             external_id=body.get("external_id"), notes="Ana",
+            fees=tuple(Adjustment(name, "fee", Decimal(amount))
+                       for name, amount in body["fees"].items()),
+            discount=Decimal(body["discount"]), delivery=body["delivery"],
             items=[ItemRequest(uuid.UUID(i["product_id"]), Decimal(i["quantity"]))
                    for i in body["items"]]))
         order_id = order["order_id"]
@@ -121,3 +127,28 @@ def test_without_the_orders_plugin_the_desk_answers_503(settings):
         menu = create_menu(api)
         answer = api.post("/api/v1/test-desk", json={"items": [_line(menu, "X-Burger")]})
     assert_error(answer, 503, "orders_unavailable")
+
+
+def test_a_marketplace_order_keeps_its_fees_discount_and_delivery_through_a_new_round(api):
+    menu = create_menu(api)
+    delivery = {"customer": {"name": "Bia", "phone": "11999990000"},
+                "address": {"street": "Rua A", "number": "10", "city": "São Paulo"}}
+    made = api.post("/api/v1/test-desk", json={
+        "items": [_line(menu, "X-Burger")], "fees": {"Taxa de entrega": "7.99"},
+        "discount": "5.00", "delivery": delivery,
+        "rounds": [[_line(menu, "Guaraná lata")]]})
+    assert made.status_code == 200, made.text
+    order = api.get(f"/api/v1/orders/{made.json()['order_id']}").json()
+    assert order["adjustments"] == [{"name": "Taxa de entrega", "kind": "fee", "amount": "7.99"}]
+    assert (order["subtotal"], order["discount"], order["total"]) == ("33.40", "5.00", "36.39")
+    assert order["delivery"] == delivery
+    negative = api.post("/api/v1/test-desk", json={
+        "items": [_line(menu, "X-Burger")], "fees": {"Taxa": "-1"}})
+    assert_error(negative, 422, "bad_fee")
+
+
+def test_an_order_of_the_api_has_no_delivery(api):
+    menu = create_menu(api)
+    made = api.post("/api/v1/orders", "cashier", json={"items": [_line(menu, "X-Burger")]})
+    assert made.status_code == 201, made.text
+    assert made.json()["delivery"] is None and made.json()["adjustments"] == []

@@ -1,0 +1,1 @@
+"""Open Delivery (Abrasel's open standard): a marketplace of the remote_orders plugin."""

@@ -1,0 +1,1 @@
+"""Delivery-app orders (iFood, Open Delivery …): taken once each, followed both ways."""

@@ -1,0 +1,34 @@
+"""The poller of the server's own: elected, it polls every REMOTE_ORDERS_POLL_SECONDS, takes the
+order without anyone asking, and sends its confirmation soon after."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from posmodern.hosts.app import create_app
+from support.api import Api, make_tenant
+from support.remote_orders import add_menu, remote_orders, sell_through_ifood
+from support.settings import make_settings
+from support.tenant_db import wait_for
+
+PLUGINS = ["auth", "catalog", "orders", "payments", "kds", "settings", "remote_orders", "ifood"]
+
+
+@pytest.fixture
+def api(database_url, tmp_path, exchange, ifood):
+    settings = make_settings(database_url, tmp_path, exchange=exchange, IFOOD_API_URL=ifood.url,
+                             REMOTE_ORDERS_POLL_SECONDS="0.2")
+    with TestClient(create_app(settings, plugins=PLUGINS)) as client:
+        staff = Api(client, make_tenant(settings))
+        add_menu(staff)
+        sell_through_ifood(staff, ifood.merchant)
+        yield staff
+
+
+def test_the_server_polls_takes_and_confirms_on_its_own(api, ifood):
+    placed = ifood.place([("XB", "1", "26.90")])
+    [order] = wait_for(lambda: remote_orders(api), timeout=30)
+    assert order["external_id"] == placed["id"]
+    wait_for(lambda: ifood.actions_of(placed["id"]) == ["confirm"], timeout=30)
+    assert ifood.events == []
