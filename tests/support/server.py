@@ -20,12 +20,12 @@ class Server:
     """``pos serve`` on a free port, with the given environment."""
 
     def __init__(self, env: dict[str, str], *args: str, cwd: Path | None = None,
-                 serve_args: tuple[str, ...] = ()) -> None:
-        self.port = free_port()
+                 serve_args: tuple[str, ...] = (), port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, **env}
         self.log_path = Path(cwd or ".") / f"server-{self.port}.log"
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [POS, *args, "serve", "--port", str(self.port), *serve_args], env=full_env, cwd=cwd,
             stdout=self._log, stderr=subprocess.STDOUT)
