@@ -137,7 +137,6 @@ class Supervised:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = self._spawn()
-        self.kills = 0
         self._stopping = threading.Event()
         self._watch = threading.Thread(target=self._keep_up, name=f"supervise-{name}", daemon=True)
 
@@ -157,7 +156,6 @@ class Supervised:
     def kill(self) -> None:
         """``kill -9`` the process now serving; the supervisor starts another."""
         self.server.process.kill()
-        self.kills += 1
 
     def wait_healthy(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -273,7 +271,6 @@ class Faults:
         self._threads = [threading.Thread(target=self._repeat, args=(name, times, action,
                                                                       plan.seconds), daemon=True)
                          for name, (times, action) in kinds.items()]
-        self._deaths = (serving, consuming)
 
     def start(self) -> None:
         for thread in self._threads:
