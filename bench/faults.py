@@ -13,10 +13,10 @@ the Idempotency-Key also written in the order's notes) and confirm them, each re
 the same key on any error or timeout until it is acknowledged. Meanwhile RabbitMQ is restarted
 `--rabbit` times, PostgreSQL `--postgres` times (an immediate stop, as a crash), and each
 `pos serve` process is `kill -9`ed `--kills` times (a supervisor starts it again, as systemd
-would). The load runs for `--seconds` and until the last fault is over. Then, once the relay and the consumers have
-had `--settle` seconds to catch up, it counts from the database: orders by key (stored, duplicated,
-lost), stock movements per order, tables, events still in the outbox, and events each subscription
-handled against those it should have.
+would). The load runs for `--seconds` and until the last fault is over. Then, once the relay and
+the consumers have had `--settle` seconds to catch up, it counts from the database: orders by key
+(stored, duplicated, lost), stock movements per order, tables, events still in the outbox, and
+events each subscription handled against those it should have.
 
     .venv/bin/python bench/faults.py [--seconds 60] [--clients 16] [--rabbit 5] [--postgres 3]
                                      [--kills 5]
