@@ -264,6 +264,7 @@ class Faults:
                  consuming: Supervised) -> None:
         self.done: Counter = Counter()
         self.errors: list[str] = []
+        self._stopping = threading.Event()
         kinds = {"RabbitMQ restarts": (plan.rabbit, services.rabbit.restart),
                  "PostgreSQL restarts": (plan.postgres, services.postgres.restart),
                  "serving process kill -9": (plan.kills, serving.kill),
@@ -279,10 +280,19 @@ class Faults:
     def over(self) -> bool:
         return not any(thread.is_alive() for thread in self._threads)
 
+    def stop(self) -> None:
+        """Inject nothing more, and wait for a fault under way (on failure, before cleaning up)."""
+        self._stopping.set()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(300)
+
     def _repeat(self, name: str, times: int, action, seconds: float) -> None:
         started = time.monotonic()
         for i in range(times):
-            time.sleep(max(0.0, started + seconds * (i + 0.5) / times - time.monotonic()))
+            if self._stopping.wait(max(0.0, started + seconds * (i + 0.5) / times
+                                       - time.monotonic())):
+                return
             try:
                 action()
                 self.done[name] += 1
@@ -406,7 +416,7 @@ def run(plan: Plan) -> Report:
                "POS_AUTO_MIGRATE": "true", "POS_OUTBOX_SWEEP_SECONDS": "1",
                "POS_DB_POOL_SIZE": "10", "POS_LOG_FORMAT": "text", "POS_LOG_LEVEL": "WARNING"}
         serving = Supervised("serving", SERVING, env, workdir)
-        consuming = None
+        consuming = faults = None
         try:
             serving.start()  # it migrates the control schema first
             consuming = Supervised("consuming", CONSUMING, env, workdir)
@@ -425,6 +435,8 @@ def run(plan: Plan) -> Report:
             consuming.wait_healthy()
             count(report, clients, settle(database_url, shop.tenant.client_id, plan.settle))
         finally:
+            if faults is not None:
+                faults.stop()
             for process in (consuming, serving):
                 if process is not None:
                     process.stop()
