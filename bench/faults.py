@@ -44,7 +44,10 @@ from sqlalchemy import func, select
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from posmodern.core.asyncio_hooks import collect_sync  # noqa: E402
 from posmodern.core.db import Database  # noqa: E402
+from posmodern.core.events import matches  # noqa: E402
+from posmodern.core.plugins import get_plugin_manager  # noqa: E402
 from posmodern.schema.tables import (  # noqa: E402
     orders, outbox, processed_events, stock_items, stock_movements, tables)
 from support.api import TenantUsers, create_tenant_with_users  # noqa: E402
@@ -55,13 +58,7 @@ from support.settings import make_settings  # noqa: E402
 
 SERVING = ("auth", "catalog", "orders")
 CONSUMING = ("auth", "stock", "waiter")
-#: Subscription → the event types it handles (plugins/stock/follow_orders.py,
-#: plugins/waiter/occupancy.py).
-SUBSCRIPTIONS = {
-    "stock.follow_orders": ("order.created", "order.status_updated", "order.items_changed",
-                            "order.cancelled"),
-    "waiter.table_occupancy": ("order.created", "order.status_updated"),
-}
+
 SHELF = Decimal("1000000")
 #: Answers a client retries (with the same key): the first request still runs, throttled, down.
 RETRIED_4XX = {408, 409, 425, 429}
@@ -357,24 +354,34 @@ async def _snapshot(database_url: str, client_id: str) -> dict:
         await db.dispose()
 
 
-def _expected(events: dict[str, int]) -> dict[str, int]:
-    return {name: sum(events.get(t, 0) for t in types) for name, types in SUBSCRIPTIONS.items()}
+def subscriptions(settings) -> dict[str, tuple[str, ...]]:
+    """The consuming process's subscriptions → the event types each handles (from its plugins)."""
+    pm = get_plugin_manager(CONSUMING)
+    return {s.name: s.event_types
+            for s in collect_sync(pm.hook.pos_subscriptions, settings=settings, hooks=pm.hook)}
 
 
-def settle(database_url: str, client_id: str, seconds: float) -> dict:
+def _expected(subs: dict[str, tuple[str, ...]], events: dict[str, int]) -> dict[str, int]:
+    return {name: sum(n for t, n in events.items() if any(matches(p, t) for p in types))
+            for name, types in subs.items()}
+
+
+def settle(database_url: str, client_id: str, seconds: float,
+           subs: dict[str, tuple[str, ...]]) -> dict:
     """The database once the outbox is empty and every subscription has caught up (or after
     ``seconds``, as it then is)."""
     deadline = time.monotonic() + seconds
     while True:
         snap = asyncio.run(_snapshot(database_url, client_id))
-        caught_up = {k: snap["handled"].get(k, 0) for k in SUBSCRIPTIONS} == \
-            _expected(snap["events"])
+        caught_up = {k: snap["handled"].get(k, 0) for k in subs} == \
+            _expected(subs, snap["events"])
         if (snap["outstanding"] == 0 and caught_up) or time.monotonic() > deadline:
             return snap
         time.sleep(1)
 
 
-def count(report: Report, clients: Clients, snap: dict) -> None:
+def count(report: Report, clients: Clients, snap: dict,
+          subs: dict[str, tuple[str, ...]]) -> None:
     report.acknowledged, report.confirmed = len(clients.acked), len(clients.confirmed)
     report.unacknowledged, report.refused = clients.unacknowledged, clients.refused
     report.retries = clients.retries
@@ -396,8 +403,8 @@ def count(report: Report, clients: Clients, snap: dict) -> None:
                               and t.status == "OCCUPIED"
                               and t.current_order_id == newest[t.table_id])
     report.outstanding, report.events = snap["outstanding"], Counter(snap["events"])
-    report.handled = {k: snap["handled"].get(k, 0) for k in SUBSCRIPTIONS}
-    report.expected = _expected(snap["events"])
+    report.handled = {k: snap["handled"].get(k, 0) for k in subs}
+    report.expected = _expected(subs, snap["events"])
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -433,7 +440,9 @@ def run(plan: Plan) -> Report:
             report.restarts = faults.done
             serving.wait_healthy()
             consuming.wait_healthy()
-            count(report, clients, settle(database_url, shop.tenant.client_id, plan.settle))
+            subs = subscriptions(settings)
+            count(report, clients, settle(database_url, shop.tenant.client_id, plan.settle, subs),
+                  subs)
         finally:
             if faults is not None:
                 faults.stop()
@@ -462,7 +471,7 @@ def render(report: Report) -> str:
         ("events in the outbox", sum(report.events.values())),
         ("events outstanding (unsent)", report.outstanding),
         *((f"events handled by {name}", f"{report.handled.get(name, 0)} of "
-           f"{report.expected.get(name, 0)}") for name in SUBSCRIPTIONS),
+           f"{report.expected.get(name, 0)}") for name in sorted(report.expected)),
         *((name, f"{report.restarts.get(name, 0)}") for name in (
             "RabbitMQ restarts", "PostgreSQL restarts", "serving process kill -9",
             "consuming process kill -9")),
