@@ -25,7 +25,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, **env}
         self.log_path = Path(cwd or ".") / f"server-{self.port}.log"
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [POS, *args, "serve", "--port", str(self.port), *serve_args], env=full_env, cwd=cwd,
             stdout=self._log, stderr=subprocess.STDOUT)

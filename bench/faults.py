@@ -1,0 +1,505 @@
+"""Fault run, reported the way Jepsen does: keyed orders while the broker, the database and the
+processes fail; then what was acknowledged, stored, duplicated and lost.
+
+On a private PostgreSQL 15 cluster and a private RabbitMQ node (tests/support/private_services.py;
+the machine's shared ones are never touched) it runs two `pos serve` processes over RabbitMQ:
+
+- the **serving** process (auth, catalog, orders) takes the orders and relays their events;
+- the **consuming** process (auth, stock, waiter) applies them: stock leaves the shelf when an order
+  is confirmed, a table is occupied by its open order.
+
+`--clients` concurrent clients each send orders (one stocked product, at one of `--tables` tables,
+the Idempotency-Key also written in the order's notes) and confirm them, each request retried with
+the same key on any error or timeout until it is acknowledged. Meanwhile RabbitMQ is restarted
+`--rabbit` times, PostgreSQL `--postgres` times (an immediate stop, as a crash), and each
+`pos serve` process is `kill -9`ed `--kills` times (a supervisor starts it again, as systemd
+would). The load runs for `--seconds` and until the last fault is over. Then, once the relay and
+the consumers have had `--settle` seconds to catch up, it counts from the database: orders by key
+(stored, duplicated, lost), stock movements per order, tables, events still in the outbox, and
+events each subscription handled against those it should have.
+
+    .venv/bin/python bench/faults.py [--seconds 60] [--clients 16] [--rabbit 5] [--postgres 3]
+                                     [--kills 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from posmodern.core.asyncio_hooks import collect_sync  # noqa: E402
+from posmodern.core.db import Database  # noqa: E402
+from posmodern.core.events import matches  # noqa: E402
+from posmodern.core.plugins import get_plugin_manager  # noqa: E402
+from posmodern.schema.tables import (  # noqa: E402
+    orders, outbox, processed_events, stock_items, stock_movements, tables)
+from support.api import TenantUsers, create_tenant_with_users  # noqa: E402
+from support.private_services import PrivateServices  # noqa: E402
+from support.server import Server  # noqa: E402
+from support.services import free_port  # noqa: E402
+from support.settings import make_settings  # noqa: E402
+
+SERVING = ("auth", "catalog", "orders")
+CONSUMING = ("auth", "stock", "waiter")
+
+SHELF = Decimal("1000000")
+#: Answers a client retries (with the same key): the first request still runs, throttled, down.
+RETRIED_4XX = {408, 409, 425, 429}
+
+
+@dataclass
+class Plan:
+    seconds: float = 60.0
+    clients: int = 16
+    rabbit: int = 5
+    postgres: int = 3
+    kills: int = 5
+    tables: int = 20
+    settle: float = 180.0
+    #: How long one request is retried before the client gives up on it (counted, never hidden).
+    give_up: float = 300.0
+
+
+@dataclass
+class Report:
+    plan: Plan
+    acknowledged: int = 0
+    confirmed: int = 0
+    stored: int = 0
+    duplicated: int = 0
+    lost: int = 0
+    unacknowledged: int = 0
+    refused: Counter = field(default_factory=Counter)
+    retries: int = 0
+    outstanding: int = 0
+    events: Counter = field(default_factory=Counter)
+    handled: dict[str, int] = field(default_factory=dict)
+    expected: dict[str, int] = field(default_factory=dict)
+    movements: int = 0
+    orders_moved_once: int = 0
+    shelf_left: Decimal = SHELF
+    tables_used: int = 0
+    tables_right: int = 0
+    restarts: Counter = field(default_factory=Counter)
+    load_seconds: float = 0.0
+    total_seconds: float = 0.0
+    machine: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.acknowledged / self.load_seconds if self.load_seconds else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (self.lost == 0 and self.duplicated == 0 and self.unacknowledged == 0
+                and not self.refused and self.stored == self.acknowledged
+                and self.outstanding == 0 and self.handled == self.expected
+                and self.movements == self.orders_moved_once == self.confirmed
+                and self.shelf_left == SHELF - self.confirmed
+                and self.tables_right == self.tables_used)
+
+
+def machine() -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs, "
+            f"{platform.python_implementation()} {platform.python_version()}, load average {load}")
+
+
+# --- the processes --------------------------------------------------------------------------
+
+
+class Supervised:
+    """A `pos serve` process on a fixed port, started again whenever it dies (as systemd would)."""
+
+    def __init__(self, name: str, plugins: tuple[str, ...], env: dict[str, str], cwd: Path):
+        self.name, self.env, self.cwd = name, env, cwd
+        self.args = ("--plugins", ",".join(plugins))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = self._spawn()
+        self._stopping = threading.Event()
+        self._watch = threading.Thread(target=self._keep_up, name=f"supervise-{name}", daemon=True)
+
+    def _spawn(self) -> Server:
+        return Server(self.env, *self.args, cwd=self.cwd, port=self.port)
+
+    def start(self, timeout: float = 120) -> None:
+        self.server.wait_healthy(timeout)
+        self._watch.start()
+
+    def _keep_up(self) -> None:
+        while not self._stopping.wait(0.2):
+            if self.server.process.poll() is not None:
+                self.server.stop()
+                self.server = self._spawn()
+
+    def kill(self) -> None:
+        """``kill -9`` the process now serving; the supervisor starts another."""
+        self.server.process.kill()
+
+    def wait_healthy(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} not healthy: {self.server.log()}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._watch.is_alive():
+            self._watch.join(5)
+        self.server.stop()
+
+
+# --- the clients ----------------------------------------------------------------------------
+
+
+@dataclass
+class Shop:
+    tenant: TenantUsers
+    product_id: str
+    table_ids: list[str]
+    tokens: dict[str, str]
+
+
+class Clients:
+    """Keyed orders and their confirmations, each request retried until acknowledged."""
+
+    def __init__(self, plan: Plan, url: str, shop: Shop) -> None:
+        self.plan, self.url, self.shop = plan, url, shop
+        self.run_id = uuid.uuid4().hex[:8]
+        self.acked: dict[str, str] = {}  # key → order id
+        self.confirmed: set[str] = set()
+        self.unacknowledged = 0
+        self.refused: Counter = Counter()
+        self.retries = 0
+        self._next = 0
+        self._stop = asyncio.Event()
+
+    async def run(self, until) -> float:
+        """Send orders until ``until()`` is true; returns the seconds new orders were sent."""
+        started = time.monotonic()
+        limits = httpx.Limits(max_connections=self.plan.clients)
+        async with httpx.AsyncClient(base_url=self.url, timeout=15, limits=limits) as http:
+            workers = [asyncio.create_task(self._worker(http)) for _ in range(self.plan.clients)]
+            while not until():
+                await asyncio.sleep(0.5)
+            self._stop.set()
+            sending = time.monotonic() - started
+            await asyncio.gather(*workers)
+        return sending
+
+    async def _worker(self, http: httpx.AsyncClient) -> None:
+        while not self._stop.is_set():
+            n, self._next = self._next, self._next + 1
+            await self._order(http, n)
+
+    async def _order(self, http: httpx.AsyncClient, n: int) -> None:
+        key = f"{self.run_id}-{n}"
+        body = {"items": [{"product_id": self.shop.product_id, "quantity": "1"}],
+                "table_id": self.shop.table_ids[n % len(self.shop.table_ids)], "notes": key}
+        made = await self._until_acknowledged(http, "cashier", "/api/v1/orders", body, key, 201)
+        if made is None:
+            return
+        order_id = made.json()["order_id"]
+        self.acked[key] = order_id
+        confirmed = await self._until_acknowledged(
+            http, "manager", f"/api/v1/orders/{order_id}/status", {"status": "CONFIRMED"},
+            f"{key}-confirm", 200)
+        if confirmed is not None:
+            self.confirmed.add(order_id)
+
+    async def _until_acknowledged(self, http: httpx.AsyncClient, role: str, path: str,
+                                  body: dict, key: str, expected: int) -> httpx.Response | None:
+        headers = {"Authorization": f"Bearer {self.shop.tokens[role]}", "Idempotency-Key": key}
+        deadline = time.monotonic() + self.plan.give_up
+        while time.monotonic() < deadline:
+            try:
+                answer = await http.post(path, json=body, headers=headers)
+                if answer.status_code == expected:
+                    return answer
+                if 400 <= answer.status_code < 500 and answer.status_code not in RETRIED_4XX:
+                    self.refused[f"{answer.status_code} {path.split('/')[3]}"] += 1
+                    return None
+            except httpx.HTTPError:
+                pass
+            self.retries += 1
+            await asyncio.sleep(0.25)
+        self.unacknowledged += 1
+        return None
+
+
+# --- the faults -----------------------------------------------------------------------------
+
+
+class Faults:
+    """Each kind of fault in its own thread, its occurrences spread over ``seconds``."""
+
+    def __init__(self, plan: Plan, services: PrivateServices, serving: Supervised,
+                 consuming: Supervised) -> None:
+        self.done: Counter = Counter()
+        self.errors: list[str] = []
+        self._stopping = threading.Event()
+        kinds = {"RabbitMQ restarts": (plan.rabbit, services.rabbit.restart),
+                 "PostgreSQL restarts": (plan.postgres, services.postgres.restart),
+                 "serving process kill -9": (plan.kills, serving.kill),
+                 "consuming process kill -9": (plan.kills, consuming.kill)}
+        self._threads = [threading.Thread(target=self._repeat, args=(name, times, action,
+                                                                      plan.seconds), daemon=True)
+                         for name, (times, action) in kinds.items()]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def over(self) -> bool:
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def stop(self) -> None:
+        """Inject nothing more, and wait for a fault under way (on failure, before cleaning up)."""
+        self._stopping.set()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(300)
+
+    def _repeat(self, name: str, times: int, action, seconds: float) -> None:
+        started = time.monotonic()
+        for i in range(times):
+            if self._stopping.wait(max(0.0, started + seconds * (i + 0.5) / times
+                                       - time.monotonic())):
+                return
+            try:
+                action()
+                self.done[name] += 1
+            except Exception as error:  # noqa: BLE001 - reported, and the run fails on it
+                self.errors.append(f"{name}: {type(error).__name__}: {error}")
+
+
+# --- setup and counting ---------------------------------------------------------------------
+
+
+def _post(url: str, token: str | None, path: str, body: dict) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answer = httpx.post(url + path, json=body, headers=headers, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def _token(url: str, tenant: TenantUsers, role: str) -> str:
+    return _post(url, None, "/api/v1/auth/token", {
+        "client_id": tenant.client_id, "username": role,
+        "password": tenant.passwords[role]})["access_token"]
+
+
+def open_shop(settings, serving: Supervised, consuming: Supervised, plan: Plan) -> Shop:
+    tenant = asyncio.run(create_tenant_with_users(
+        settings, roles=("admin", "manager", "cashier")))
+    admin = _token(serving.url, tenant, "admin")
+    product = _post(serving.url, admin, "/api/v1/products",
+                    {"name": "Pão de queijo", "price": "6.00"})["product_id"]
+    _post(consuming.url, _token(consuming.url, tenant, "manager"), "/api/v1/stock/items",
+          {"product_id": product, "quantity": str(SHELF)})
+    table_ids = [_post(consuming.url, admin, "/api/v1/waiter/tables",
+                       {"table_number": str(n + 1), "capacity": 4})["table_id"]
+                 for n in range(plan.tables)]
+    tokens = {role: _token(serving.url, tenant, role) for role in ("cashier", "manager")}
+    return Shop(tenant, product, table_ids, tokens)
+
+
+async def _snapshot(database_url: str, client_id: str) -> dict:
+    db = Database(database_url)
+    try:
+        async with db.transaction(client_id) as conn:
+            rows = lambda statement: conn.execute(statement)  # noqa: E731
+            return {
+                "orders": (await rows(select(orders.c.order_id, orders.c.notes, orders.c.status,
+                                             orders.c.table_id, orders.c.created_at))).all(),
+                "movements": (await rows(select(stock_movements.c.reference_id,
+                                                stock_movements.c.quantity)
+                                         .where(stock_movements.c.reference_type == "order"))
+                              ).all(),
+                "shelf": (await rows(select(stock_items.c.quantity))).scalar_one(),
+                "tables": (await rows(select(tables.c.table_id, tables.c.status,
+                                             tables.c.current_order_id))).all(),
+                "outstanding": (await rows(select(func.count()).select_from(outbox).where(
+                    outbox.c.published_at.is_(None)))).scalar_one(),
+                "events": dict((await rows(select(outbox.c.event_type, func.count())
+                                           .group_by(outbox.c.event_type))).all()),
+                "handled": dict((await rows(select(processed_events.c.consumer, func.count())
+                                            .group_by(processed_events.c.consumer))).all()),
+            }
+    finally:
+        await db.dispose()
+
+
+def subscriptions(settings) -> dict[str, tuple[str, ...]]:
+    """The consuming process's subscriptions → the event types each handles (from its plugins)."""
+    pm = get_plugin_manager(CONSUMING)
+    return {s.name: s.event_types
+            for s in collect_sync(pm.hook.pos_subscriptions, settings=settings, hooks=pm.hook)}
+
+
+def _expected(subs: dict[str, tuple[str, ...]], events: dict[str, int]) -> dict[str, int]:
+    return {name: sum(n for t, n in events.items() if any(matches(p, t) for p in types))
+            for name, types in subs.items()}
+
+
+def settle(database_url: str, client_id: str, seconds: float,
+           subs: dict[str, tuple[str, ...]]) -> dict:
+    """The database once the outbox is empty and every subscription has caught up (or after
+    ``seconds``, as it then is)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        snap = asyncio.run(_snapshot(database_url, client_id))
+        caught_up = {k: snap["handled"].get(k, 0) for k in subs} == \
+            _expected(subs, snap["events"])
+        if (snap["outstanding"] == 0 and caught_up) or time.monotonic() > deadline:
+            return snap
+        time.sleep(1)
+
+
+def count(report: Report, clients: Clients, snap: dict,
+          subs: dict[str, tuple[str, ...]]) -> None:
+    report.acknowledged, report.confirmed = len(clients.acked), len(clients.confirmed)
+    report.unacknowledged, report.refused = clients.unacknowledged, clients.refused
+    report.retries = clients.retries
+    ours = [o for o in snap["orders"] if (o.notes or "").startswith(clients.run_id)]
+    by_key = Counter(o.notes for o in ours)
+    stored_ids = {str(o.order_id) for o in ours}
+    report.stored = len(ours)
+    report.duplicated = sum(n - 1 for n in by_key.values())
+    report.lost = sum(1 for order_id in clients.acked.values() if order_id not in stored_ids)
+    moves = Counter(str(m.reference_id) for m in snap["movements"])
+    report.movements = sum(moves.values())
+    report.orders_moved_once = sum(1 for o in clients.confirmed if moves[o] == 1)
+    report.shelf_left = Decimal(str(snap["shelf"]))
+    newest: dict = {}
+    for order in sorted(ours, key=lambda o: o.created_at):
+        newest[order.table_id] = order.order_id
+    report.tables_used = len(newest)
+    report.tables_right = sum(1 for t in snap["tables"] if t.table_id in newest
+                              and t.status == "OCCUPIED"
+                              and t.current_order_id == newest[t.table_id])
+    report.outstanding, report.events = snap["outstanding"], Counter(snap["events"])
+    report.handled = {k: snap["handled"].get(k, 0) for k in subs}
+    report.expected = _expected(subs, snap["events"])
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def run(plan: Plan) -> Report:
+    """One fault run on private services; everything it started is stopped and removed."""
+    report = Report(plan, machine=machine())
+    started = time.monotonic()
+    with PrivateServices() as services, tempfile.TemporaryDirectory(prefix="pos-faults-") as tmp:
+        workdir = Path(tmp)
+        database_url = services.postgres.create_database()
+        settings = make_settings(database_url, workdir)
+        env = {"DATABASE_URL": database_url, "BROKER_URL": services.rabbit.url,
+               "POS_BUS_EXCHANGE": "posmodern.faults", "POS_DATA_DIR": str(workdir / "var"),
+               "POS_AUTO_MIGRATE": "true", "POS_OUTBOX_SWEEP_SECONDS": "1",
+               "POS_DB_POOL_SIZE": "10", "POS_LOG_FORMAT": "text", "POS_LOG_LEVEL": "WARNING"}
+        serving = Supervised("serving", SERVING, env, workdir)
+        consuming = faults = None
+        try:
+            serving.start()  # it migrates the control schema first
+            consuming = Supervised("consuming", CONSUMING, env, workdir)
+            consuming.start()
+            shop = open_shop(settings, serving, consuming, plan)
+            clients = Clients(plan, serving.url, shop)
+            faults = Faults(plan, services, serving, consuming)
+            load_started = time.monotonic()
+            faults.start()
+            report.load_seconds = asyncio.run(clients.run(
+                lambda: faults.over() and time.monotonic() - load_started >= plan.seconds))
+            if faults.errors:
+                raise RuntimeError("a fault could not be injected: " + "; ".join(faults.errors))
+            report.restarts = faults.done
+            serving.wait_healthy()
+            consuming.wait_healthy()
+            subs = subscriptions(settings)
+            count(report, clients, settle(database_url, shop.tenant.client_id, plan.settle, subs),
+                  subs)
+        finally:
+            if faults is not None:
+                faults.stop()
+            for process in (consuming, serving):
+                if process is not None:
+                    process.stop()
+    report.total_seconds = time.monotonic() - started
+    return report
+
+
+def render(report: Report) -> str:
+    """The report as a Markdown table (what docs/faults.md shows)."""
+    plan = report.plan
+    rows = [
+        ("orders acknowledged", report.acknowledged),
+        ("orders stored", report.stored),
+        ("orders duplicated", report.duplicated),
+        ("orders lost", report.lost),
+        ("orders never acknowledged (client gave up)", report.unacknowledged),
+        ("requests refused (4xx)", sum(report.refused.values())),
+        ("orders confirmed", report.confirmed),
+        ("stock movements (one per confirmed order)",
+         f"{report.movements} ({report.orders_moved_once} orders moved exactly once)"),
+        ("stock left on the shelf", f"{report.shelf_left:f} of {SHELF:f}"),
+        ("tables occupied by their newest order", f"{report.tables_right} of {report.tables_used}"),
+        ("events in the outbox", sum(report.events.values())),
+        ("events outstanding (unsent)", report.outstanding),
+        *((f"events handled by {name}", f"{report.handled.get(name, 0)} of "
+           f"{report.expected.get(name, 0)}") for name in sorted(report.expected)),
+        *((name, f"{report.restarts.get(name, 0)}") for name in (
+            "RabbitMQ restarts", "PostgreSQL restarts", "serving process kill -9",
+            "consuming process kill -9")),
+        ("client retries (same key)", report.retries),
+        ("rate", f"{report.rate:.1f} acknowledged orders/s over {report.load_seconds:.0f} s "
+                 f"({plan.clients} clients; target 100/s)"),
+        ("wall time", f"{report.total_seconds:.0f} s"),
+        ("machine", report.machine),
+        ("verdict", "valid" if report.ok else "INVALID"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"| {'what':<{width}} | count |", f"|{'-' * (width + 2)}|-------|"]
+    lines += [f"| {name:<{width}} | {value} |" for name, value in rows]
+    if report.refused:
+        lines.append(f"\nrefused: {dict(report.refused)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    defaults = Plan()
+    for name in ("seconds", "clients", "rabbit", "postgres", "kills", "tables", "settle"):
+        parser.add_argument(f"--{name}", type=type(getattr(defaults, name)),
+                            default=getattr(defaults, name))
+    report = run(Plan(**vars(parser.parse_args(argv))))
+    print(render(report))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
