@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger("posmodern.fiscal")
 #: The settings of the process, for the receipt hook (whose call carries none).
-PROCESS: dict[str, Settings] = {}
+PROCESS: dict[str, Any] = {}
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -52,6 +52,9 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         if order_id is not None:
             await issue_for(conn, settings, envelope.store_id, order_id,
                             envelope.data.get("tenders", []))
+            sender = PROCESS.get("sender")
+            if sender is not None:  # it sends the note as soon as this transaction commits
+                sender.wake(envelope.client_id)
     return [Subscription("fiscal.nfce", ("payment.completed",), handle)]
 
 

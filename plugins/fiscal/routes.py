@@ -64,7 +64,7 @@ async def create_document(ctx: RequestContext):
         before = await emission.current_document(conn, order.order_id, ctx.store_id)
         row = await emission.issue(conn, ctx.runtime.settings, ctx.client_id, ctx.store_id,
                                    emission.Sale(order, tenders, body.cpf), strict=True)
-    wake(ctx.runtime)
+    wake(ctx.runtime, ctx.client_id)
     fresh = before is None or before.status == DocumentStatus.PENDING_DATA
     return Reply(view(row), 201 if fresh else 200)
 

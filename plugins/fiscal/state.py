@@ -13,8 +13,8 @@ def sender(runtime: Runtime) -> Any | None:
     return runtime.state.get(NAME)
 
 
-def wake(runtime: Runtime) -> None:
-    """Tell the sender a note is ready (it also looks on its own every POS_FISCAL_POLL_SECONDS)."""
+def wake(runtime: Runtime, client_id: str) -> None:
+    """Tell the sender a note of ``client_id`` is ready (it also looks on its own)."""
     found = sender(runtime)
     if found is not None:
-        found.wake()
+        found.wake(client_id)

@@ -10,16 +10,19 @@ from posmodern.core import tenancy
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.kiosk.ordering import sweep
 from posmodern.plugins.kiosk.settings import SWEEP_SECONDS
+from posmodern.schema.tables import kiosk_orders
 
 log = logging.getLogger(__name__)
 
 
 async def sweep_every_tenant(runtime: Runtime) -> None:
-    for tenant in await tenancy.list_tenants(runtime.db):
+    """Every tenant that has kiosk orders (the statistics say which, in one query: the sweep's
+    idle cost does not grow with the tenants that have no kiosk)."""
+    for client_id in await tenancy.tenants_with_rows(runtime.db, kiosk_orders.name):
         try:
-            await sweep(runtime, tenant.client_id)
+            await sweep(runtime, client_id)
         except Exception:  # noqa: BLE001 - one tenant's trouble does not stop the others
-            log.exception("kiosk sweep of %s failed", tenant.client_id)
+            log.exception("kiosk sweep of %s failed", client_id)
 
 
 async def run_sweeps(runtime: Runtime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from posmodern.core import hookimpl
 from posmodern.core.api import PUBLIC, ApiRoute
+from posmodern.core.events import Broadcast
 from posmodern.core.ownership import TableAccess
 from posmodern.plugins.remote_orders import cli, outbound, registry, routes, settings
 from posmodern.plugins.remote_orders.poller import Poller
@@ -63,6 +64,15 @@ def pos_subscriptions(settings):
 @hookimpl
 def pos_commands():
     return [cli.remote_orders]
+
+
+@hookimpl
+def pos_broadcasts(runtime):
+    def settings_changed(envelope):
+        poller = runtime.state.get(registry.PLUGIN)
+        if poller is not None:  # a store's merchant ids may have changed
+            poller.directory.changed(envelope.client_id)
+    return [Broadcast("remote_orders.settings", ("settings.changed",), settings_changed)]
 
 
 @hookimpl

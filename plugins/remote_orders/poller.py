@@ -58,6 +58,10 @@ class Poller:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _round: asyncio.Lock = field(default_factory=asyncio.Lock)
     _remembered: set[tuple[str, str, str]] = field(default_factory=set)
+    directory: registry.Directory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.directory = registry.Directory(self.runtime, self.marketplaces)
 
     async def start(self) -> None:
         if not POLLING.value(self.runtime.settings):
@@ -117,9 +121,10 @@ class Poller:
         """One round: every merchant polled and its events handled, then every queued action
         sent; returns a report per merchant. ``client_id`` limits it to one tenant."""
         async with self._round:
-            found = await registry.all_merchants(self.runtime, self.marketplaces)
-            found = [(m, merchant) for m, merchant in found
-                     if client_id is None or merchant.client_id == client_id]
+            if client_id is None:
+                found = await self.directory.merchants()
+            else:  # asked for one tenant (its store's settings may have just changed)
+                found = await registry.merchants_of(self.runtime, self.marketplaces, client_id)
             reports = [await self._poll(marketplace, merchant) for marketplace, merchant in found]
             for tenant in sorted({merchant.client_id for _, merchant in found}):
                 try:

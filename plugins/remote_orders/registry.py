@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
-
-from sqlalchemy import select
+from dataclasses import dataclass, field
 
 from posmodern.core.asyncio_hooks import collect_sync
 from posmodern.core.errors import NotFound, PluginError
 from posmodern.core.marketplaces import Marketplace, Merchant
 from posmodern.core.runtime import Runtime
 from posmodern.core.store_settings import store_values, stores_setting
-from posmodern.schema.control import tenants
+from posmodern.core.tenancy import active_tenants
 
 log = logging.getLogger("posmodern.remote_orders")
 PLUGIN = "remote_orders"
+#: How often the polling process reads every tenant's merchants again (a store's settings
+#: changed through the API are read again at once).
+DIRECTORY_SECONDS = 1800.0
 
 
 def build(found: Iterable[object]) -> dict[str, Marketplace]:
@@ -57,20 +60,46 @@ async def tenant_merchants(runtime: Runtime, client_id: str,
     return merchants
 
 
-async def all_merchants(runtime: Runtime,
-                        marketplaces: dict[str, Marketplace]) -> list[tuple[Marketplace, Merchant]]:
-    """Every (marketplace, merchant) of every tenant; a tenant that cannot be read (being
-    created or dropped) is skipped."""
-    async with runtime.db.control_connection() as conn:
-        client_ids = (await conn.execute(select(tenants.c.client_id).where(
-            tenants.c.status == "active"))).scalars().all()
+async def merchants_of(runtime: Runtime, marketplaces: dict[str, Marketplace],
+                       client_id: str) -> list[tuple[Marketplace, Merchant]]:
+    """Every (marketplace, merchant) of one tenant; a tenant that cannot be read (being created
+    or dropped) has none."""
     found = []
-    for client_id in client_ids:
-        for marketplace in marketplaces.values():
-            try:
-                merchants = await tenant_merchants(runtime, client_id, marketplace)
-            except Exception as exc:  # noqa: BLE001 - one tenant must not stop the others
-                log.warning("remote orders: tenant %s skipped: %s", client_id, exc)
-                continue
-            found += [(marketplace, merchant) for merchant in merchants]
+    for marketplace in marketplaces.values():
+        try:
+            merchants = await tenant_merchants(runtime, client_id, marketplace)
+        except Exception as exc:  # noqa: BLE001 - one tenant must not stop the others
+            log.warning("remote orders: tenant %s skipped: %s", client_id, exc)
+            continue
+        found += [(marketplace, merchant) for merchant in merchants]
     return found
+
+
+@dataclass
+class Directory:
+    """The merchants of every tenant, as the polling process knows them: read from every tenant
+    once per :data:`DIRECTORY_SECONDS`, and again for a tenant whose settings changed
+    (``settings.changed``, heard by every process), so that polling every 30 s does not visit
+    every tenant every 30 s."""
+
+    runtime: Runtime
+    marketplaces: dict[str, Marketplace]
+    by_tenant: dict[str, list[tuple[Marketplace, Merchant]]] = field(default_factory=dict)
+    stale: set[str] = field(default_factory=set)
+    next_full: float = 0.0
+
+    def changed(self, client_id: str) -> None:
+        self.stale.add(client_id)
+
+    async def merchants(self) -> list[tuple[Marketplace, Merchant]]:
+        if time.monotonic() >= self.next_full:
+            self.next_full = time.monotonic() + DIRECTORY_SECONDS
+            self.stale.clear()
+            self.by_tenant = {client_id: await merchants_of(self.runtime, self.marketplaces,
+                                                            client_id)
+                              for client_id in await active_tenants(self.runtime.db)}
+        while self.stale:
+            client_id = self.stale.pop()
+            self.by_tenant[client_id] = await merchants_of(self.runtime, self.marketplaces,
+                                                           client_id)
+        return [pair for pairs in self.by_tenant.values() for pair in pairs]
