@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
-from posmodern.hosts.app import create_app
-from support.api import Api, make_tenant
-from support.menu import create_menu, order_body
+from support.menu import order_body
 
 TILL_PLUGINS = ["auth", "catalog", "customers", "orders", "payments", "counter"]
 
 
 @pytest.fixture
-def till_client(settings):
-    with TestClient(create_app(settings, plugins=TILL_PLUGINS)) as client:
-        yield client
-
-
-@pytest.fixture
-def staff(till_client, settings) -> Api:
-    return Api(till_client, make_tenant(settings))
-
-
-@pytest.fixture
-def menu(staff) -> dict[str, dict]:
-    return create_menu(staff)
+def app_plugins() -> list[str]:
+    return TILL_PLUGINS
 
 
 @pytest.fixture

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from posmodern.hosts.app import create_app
-from starlette.testclient import TestClient
-from support.api import Api, make_tenant
-from support.menu import create_menu
+from support.api import Api
 
 SERVICE_PLUGINS = ["auth", "catalog", "customers", "orders", "waiter", "kds", "payments",
                    "settings"]
 
 
 @pytest.fixture
-def service_client(settings):
-    with TestClient(create_app(settings, plugins=SERVICE_PLUGINS)) as client:
-        yield client
+def app_plugins() -> list[str]:
+    return SERVICE_PLUGINS
 
 
 @pytest.fixture
-def floor(service_client, settings) -> Api:
-    return Api(service_client, make_tenant(settings))
+def floor(staff) -> Api:
+    return staff
 
 
 @pytest.fixture
-def carte(floor) -> dict[str, dict]:
-    return create_menu(floor)
+def carte(menu) -> dict[str, dict]:
+    return menu
 
 
 def user_id(api: Api, role: str) -> str:
