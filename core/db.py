@@ -67,19 +67,62 @@ def schema_name(client_id: str) -> str:
 
 def _private_file(path: Path) -> None:
     """Create a SQLite file readable by its owner only (customers' names, phones, e-mails);
-    SQLite gives its -wal and -shm files the same mode."""
+    SQLite gives its -wal and -shm files the same mode. An existing file is left alone: opening
+    and closing it here would drop this process's locks on it (see :func:`_hold`)."""
+    if path.exists():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether the open file ``fd`` is still the one at ``path``."""
+#: One read-only descriptor per SQLite tenant file per process, by (device, inode). Closing any
+#: descriptor of a file drops every POSIX lock this process holds on it, SQLite's included: a
+#: writer in another process could then take the file as unused and checkpoint and delete the
+#: WAL under this process's readers ("database disk image is malformed";
+#: https://www.sqlite.org/howtocorrupt.html, 2.2). So a descriptor is shared by every
+#: :class:`Database` of the process and closed only once its file is deleted. Holding it keeps
+#: the inode from being reused by a file made again under the same name.
+_HELD: dict[tuple[int, int], int] = {}
+
+
+def _hold(path: Path) -> tuple[int, int]:
+    """Hold the SQLite file at ``path`` open in this process; its (device, inode)."""
+    _close_deleted()
+    try:
+        named = path.stat()
+        if (named.st_dev, named.st_ino) in _HELD:
+            return named.st_dev, named.st_ino
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_RDONLY)
     opened = os.fstat(fd)
+    key = (opened.st_dev, opened.st_ino)
+    if _HELD.setdefault(key, fd) != fd:
+        os.close(fd)  # pragma: no cover - another thread held it first: the same locks' owner
+    return key
+
+
+def _close_deleted() -> None:
+    """Close the held descriptors of deleted files (no lock on those matters any more)."""
+    for key, fd in list(_HELD.items()):
+        if os.fstat(fd).st_nlink == 0:
+            del _HELD[key]
+            os.close(fd)
+
+
+def _same_file(key: tuple[int, int], path: Path) -> bool:
+    """Whether the file held as ``key`` still exists and is the one at ``path``."""
+    fd = _HELD.get(key)
+    if fd is None or os.fstat(fd).st_nlink == 0:
+        return False
     try:
         named = path.stat()
     except FileNotFoundError:
         return False
-    return opened.st_nlink > 0 and (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
+    return (named.st_dev, named.st_ino) == key
 
 
 #: Seconds a SQLite writer waits for another's lock (``?timeout=`` on the URL sets it).
@@ -149,10 +192,9 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self._pool = dict(pool_size=pool_size, max_overflow=max_overflow)
         self._engines: dict[str, AsyncEngine] = {}
-        #: A descriptor of the file each SQLite tenant engine opened: its link count drops to
-        #: zero when another process deletes the file, and holding it keeps the inode from
-        #: being reused by a file made again under the same name.
-        self._files: dict[str, int] = {}
+        #: The (device, inode) of the file each SQLite tenant engine opened, held open by
+        #: :func:`_hold`: its link count drops to zero when another process deletes the file.
+        self._files: dict[str, tuple[int, int]] = {}
         self._known_tenants: set[str] = set()
         #: Tenants this process served and then forgot (dropped): their requests are 401.
         self._gone: set[str] = set()
@@ -222,7 +264,7 @@ class Database:
             path = self.tenant_file(client_id)
             engine = self._create_engine(self.url.set(database=str(path)))
             self._engines[client_id] = engine
-            self._files[client_id] = os.open(path, os.O_RDONLY)
+            self._files[client_id] = _hold(path)
         return engine
 
     def _scoped_engine(self, client_id: str) -> AsyncEngine:
@@ -278,9 +320,7 @@ class Database:
         self.sequences.pop(client_id, None)
         self._scoped.pop(client_id, None)
         self._scoped.pop(("autonomous", client_id), None)
-        fd = self._files.pop(client_id, None)
-        if fd is not None:
-            os.close(fd)
+        self._files.pop(client_id, None)
         engine = self._engines.pop(client_id, None)
         if engine is not None:
             self._retired.append(engine)
@@ -288,9 +328,11 @@ class Database:
     async def _require_tenant(self, client_id: str) -> None:
         if client_id in self._files and not _same_file(self._files[client_id],
                                                         self.tenant_file(client_id)):
-            # Dropped by another process (`pos tenant drop`): its engine would go on writing
-            # into the deleted file, and every answer would be a lie.
-            await self._tenant_gone(client_id)
+            # Dropped (`pos tenant drop`) or replaced (`pos db restore`) by another process:
+            # this engine would go on with the deleted file, and every answer would be a lie.
+            # A tenant still registered is served from its new file; one dropped is gone.
+            self.forget_tenant(client_id)
+            await self.dispose_retired()
         if not await self.tenant_exists(client_id):
             if client_id in self._gone:
                 raise TenantGone(client_id)
@@ -418,8 +460,7 @@ class Database:
             await engine.dispose()
         self._autonomous = None
         self._engines.clear()
-        while self._files:
-            os.close(self._files.popitem()[1])
+        self._files.clear()
         self._scoped.clear()
         self._retired.clear()
         self._known_tenants.clear()

@@ -202,9 +202,15 @@ def test_a_backup_taken_while_orders_are_written_restores_consistently(settings,
     entry = manifest.tenant(client_id)
 
     run_db(settings, lambda db: tenancy.drop_tenant(db, client_id))
-    pos("db", "restore", str(target))
-    restored = run_db(settings, lambda db: _counts(db, client_id, entry.rows))
-    assert restored == entry.rows
+    restored = pos("db", "restore", str(target)).output
+    # The restored file holds every row of the backup...
+    assert f"restored {client_id}: {sum(entry.rows.values())} row(s)" in restored
+    # ...and the running app serves it at once, resuming its pending work (the outbox's events
+    # not yet published when the backup was taken: stock movements follow), so only what
+    # clients write can be compared once the app has moved on.
+    written = ["orders", "order_items", "payments", "customers"]
+    assert run_db(settings, lambda db: _counts(db, client_id, written)) == {
+        name: entry.rows[name] for name in written}
     assert check_invariants(settings, client_id) == entry.rows["orders"] >= 4
 
 

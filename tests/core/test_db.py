@@ -1,5 +1,7 @@
 """Storage: tenants, isolation, migrations — each test on SQLite and on PostgreSQL."""
 
+import subprocess
+import sys
 import uuid
 from decimal import Decimal
 
@@ -232,3 +234,27 @@ async def test_write_in_a_transaction_begun_by_sqlalchemy_commits_and_rolls_back
     async with db.transaction(client) as conn:
         names = sorted(await conn.scalars(select(counters.c.name)))
     assert names == ["kept", "kept too"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_second_database_in_the_process_keeps_the_first_ones_sqlite_locks(db):
+    """Two Database objects of one process on one tenant file (the app and a CLI command run in
+    it, or a test looking inside): the second one opening and closing the file must not drop
+    the first one's locks. Without them another process closing its last connection takes the
+    file as unused, checkpoints and deletes the WAL under the first one's readers, and the file
+    reads as 'database disk image is malformed'."""
+    client = _client()
+    await tenancy.create_tenant(db, client)
+    await _add_product(db, client, "Kept")  # the first one's pooled connection stays open
+    second = Database(str(db.url))
+    await _add_product(second, client, "Also kept")
+    await second.dispose()
+    wal = db.tenant_file(client).with_name(db.tenant_file(client).name + "-wal")
+    other = subprocess.run(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('PRAGMA journal_mode=WAL'); c.execute('SELECT count(*) FROM products'); "
+         "c.close()", str(db.tenant_file(client))], capture_output=True, text=True, timeout=60)
+    assert other.returncode == 0, other.stderr
+    # The other process knew it was not the last one: the WAL this process reads is still there.
+    assert wal.exists()
+    assert await _product_names(db, client) == ["Also kept", "Kept"]
