@@ -3,13 +3,16 @@ live streams."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute, App, StaticAssets
 from posmodern.core.ownership import TableAccess
 from posmodern.core.runtime import Runtime
-from posmodern.plugins.kds import actions, follow_orders, models, stations, stream, views
+from posmodern.plugins.kds import (actions, follow_orders, models, retention, stations, stream,
+                                   views)
 
 KITCHEN = frozenset({"admin", "manager", "kitchen"})
 MANAGERS = frozenset({"admin", "manager"})
@@ -21,6 +24,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 API = "/api/v1/kds"
 TICKET = API + "/tickets/{ticket_id:uuid}"
 STATION = API + "/stations/{station_id:uuid}"
+PURGES = "kds.purges"
+
+
+@hookimpl
+def pos_settings():
+    return retention.SETTINGS
 
 
 @hookimpl
@@ -103,6 +112,8 @@ def pos_subscriptions(settings):
 @hookimpl
 def pos_startup(runtime: Runtime) -> None:
     runtime.state[stream.STATE_KEY] = stream.Hub()
+    runtime.state[PURGES] = asyncio.get_running_loop().create_task(
+        retention.run_purges(runtime), name="kds-purges")
 
 
 @hookimpl
@@ -111,8 +122,13 @@ def pos_broadcasts(runtime: Runtime):
 
 
 @hookimpl
-def pos_shutdown(runtime: Runtime) -> None:
+async def pos_shutdown(runtime: Runtime) -> None:
     runtime.state.pop(stream.STATE_KEY, None)
+    task = runtime.state.pop(PURGES, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @hookimpl(trylast=True)

@@ -3,7 +3,8 @@
 A screen connecting afresh gets a ``snapshot`` of the tickets on screen, numbered with the store's
 last change; then every ``ticket`` change after it, each numbered (the SSE ``id``). A screen that
 reconnects with ``Last-Event-ID`` gets every change it missed from ``kds_changes`` first, so a
-dropped connection loses nothing. Changes are pushed as they commit: every process keeps a
+dropped connection loses nothing (a screen away for longer than the changes are kept gets a
+snapshot again). Changes are pushed as they commit: every process keeps a
 :class:`Hub` woken by the ``kds.ticket_changed`` events it sees (a broadcast, so each replica
 hears every change); a stream also looks every few seconds in case a wake-up was lost.
 """
@@ -82,13 +83,17 @@ async def changes(runtime: Runtime, client_id: str, store_id: str, station: str 
     woken = hub.join(client_id, store_id)
     try:
         async with runtime.db.transaction(client_id) as conn:
-            last = await conn.scalar(select(func.max(kds_changes.c.seq))
-                                     .where(kds_changes.c.store_id == store_id)) or 0
-            # Unknown to this store (never seen, or numbered before a restore): start afresh.
-            if after is None or after > last:
+            first, last = (await conn.execute(
+                select(func.min(kds_changes.c.seq), func.max(kds_changes.c.seq))
+                .where(kds_changes.c.store_id == store_id))).one()
+            last = last or 0
+            # Unknown to this store (never seen, or numbered before a restore), or older than
+            # the changes kept (purged, plugins/kds/retention.py): start afresh.
+            fresh = after is None or after > last or (first is not None and after < first - 1)
+            if fresh:
                 where = kds_tickets.c.station == station if station else None
                 tickets = await screen_tickets(conn, store_id, where)
-        if after is None or after > last:
+        if fresh:
             yield sse.event({"tickets": tickets}, name="snapshot", id=str(last))
             after = last
         while True:

@@ -6,16 +6,19 @@ Last-Event-ID replays what it missed, and with the kitchen in processes of its o
 import queue
 import random
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
-from posmodern.schema.tables import kds_tickets
-from sqlalchemy import func, select
+from posmodern.core.db import Database
+from posmodern.schema.tables import kds_changes, kds_tickets
+from posmodern.schema.types import utcnow
+from sqlalchemy import func, select, update
 from support.api import Api, make_tenant
 from support.kitchen import Screen, run_orders_through_disconnects
 from support.menu import create_menu, order_body
 from support.server import Server, serving
-from support.services import AMQP_URL
+from support.services import AMQP_URL, _run as run
 from support.tenant_db import fetch, wait_for
 
 EMBEDDED = "auth,catalog,customers,orders,waiter,kds"
@@ -130,3 +133,56 @@ def test_a_screen_dropping_its_stream_again_and_again_misses_no_ticket_and_sees_
                                                     disconnects=10, rng=random.Random(7))
     assert len(made) == 12
     assert sorted(seen) == sorted(made)  # none missing, none twice
+
+
+def test_changes_older_than_kept_are_purged_and_a_screen_away_longer_gets_a_snapshot(
+        settings, tmp_path):
+    """KDS_CHANGES_RETENTION_HOURS: the purge deletes older changes (never the newest: SQLite
+    would number the next one again from 1), and a screen whose Last-Event-ID is older than
+    what is kept is sent the tickets on screen, then carries on live."""
+    tenant = make_tenant(settings)
+    env = {**server_env(settings, EMBEDDED), "KDS_CHANGES_RETENTION_HOURS": "1",
+           "KDS_PURGE_SECONDS": "1"}
+    with serving(env, cwd=tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        staff = Api(client, tenant)
+        menu = create_menu(staff)
+        screen = Screen(server.url, staff.token("kitchen"), station="cozinha")
+        assert screen.next(5).name == "snapshot"
+        first = confirmed_order(staff, menu, ("X-Burger", "1"))
+        ticket = screen.until(lambda e: e.name == "ticket", timeout=5).data["ticket"]
+        screen.close()
+        resume_from = screen.last_id
+        # While the screen is away (for hours, say): the ticket is bumped, another comes.
+        staff.post(f"/api/v1/kds/tickets/{ticket['ticket_id']}/bump", "kitchen")
+        second = confirmed_order(staff, menu, ("Misto quente", "2"))
+        wait_for(lambda: fetch(settings, tenant.client_id, select(func.count()).select_from(
+            kds_changes))[0][0] == 3)
+        age(settings, tenant.client_id, hours=2)
+        newest = fetch(settings, tenant.client_id, select(func.max(kds_changes.c.seq)))[0][0]
+        wait_for(lambda: fetch(settings, tenant.client_id, select(kds_changes.c.seq)) == [
+            (newest,)], timeout=15)
+
+        back = Screen(server.url, staff.token("kitchen"), station="cozinha",
+                      last_event_id=resume_from)
+        snapshot = back.next(5)
+        assert snapshot.name == "snapshot" and snapshot.id == str(newest)
+        assert [t["order_number"] for t in snapshot.data["tickets"]] == [second["order_number"]]
+        third = confirmed_order(staff, menu, ("X-Burger", "3"))
+        event = back.until(lambda e: e.name == "ticket", timeout=5)
+        assert event.data["change"] == "created" and int(event.id) > newest
+        assert event.data["ticket"]["order_number"] == third["order_number"]
+        assert first["order_number"] not in {t["order_number"] for t in snapshot.data["tickets"]}
+        back.close()
+
+
+def age(settings, client_id: str, hours: int) -> None:
+    """Date every kitchen change ``hours`` ago, as if the screen had been away that long."""
+    async def go():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(client_id) as conn:
+                await conn.execute(update(kds_changes).values(
+                    created_at=utcnow() - timedelta(hours=hours)))
+        finally:
+            await db.dispose()
+    run(go())
