@@ -24,6 +24,9 @@ from posmodern.schema.types import utcnow
 
 #: Who may cancel: the kitchen and the waiters ask someone at the counter.
 CANCEL_ROLES = frozenset({"admin", "manager", "cashier", "integration"})
+#: Who may cancel an order the kitchen or the stock already saw (past PENDING): a cashier asks a
+#: manager (the POS page's approval dialog signs the manager in for that one call).
+CANCEL_CONFIRMED_ROLES = CANCEL_ROLES - {"cashier"}
 _SOURCE_OF_ROLE = (("kiosk", "kiosk"), ("integration", "remote"), ("waiter", "waiter"))
 
 
@@ -97,9 +100,8 @@ async def change_status(ctx: RequestContext) -> dict:
         current = await _load(conn, ctx, lock=True)
         previous = current.status
         lifecycle.check_transition(previous, new)
-        if new == OrderStatus.CANCELLED and not ctx.principal.has_any(CANCEL_ROLES):
-            raise Forbidden("cancelling an order needs one of the roles: "
-                            + ", ".join(sorted(CANCEL_ROLES)), code="cancel_not_allowed")
+        if new == OrderStatus.CANCELLED:
+            _check_may_cancel(ctx, previous)
         view = await move_order(conn, ctx.runtime.pm.hook, current, new)
         if new == OrderStatus.CANCELLED:
             await audit.record(conn, ctx, "order.cancelled", resource_type="order",
@@ -107,6 +109,16 @@ async def change_status(ctx: RequestContext) -> dict:
                                details={"order_number": current.order_number,
                                         "previous_status": previous, "total": current.total})
     return view
+
+
+def _check_may_cancel(ctx: RequestContext, status: str) -> None:
+    if not ctx.principal.has_any(CANCEL_ROLES):
+        raise Forbidden("cancelling an order needs one of the roles: "
+                        + ", ".join(sorted(CANCEL_ROLES)), code="cancel_not_allowed")
+    if status != OrderStatus.PENDING and not ctx.principal.has_any(CANCEL_CONFIRMED_ROLES):
+        raise Forbidden(f"cancelling an order already {status} needs a manager's approval (one "
+                        "of the roles: " + ", ".join(sorted(CANCEL_CONFIRMED_ROLES)) + ")",
+                        code="cancel_needs_manager", details={"status": status})
 
 
 async def add_items(ctx: RequestContext) -> dict:

@@ -75,7 +75,7 @@ def test_lifecycle_moves_forward_and_refuses_anything_else(staff, menu, settings
 
 
 @pytest.mark.parametrize("reached", ["PENDING", "IN_PREPARATION", "DELIVERED"])
-def test_cancel_from_any_open_state_by_the_counter_only(staff, menu, settings, reached):
+def test_cancel_from_any_open_state_by_the_counter_a_manager_past_pending(staff, menu, settings, reached):
     order = staff.post("/api/v1/orders", json=order_body(menu, ("X-Burger", "1"))).json()
     path = f"/api/v1/orders/{order['order_id']}/status"
     for status in ("CONFIRMED", "IN_PREPARATION", "READY", "DELIVERED"):
@@ -84,7 +84,14 @@ def test_cancel_from_any_open_state_by_the_counter_only(staff, menu, settings, r
         order = staff.post(path, json={"status": status}).json()
     assert_error(staff.post(path, "kitchen", json={"status": "CANCELLED"}), 403,
                  "cancel_not_allowed")
-    cancelled = staff.post(path, "cashier", json={"status": "CANCELLED"})
+    # A cashier cancels an order nobody has seen yet; past PENDING a manager approves.
+    if reached != "PENDING":
+        refused = assert_error(staff.post(path, "cashier", json={"status": "CANCELLED"}), 403,
+                               "cancel_needs_manager")
+        assert refused["details"] == {"status": reached}
+        assert staff.get(f"/api/v1/orders/{order['order_id']}").json()["status"] == reached
+    cancelled = staff.post(path, "cashier" if reached == "PENDING" else "manager",
+                           json={"status": "CANCELLED"})
     assert cancelled.json()["status"] == "CANCELLED"
     (event,) = events(settings, staff.tenant.client_id, "order.cancelled")
     assert event["data"]["previous_status"] == reached
