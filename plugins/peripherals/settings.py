@@ -27,9 +27,6 @@ LEASE = SettingSpec(
     "POS_PRINT_LEASE_SECONDS", float, 60.0,
     "A job left printing this long by a worker that stopped (a killed process) is tried again",
     min=1, max=3600)
-TIMEOUT = SettingSpec(
-    "POS_PRINT_TIMEOUT_SECONDS", float, 5.0,
-    "Connect and status-answer timeout of a printer", min=0.05, max=120)
 KITCHEN_MAX_AGE = SettingSpec(
     "POS_KITCHEN_TICKET_MAX_AGE_MINUTES", int, 30,
     "A kitchen ticket older than this is not printed when its printer comes back (expired, it "
@@ -50,5 +47,5 @@ TIMEZONE = SettingSpec(
     "POS_PRINT_TIMEZONE", str, "America/Sao_Paulo",
     "Time zone of the times printed on tickets and receipts", scope="store")
 
-ALL = [POLL, SCAN, RETRY, RETRY_MAX, MAX_ATTEMPTS, FAILOVER_ATTEMPTS, LEASE, TIMEOUT,
+ALL = [POLL, SCAN, RETRY, RETRY_MAX, MAX_ATTEMPTS, FAILOVER_ATTEMPTS, LEASE,
        KITCHEN_MAX_AGE, KITCHEN_STATIONS, DEFAULT_STATION, RECEIPT_HEADER, TIMEZONE]

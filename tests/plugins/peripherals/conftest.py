@@ -12,8 +12,7 @@ from support.settings import make_settings
 
 PLUGINS = ["auth", "catalog", "orders", "payments", "peripherals"]
 FAST = {"POS_PRINT_POLL_SECONDS": "0.1", "POS_PRINT_SCAN_SECONDS": "0.2",
-        "POS_PRINT_RETRY_SECONDS": "0.1", "POS_PRINT_RETRY_MAX_SECONDS": "0.3",
-        "POS_PRINT_TIMEOUT_SECONDS": "1"}
+        "POS_PRINT_RETRY_SECONDS": "0.1", "POS_PRINT_RETRY_MAX_SECONDS": "0.3"}
 
 
 @pytest.fixture

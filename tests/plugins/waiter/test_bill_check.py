@@ -16,8 +16,7 @@ from support.tenders import pay
 
 from .conftest import line
 
-FAST = {"POS_PRINT_POLL_SECONDS": "0.1", "POS_PRINT_SCAN_SECONDS": "0.2",
-        "POS_PRINT_TIMEOUT_SECONDS": "1"}
+FAST = {"POS_PRINT_POLL_SECONDS": "0.1", "POS_PRINT_SCAN_SECONDS": "0.2"}
 
 
 @pytest.fixture
