@@ -92,8 +92,13 @@ def main() -> None:
                     if delay > 0:
                         time.sleep(delay)
                     pool.submit(one, n)
-            page.wait_for_timeout(3000)
-            drawn = page.evaluate("() => window.drawn")
+            # Every ticket drawn, or 30 s more: one not drawn by then is counted missing.
+            deadline = time.monotonic() + 30
+            while True:
+                drawn = page.evaluate("() => window.drawn")
+                if set(answered) <= set(drawn) or time.monotonic() > deadline:
+                    break
+                page.wait_for_timeout(200)
             browser.close()
     latencies = sorted(drawn[n] - at for n, at in answered.items() if n in drawn)
     missing = len(answered) - len(latencies)
