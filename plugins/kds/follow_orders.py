@@ -31,7 +31,8 @@ from posmodern.schema.tables import (categories, customers, kds_tickets, order_i
                                      products, tables)
 from posmodern.schema.types import utcnow
 
-ORDER_EVENTS = ("order.created", "order.status_updated", "order.items_changed", "order.cancelled")
+ORDER_EVENTS = ("order.created", "order.status_updated", "order.items_changed", "order.cancelled",
+                "order.table_changed")
 #: Orders whose items the kitchen makes (later ones are done; earlier ones not confirmed yet).
 TICKETED = ("CONFIRMED", "IN_PREPARATION")
 GONE_ITEM_STATUSES = ("CANCELLED", "REMOVED")
@@ -108,7 +109,9 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
         .where(order_items.c.order_id == order_id)
         .order_by(order_items.c.created_at, order_items.c.item_id))).all()
     gone = {str(i.item_id) for i in items if i.status in GONE_ITEM_STATUSES}
+    details = await _details(conn, order)
     changes = await _flag_voids(conn, tickets, gone, now)
+    changes += await _follow_table(conn, tickets, details["table_number"], now)
     ticketed = {entry["item_id"] for t in tickets for entry in (t.items or [])}
     fresh = [i for i in items
              if str(i.item_id) not in ticketed | gone and not _sent(i.customizations)]
@@ -121,7 +124,6 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
         rounds = defaultdict(lambda: -1)
         for ticket in tickets:
             rounds[ticket.station] = max(rounds[ticket.station], ticket.round)
-        details = await _details(conn, order)
         for (station, held), group in sorted(groups.items()):
             rounds[station] += 1
             ticket_id = new_uuid()
@@ -150,6 +152,21 @@ async def _flag_voids(conn: AsyncConnection, tickets: list[Any], gone: set[str],
         await conn.execute(update(kds_tickets).where(kds_tickets.c.ticket_id == ticket.ticket_id)
                            .values(**values))
         changes.append((ticket.ticket_id, "voided"))
+    return changes
+
+
+async def _follow_table(conn: AsyncConnection, tickets: list[Any], table_number: Any,
+                        now) -> list[tuple[uuid.UUID, str]]:
+    """Tickets still to make show the table the order is on now (a waiter moved the tab)."""
+    changes = []
+    for ticket in tickets:
+        shown = dict(ticket.details or {})
+        if ticket.status not in (*OPEN, "HELD") or shown.get("table_number") == table_number:
+            continue
+        await conn.execute(update(kds_tickets).where(kds_tickets.c.ticket_id == ticket.ticket_id)
+                           .values(details={**shown, "table_number": table_number},
+                                   updated_at=now))
+        changes.append((ticket.ticket_id, "moved"))
     return changes
 
 

@@ -161,3 +161,19 @@ def test_bad_service_input_is_refused_and_changes_nothing(floor, carte, settings
     assert after["table"] == before["table"]
     assert after["balance"]["paid"] == "30.00" and _state(floor, two) == "FREE"
     assert len(floor.get("/api/v1/orders").json()["items"]) == 1
+
+
+def test_a_tab_moved_to_another_table_moves_its_tickets_on_the_kitchen_screen(floor, carte):
+    one, two = _table(floor, "7"), _table(floor, "12")
+    order_id = _round(floor, one, line(carte, "X-Burger"))["order"]["order_id"]
+    _round(floor, one, line(carte, "Pudim de leite", course=2, hold=True))
+    [cooking] = of_order(floor, order_id, 1)
+    [held] = of_order(floor, order_id, 1, status="HELD")
+    assert cooking["table_number"] == held["table_number"] == "7"
+    moved = floor.post(f"{API}/tables/{one}/transfer", "waiter", json={"to_table_id": two})
+    assert moved.status_code == 200, moved.text
+    # The cook and the held course now say table 12.
+    assert wait_for(lambda: [t["table_number"] for t in of_order(floor, order_id, 1)] == ["12"])
+    assert [t["table_number"] for t in of_order(floor, order_id, 1, status="HELD")] == ["12"]
+    ticket = floor.get(f"/api/v1/kds/tickets/{cooking['ticket_id']}", "kitchen").json()
+    assert ticket["table_number"] == "12" and ticket["status"] == "NEW"
