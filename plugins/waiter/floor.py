@@ -57,6 +57,18 @@ async def load_table(conn: AsyncConnection, store_id: str, table_id: uuid.UUID, 
     return row
 
 
+async def lock_two_tables(conn: AsyncConnection, store_id: str, table_id: uuid.UUID,
+                          other_id: uuid.UUID, *, field: str) -> tuple[Any, Any]:
+    """The table of the path and another one (named by the body's ``field``), both locked in a
+    fixed order (by id): two waiters moving tabs between the same two tables in opposite
+    directions wait for each other instead of deadlocking."""
+    rows = {}
+    for each in sorted({table_id, other_id}, key=str):
+        rows[each] = await load_table(conn, store_id, each, lock=True,
+                                      field=None if each == table_id else field)
+    return rows[table_id], rows[other_id]
+
+
 # --- layouts --------------------------------------------------------------------------------
 
 async def default_layout(conn: AsyncConnection, client_id: str, store_id: str) -> uuid.UUID:

@@ -24,7 +24,7 @@ from posmodern.core.orders import CLOSED_STATUSES, ItemRequest, OrderRequest, Or
 from posmodern.core.payments import TenderStatus
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.waiter import states
-from posmodern.plugins.waiter.floor import load_table, table_view
+from posmodern.plugins.waiter.floor import load_table, lock_two_tables, table_view
 from posmodern.plugins.waiter.models import Merge, Round, RoundItem, TableState, Transfer
 from posmodern.schema.tables import kds_tickets, order_items, orders, payments
 
@@ -189,9 +189,8 @@ async def transfer(ctx: RequestContext) -> dict:
     """Items, or the whole tab, to another table (joining its tab if it has one)."""
     body: Transfer = ctx.body
     async with ctx.transaction() as conn:
-        table = await load_table(conn, ctx.store_id, ctx.path["table_id"], lock=True)
-        target = await load_table(conn, ctx.store_id, body.to_table_id, lock=True,
-                                  field="to_table_id")
+        table, target = await lock_two_tables(conn, ctx.store_id, ctx.path["table_id"],
+                                              body.to_table_id, field="to_table_id")
         if target.table_id == table.table_id:
             raise Conflict("the items are on that table already", code="same_table")
         order_id = await tab_of(conn, table)
@@ -206,10 +205,10 @@ async def merge(ctx: RequestContext) -> dict:
     """Another table's tab joins this table's (its guests moved here); that table is free."""
     body: Merge = ctx.body
     async with ctx.transaction() as conn:
-        table = await load_table(conn, ctx.store_id, ctx.path["table_id"], lock=True)
-        if body.table_id == table.table_id:
+        table, other = await lock_two_tables(conn, ctx.store_id, ctx.path["table_id"],
+                                             body.table_id, field="table_id")
+        if other.table_id == table.table_id:
             raise Conflict("a table cannot be merged with itself", code="same_table")
-        other = await load_table(conn, ctx.store_id, body.table_id, lock=True, field="table_id")
         joining = await tab_of(conn, other)
         into = await states.open_order_of(conn, table.table_id)
         await transfer_order_items(
