@@ -7,8 +7,9 @@
   before closing the publisher, so its last flush still goes out.
 - The **consumer** (a thread, as kombu is synchronous) takes each :class:`Subscription`'s durable
   queue, shared by every replica of the service, and each process's own broadcast queue; it hands
-  messages to the event loop and acknowledges them once handled. A subscription's handler runs
-  in a transaction that also records the event id, so a redelivered event changes nothing.
+  messages to the event loop without waiting (the subscriptions run side by side, each one's
+  messages one at a time, in order) and acknowledges each once handled. A subscription's handler
+  runs in a transaction that also records the event id, so a redelivered event changes nothing.
 - ``memory://`` is kombu's in-process transport: the embedded mode runs the same code path.
 """
 
@@ -20,10 +21,12 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
+from kombu.message import Message
 
 from posmodern.core.asyncio_hooks import await_me_maybe
 from posmodern.core.db import Database
@@ -115,6 +118,10 @@ class EventBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attempts: Counter = Counter()
         self._consuming = threading.Event()
+        #: Messages handed to the event loop and not yet acknowledged (the consumer thread's).
+        self._in_flight: list[tuple[Future, Message, Envelope, str]] = []
+        #: One lock per subscription (and one for the broadcasts), in the event loop.
+        self._turns: dict[str, asyncio.Lock] = {}
         self._instance = uuid.uuid4().hex[:12]
 
     def add_broadcasts(self, broadcasts: list[Broadcast]) -> None:
@@ -157,17 +164,27 @@ class EventBus:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, declare the exchange and queues, and start consuming and relaying."""
+        """Connect, declare the exchange and queues, and start consuming and relaying.
+
+        A broker that cannot be reached does not stop the process: it serves, its events wait
+        in the outbox, and the consumer and the relay connect once the broker is back (nothing
+        is relayed before this process's queues are declared, see :meth:`publish_rows`)."""
         self._loop = asyncio.get_running_loop()
-        await self._in_publisher(self._open_publisher)
+        reached = True
+        try:
+            await self._in_publisher(self._open_publisher)
+        except Exception as exc:  # noqa: BLE001 - the relay opens it again when it can
+            reached = False
+            await self._in_publisher(self._close_publisher)
+            log.warning("the broker %s cannot be reached (%s): serving anyway; events wait in "
+                        "the outbox until it is back", self.safe_url, exc)
         if self.subscriptions or self.broadcasts:
             self._consumer_thread = threading.Thread(
                 target=self._consume, name="pos-consumer", daemon=True)
             self._consumer_thread.start()
-            # Queues must exist before the first event is relayed, or it would be dropped.
-            ready = await asyncio.to_thread(self._consuming.wait, 15)
-            if not ready:
-                raise RuntimeError(f"event consumer could not start on {self.safe_url}")
+            if reached and not await asyncio.to_thread(self._consuming.wait, 15):
+                log.warning("the event consumer could not start on %s yet; it keeps trying",
+                            self.safe_url)
         await self.relay.start()
 
     async def stop(self) -> None:
@@ -190,6 +207,9 @@ class EventBus:
     async def publish_rows(self, rows) -> None:
         """Send outbox rows (``event_id``, ``event_type``, ``payload`` as stored JSON text) and
         return once the broker has every one (the relay's transport)."""
+        if (self.subscriptions or self.broadcasts) and not self._consuming.is_set():
+            # A queue not declared yet would not get what is sent: the rows stay pending.
+            raise ConnectionError(f"the event consumer has not reached {self.safe_url} yet")
         await self._in_publisher(self._publish_batch, rows)
 
     async def _in_publisher(self, fn, *args):
@@ -250,6 +270,7 @@ class EventBus:
     # --- consuming (the consumer thread) ------------------------------------------------------
 
     def _consume(self) -> None:
+        failing = False
         while not self._stopping.is_set():
             try:
                 with self._connection() as conn:
@@ -258,21 +279,32 @@ class EventBus:
                     for consumer in consumers:
                         consumer.consume()
                     self._consuming.set()
+                    if failing:
+                        failing = False
+                        log.info("event consumer connected to %s again", self.safe_url)
                     while not self._stopping.is_set():
                         try:
-                            conn.drain_events(timeout=0.5)
+                            conn.drain_events(timeout=0.02 if self._in_flight else 0.5)
                         except TimeoutError:
                             pass
                         except OSError as exc:
-                            if "timed out" in str(exc):
-                                continue
-                            raise
+                            if "timed out" not in str(exc):
+                                raise
+                        self._settle()
+                    # Stopping: what was taken is finished and acknowledged before closing.
+                    self._settle(wait_seconds=8)
                     for consumer in consumers:
                         consumer.cancel()
             except Exception:  # noqa: BLE001 - reconnect after a broker failure
+                # Unacknowledged messages come again from the broker (handlers deduplicate).
+                self._in_flight = []
                 if self._stopping.is_set():
                     return
-                log.exception("event consumer lost its broker connection; reconnecting")
+                if failing:  # told already
+                    log.debug("event consumer still cannot reach the broker", exc_info=True)
+                else:
+                    failing = True
+                    log.exception("event consumer lost its broker connection; reconnecting")
                 time.sleep(1)
 
     def _declare_consumers(self, conn: Connection) -> list[Consumer]:
@@ -289,28 +321,56 @@ class EventBus:
         return consumers
 
     def _callback(self, dispatch, target):
+        """Hand each message to the event loop without waiting for it: the subscriptions (and
+        the broadcasts) of the process run side by side, each one's messages in the order they
+        came (:meth:`_in_turn`); the consumer thread acknowledges them as they finish
+        (:meth:`_settle`)."""
+        name = getattr(target, "name", "broadcast")
+
         def on_message(body, message) -> None:
             envelope = Envelope.from_dict(body)
-            future = asyncio.run_coroutine_threadsafe(dispatch(target, envelope), self._loop)
+            future = asyncio.run_coroutine_threadsafe(
+                self._in_turn(name, dispatch(target, envelope)), self._loop)
+            self._in_flight.append((future, message, envelope, name))
+        return on_message
+
+    async def _in_turn(self, name: str, handling) -> None:
+        turn = self._turns.get(name)
+        if turn is None:
+            turn = self._turns[name] = asyncio.Lock()
+        async with turn:  # asyncio's locks are fair: messages are handled in their order
+            await handling
+
+    def _settle(self, wait_seconds: float = 0.0) -> None:
+        """Acknowledge (or requeue) the messages whose handling finished; with
+        ``wait_seconds``, wait that long for the others first."""
+        if wait_seconds and self._in_flight:
+            futures.wait([future for future, *_ in self._in_flight], timeout=wait_seconds)
+        waiting = []
+        for entry in self._in_flight:
+            future, message, envelope, name = entry
+            if not future.done():
+                waiting.append(entry)
+                continue
             try:
                 future.result()
             except Exception:  # noqa: BLE001 - decide between retry and giving up
-                key = (getattr(target, "name", "broadcast"), envelope.id)
+                key = (name, envelope.id)
                 self._attempts[key] += 1
                 self.stats.failures += 1
                 if self._attempts[key] >= MAX_ATTEMPTS:
                     del self._attempts[key]
                     self.stats.dead += 1
                     log.error("giving up on event %s (%s) for %s after %d attempts",
-                              envelope.id, envelope.type, key[0], MAX_ATTEMPTS)
+                              envelope.id, envelope.type, name, MAX_ATTEMPTS)
                     message.ack()
                 else:
-                    log.warning("handler %s failed on event %s; requeued", key[0], envelope.id,
-                                exc_info=True)
+                    log.warning("handler %s failed on event %s; requeued", name, envelope.id,
+                                exc_info=future.exception())
                     message.requeue()
-                return
+                continue
             message.ack()
-        return on_message
+        self._in_flight = waiting
 
     async def _handle(self, subscription: Subscription, envelope: Envelope) -> None:
         try:
