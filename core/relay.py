@@ -384,7 +384,10 @@ class OutboxRelay:
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - one tenant's failure must not stop the others'
-            log.exception("outbox relay failed for tenant %s; retrying later", client_id)
+            if client_id in self._retry:  # told already: a broker down fails every round
+                log.debug("outbox relay failed again for tenant %s", client_id, exc_info=True)
+            else:
+                log.exception("outbox relay failed for tenant %s; retrying later", client_id)
             if not self._retry:
                 self._next_sweep = time.monotonic() + self.sweep_seconds
             self._retry.add(client_id)
@@ -392,7 +395,9 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 self._backlogs[client_id] = await self.backlog(client_id)
             return 0
-        self._retry.discard(client_id)
+        if client_id in self._retry:
+            self._retry.discard(client_id)
+            log.info("outbox relay works again for tenant %s", client_id)
         self._backlogs.pop(client_id, None)
         return sent
 
