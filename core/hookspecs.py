@@ -69,6 +69,14 @@ def pos_startup(runtime: Runtime) -> None | Awaitable[None]:
 
 
 @hookspec
+def pos_ready_warnings(runtime: Runtime) -> list[str] | Awaitable[list[str]]:
+    """What an operator should know about this plugin that does not take the process out of
+    service (a marketplace that stopped answering): ``GET /ready`` lists it under
+    ``warnings``, its status unchanged. Called on every probe: answer from what the plugin
+    keeps in memory, never from the database or a remote party."""
+
+
+@hookspec
 def pos_shutdown(runtime: Runtime) -> None | Awaitable[None]:
     """Called when the host stops, before the bus and database close. Release resources.
 

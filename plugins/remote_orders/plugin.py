@@ -83,6 +83,12 @@ async def pos_startup(runtime):
 
 
 @hookimpl
+def pos_ready_warnings(runtime):
+    poller = runtime.state.get(registry.PLUGIN)
+    return poller.warnings() if poller is not None else []
+
+
+@hookimpl
 async def pos_shutdown(runtime):
     poller = runtime.state.pop(registry.PLUGIN, None)
     if poller is not None:

@@ -133,6 +133,13 @@ class Poller:
                     log.exception("remote orders: sending the actions of %s failed", tenant)
             return reports
 
+    def warnings(self) -> list[str]:
+        """The stores whose polls of a marketplace are failing past the alert (``/ready``)."""
+        return [f"remote_orders: polling {channel} for {client_id}/{store_id} has failed "
+                f"{health.failures} times in a row: {health.last_error}"
+                for (channel, client_id, store_id), health in sorted(self.health.items())
+                if health.alerted]
+
     async def _poll(self, marketplace: Marketplace, merchant: Merchant) -> dict[str, Any]:
         health = self.health.setdefault(
             (marketplace.name, merchant.client_id, merchant.store_id), MerchantHealth())

@@ -147,9 +147,15 @@ def test_expired_tokens_are_renewed_and_rate_limits_raise_an_alert(api, ifood, r
     assert [a["data"]["failures"] for a in alerts] == [2]
     status = api.get("/api/v1/remote-orders/status", "cashier").json()["marketplaces"]
     assert status[0]["polling"]["alert"] is True and status[0]["store"]["open"] is True
+    # The operator's probe says so too, without taking the process out of service.
+    ready = api.client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    [warning] = ready.json()["warnings"]
+    assert f"polling ifood for {api.tenant.client_id}/" in warning and "2 times" in warning
     poll(api)
     assert len(events(remote_settings, api.tenant.client_id,
                       "remote_orders.polling_recovered")) == 1
+    assert "warnings" not in api.client.get("/ready").json()
 
 
 def test_a_scheduled_order_is_confirmed_to_ifood_and_waits_off_the_kitchen(api, ifood):
