@@ -86,6 +86,12 @@ async def pos_startup(runtime):
 
 
 @hookimpl
+def pos_ready_warnings(runtime):
+    found = runtime.state.get(NAME)
+    return found.warnings() if found is not None else []
+
+
+@hookimpl
 async def pos_shutdown(runtime):
     sender = runtime.state.pop(NAME, None)
     if follow_payments.PROCESS.get("sender") is sender:

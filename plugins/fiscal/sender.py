@@ -189,6 +189,14 @@ class Sender:
                          attempts=row.attempts + 1)
             return row, store
 
+    def warnings(self) -> list[str]:
+        """The stores whose SEFAZ did not answer lately (``/ready``): their notes go out in
+        offline contingency until it answers again."""
+        now = utcnow()
+        return [f"fiscal: SEFAZ did not answer for {client_id}/{store_id}: notes are issued in "
+                "offline contingency and sent when it answers"
+                for (client_id, store_id), until in sorted(self.offline.items()) if until > now]
+
     def _is_offline(self, client_id: str, store_id: str) -> bool:
         until = self.offline.get((client_id, store_id))
         return until is not None and until > utcnow()

@@ -42,6 +42,11 @@ def test_silence_issues_an_offline_contingency_note_sent_when_sefaz_is_back(api,
     nfce.validate(etree.fromstring(_with_xml(api, offline)["xml"].encode()))
     # An offline QR code carries the day, the total and the digest (7 fields and the hash).
     assert len(offline["qr_url"].split("?p=")[1].split("|")) == 8
+    # The operator's probe says so, and stays ready: the store keeps selling.
+    ready = api.client.get("/ready")
+    assert ready.status_code == 200
+    assert any(w.startswith(f"fiscal: SEFAZ did not answer for {api.tenant.client_id}/")
+               for w in ready.json()["warnings"])
     sefaz.silence = 0
     docs = wait_document(api, order["order_id"], "AUTHORISED")
     docs = wait_document(api, order["order_id"], "VOIDED")
