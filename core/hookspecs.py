@@ -264,6 +264,16 @@ def pos_payment_take(ctx: RequestContext, order_id: uuid.UUID, method: str, amou
 
 
 @hookspec
+def pos_payment_cancel_pending(runtime: Runtime, client_id: str,
+                               order_id: uuid.UUID) -> int | Awaitable[int]:
+    """Give up an order's tenders still waiting at their provider (the PIX code of an order
+    nobody paid in time): each is cancelled at the provider, outside any transaction, then
+    recorded; returns how many (see :func:`posmodern.core.payments.cancel_pending_payments`).
+    Call it after the transaction that cancelled the order committed. Implemented once, by the
+    payments plugin."""
+
+
+@hookspec
 def pos_payment_record(conn: AsyncConnection, paid: PaidElsewhere,
                        hooks: pluggy.HookRelay) -> dict | Awaitable[dict]:
     """Record money an order's customer paid elsewhere (a marketplace's online payment) as a

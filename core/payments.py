@@ -241,6 +241,15 @@ async def take_payment(ctx: RequestContext, order_id: uuid.UUID, method: str, am
     return results[0]
 
 
+async def cancel_pending_payments(runtime: Any, client_id: str, order_id: uuid.UUID) -> int:
+    """Cancel at their providers the order's tenders still waiting for the customer, once the
+    order itself was cancelled (``pos_payment_cancel_pending``): a PIX code left on a kiosk's
+    screen can no longer be paid. Returns how many; 0 without a payments plugin in the process.
+    Money that arrives anyway (paid a moment before) is still recorded, to be refunded."""
+    return sum(await call_hook(runtime.pm.hook.pos_payment_cancel_pending, runtime=runtime,
+                               client_id=client_id, order_id=order_id))
+
+
 @dataclass(frozen=True)
 class PaidElsewhere:
     """Money an order's customer already paid somewhere else (a marketplace charged it online),

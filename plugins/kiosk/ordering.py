@@ -25,7 +25,7 @@ from posmodern.core.errors import NotFound, PosError, ValidationFailed
 from posmodern.core.events import Envelope, Subscription
 from posmodern.core.order_desk import move_order, place_order
 from posmodern.core.orders import ItemRequest, OrderRequest, OrderStatus, PaymentStatus
-from posmodern.core.payments import take_payment
+from posmodern.core.payments import cancel_pending_payments, take_payment
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.kiosk.models import SERVICES, WAITING, KioskOrderCreate, KioskStatus
 from posmodern.plugins.kiosk.settings import PAY_AT_COUNTER, PAYMENT_MINUTES, of
@@ -174,8 +174,10 @@ async def _expire(runtime: Runtime, client_id: str, kiosk_order_id: uuid.UUID) -
         state = await _order_state(conn, row.order_id)
         if state is not None and state.payment_status == PaymentStatus.PAID:
             await _send(conn, runtime, row, state.status)  # paid, its event still on its way
-        else:
-            await _give_up(conn, runtime, row, KioskStatus.EXPIRED)
+            return
+        await _give_up(conn, runtime, row, KioskStatus.EXPIRED)
+    # Committed: the QR code still on a screen or a phone can no longer be paid.
+    await cancel_pending_payments(runtime, client_id, row.order_id)
 
 
 async def sweep(runtime: Runtime, client_id: str, store_id: str | None = None) -> int:

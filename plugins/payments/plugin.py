@@ -5,7 +5,7 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.payments import asaas, elsewhere, follow_orders, registry, routes
+from posmodern.plugins.payments import asaas, elsewhere, follow_orders, registry, routes, tenders
 from posmodern.plugins.payments.asaas import AsaasProvider
 from posmodern.plugins.payments.cash import CashProvider
 
@@ -33,6 +33,11 @@ def pos_payment_providers(settings):
 @hookimpl
 async def pos_payment_take(ctx, order_id, method, amount, customer, description):
     return await routes.take_for_plugin(ctx, order_id, method, amount, customer, description)
+
+
+@hookimpl
+async def pos_payment_cancel_pending(runtime, client_id, order_id):
+    return await tenders.cancel_pending(runtime, registry.of(runtime), client_id, order_id)
 
 
 @hookimpl

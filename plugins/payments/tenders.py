@@ -10,6 +10,7 @@ provider answers with the charge it already made.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,9 +23,13 @@ from posmodern.core.errors import Conflict, NotFound, PosError, ValidationFailed
 from posmodern.core.money import ZERO
 from posmodern.core.orders import OrderStatus
 from posmodern.core.payments import PaymentProvider, PaymentRequest, PaymentResult, TenderStatus
+from posmodern.core.runtime import Runtime
 from posmodern.plugins.payments import ledger
 from posmodern.plugins.payments.registry import PaymentsState
+from posmodern.schema.tables import payments
+from sqlalchemy import select
 
+log = logging.getLogger(__name__)
 KEYED_IDS = uuid.UUID("6f1c8a1e-2b7d-4f57-9a53-7d0c2f0b9e11")
 
 
@@ -177,6 +182,33 @@ async def cancel(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUI
     provider = state.registry.get(payment.provider)
     result = await provider.cancel(str(payment.payment_id), payment.external_id)
     return await _record(ctx, payment_id, result, audited="payment.cancelled")
+
+
+async def cancel_pending(runtime: Runtime, state: PaymentsState, client_id: str,
+                         order_id: uuid.UUID) -> int:
+    """Cancel at its provider each tender of a cancelled order still waiting (the provider is
+    asked outside any transaction), and record the answers; a provider that fails is logged
+    and its tender left as it is (money that comes later is recorded, to be refunded)."""
+    async with runtime.db.transaction(client_id) as conn:
+        live = (await conn.execute(select(payments).where(
+            payments.c.order_id == order_id, payments.c.status.in_(ledger.LIVE)))).all()
+    cancelled = 0
+    for payment in live:
+        try:
+            provider = state.registry.get(payment.provider)
+            result = await provider.cancel(str(payment.payment_id), payment.external_id)
+        except Exception:  # noqa: BLE001 - the next tender is still worth cancelling
+            log.warning("cancelling payment %s of cancelled order %s at %s failed",
+                        payment.payment_id, order_id, payment.provider, exc_info=True)
+            continue
+        async with runtime.db.transaction(client_id) as conn:
+            order = await ledger.lock_order(conn, payment.order_id, payment.store_id)
+            locked = await ledger.find_payment(conn, payment.payment_id, lock=True)
+            await ledger.move_payment(conn, locked, result.status, external_id=result.external_id,
+                                      details=result.details, source="order_cancelled")
+            await ledger.settle_order(conn, order, state.hooks)
+        cancelled += result.status == TenderStatus.CANCELLED
+    return cancelled
 
 
 async def refresh(ctx: RequestContext, state: PaymentsState, payment_id: uuid.UUID) -> dict[str, Any]:

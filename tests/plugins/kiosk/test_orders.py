@@ -51,13 +51,17 @@ def test_an_unpaid_pix_order_expires_and_cannot_be_paid(staff, menu, asaas, kios
     clock.advance(minutes=2)  # past the 10 minutes of KIOSK_PAYMENT_MINUTES
     assert status(staff, kiosk_order)["status"] == "EXPIRED"
     assert _order(staff, kiosk_order["order_id"])["status"] == "CANCELLED"
+    # Its PIX charge is removed at Asaas (the QR code can no longer be paid) and given up here.
+    assert asaas.charge_for(kiosk_order["payment_id"])["deleted"] is True
+    payment = staff.get(f"/api/v1/payments/{kiosk_order['payment_id']}", "manager").json()
+    assert payment["status"] == "CANCELLED"
 
     client_id = staff.tenant.client_id
     before = counts(kiosk_settings, client_id, orders, payments, kiosk_orders)
     assert_error(pay(staff, kiosk_order["order_id"], "pix", "14.00", role="kiosk"), 409,
                  "order_cancelled")
     assert counts(kiosk_settings, client_id, orders, payments, kiosk_orders) == before
-    # The customer pays the old QR code anyway: the money is recorded, the kitchen sees nothing.
+    # Paid a moment before the removal: the money is recorded, the kitchen sees nothing.
     pay_pix(kiosk_client, asaas, kiosk_order)
     assert status(staff, kiosk_order)["status"] == "EXPIRED"
     assert _order(staff, kiosk_order["order_id"])["status"] == "CANCELLED"
