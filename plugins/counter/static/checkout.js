@@ -82,10 +82,10 @@ async function payDialog(order, note = "") {
     note ? el("p", { class: "status-ok", role: "status" }, note) : null,
     amount[0], received[0], changeLine,
     el("div", { class: "tenders", role: "group", "aria-label": t("pos.tenders") },
-      button("💵 " + t("pos.cash"), tender("cash"), { id: "pay-cash", class: "big primary" }),
+      button(t("pos.cash"), tender("cash"), { id: "pay-cash", class: "big primary" }),
       button("◈ PIX", tender("pix"), { id: "pay-pix" }),
-      button("💳 " + t("pos.debit"), tender("debit_card"), { id: "pay-debit" }),
-      button("💳 " + t("pos.credit"), tender("credit_card"), { id: "pay-credit" })),
+      button(t("pos.debit"), tender("debit_card"), { id: "pay-debit" }),
+      button(t("pos.credit"), tender("credit_card"), { id: "pay-credit" })),
     error,
     button(t("pos.pay_later"), () => finished(order, ""), { id: "pay-later" }));
 }
@@ -178,7 +178,7 @@ function offlineDialog(body, key) {
     el("p", { class: "due" }, t("pos.outstanding", { amount: money(estimate) })),
     received[0], changeLine, error,
     el("div", { class: "tenders" },
-      button("💵 " + t("pos.cash_offline"), () => queueIt(true),
+      button(t("pos.cash_offline"), () => queueIt(true),
              { id: "offline-cash", class: "big primary" }),
       button(t("pos.pay_later"), () => queueIt(false), { id: "offline-later" })));
 }

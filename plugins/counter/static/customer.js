@@ -63,7 +63,7 @@ async function find(text, error) {
 export function drawCustomer() {
   const box = $("customer");
   if (buyer.customer) {
-    box.replaceChildren(el("strong", { id: "customer-chosen" }, "👤 ", buyer.customer.name),
+    box.replaceChildren(el("strong", { id: "customer-chosen" }, buyer.customer.name),
       button(t("pos.remove_customer"), clearCustomer));
     return;
   }

@@ -38,7 +38,7 @@ function orderRow(order) {
     el("td", {}, money(order.total)), el("td", { class: "status" }, STATUS[order.status] || order.status),
     el("td", { class: "payment" }, PAYMENT[order.payment_status] || order.payment_status),
     el("td", {},
-      desk.peripherals ? button("🖨 " + t("pos.reprint"), () => reprint(order),
+      desk.peripherals ? button(t("pos.reprint"), () => reprint(order),
                                 { "aria-label": t("pos.reprint_of", { number: order.order_number }) })
         : null,
       open ? button(t("pos.cancel"), () => cancelDialog(order),
@@ -49,7 +49,7 @@ function orderRow(order) {
 export function drawQueued(requests) {
   const sales = requests.filter((r) => r.path === "/orders" || (r.meta && r.meta.answer));
   $("queued").replaceChildren(...sales.map((r) => el("li", {},
-    "⏳ ", r.meta && r.meta.answer ? t("pos.queued_payment", { number: r.meta.answer.order_number })
+    "◷ ", r.meta && r.meta.answer ? t("pos.queued_payment", { number: r.meta.answer.order_number })
       : t("pos.queued_sale", { time: clock(r.queuedAt), total: money((r.meta || {}).total) }))));
 }
 

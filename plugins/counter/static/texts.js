@@ -24,7 +24,7 @@ addTexts({
     "enviada sozinha quando ele voltar (sem duplicar).",
   "pos.cash_offline": "Dinheiro", "pos.sold": "Pedido #{number} registrado",
   "pos.sold_offline": "Venda guardada: será enviada quando o servidor voltar",
-  "pos.pending": "⏳ {count} venda(s) pendente(s) de envio", "pos.sent": "{count} enviada(s)",
+  "pos.pending": "◷ {count} venda(s) pendente(s) de envio", "pos.sent": "{count} enviada(s)",
   "pos.queued_sale": "Venda de {time} · {total} · aguardando envio",
   "pos.queued_payment": "Pagamento do pedido #{number} · aguardando envio",
   "pos.refused": "O servidor recusou uma venda guardada: {message}",

@@ -6,7 +6,7 @@ import { $, EventStream, Session, addTexts, api, clock, el, elapsed, quantity, s
 addTexts({
   "kds.start": "Iniciar", "kds.bump": "Pronto", "kds.ack": "Ciente", "kds.addition": "ADICIONAL",
   "kds.started": "EM PREPARO", "kds.ontime": "✓ no prazo", "kds.warn": "⚠ atenção",
-  "kds.late": "⏰ atrasado", "kds.void": "⚠ ITEM CANCELADO", "kds.cancelled": "✖ PEDIDO CANCELADO",
+  "kds.late": "‼ atrasado", "kds.void": "⚠ ITEM CANCELADO", "kds.cancelled": "✖ PEDIDO CANCELADO",
   "kds.voided": "cancelado", "kds.nothing_to_recall": "Nada para desfazer",
   "kds.ready": "PRONTO", "kds.preparing": "preparando",
 });

@@ -6,8 +6,8 @@ import { $, EventStream, Session, addTexts, api, el, money, newKey, quantity, si
 
 addTexts({
   "table.FREE": "Livre", "table.OCCUPIED": "Ocupada", "table.BILL_REQUESTED": "Conta pedida",
-  "table.RESERVED": "Reservada", "kitchen.held": "⏸ em espera", "kitchen.waiting": "⏳ na fila",
-  "kitchen.cooking": "🍳 em preparo", "kitchen.ready": "✓ pronto",
+  "table.RESERVED": "Reservada", "kitchen.held": "‖ em espera", "kitchen.waiting": "◷ na fila",
+  "kitchen.cooking": "● em preparo", "kitchen.ready": "✓ pronto",
   "kitchen.cancelled": "✖ cancelado", "waiter.empty": "Mesa sem pedidos",
   "waiter.sent": "Pedido enviado para a cozinha", "waiter.fired": "Próximo tempo disparado",
   "waiter.billed": "Conta pedida: a conferência foi impressa", "waiter.table": "Mesa {number}",

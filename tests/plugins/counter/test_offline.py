@@ -53,7 +53,7 @@ def sell_three(page) -> None:
     sell_offline(page, "X-Burger")
     sell_offline(page, "Guaraná lata", "Guaraná lata")
     sell_offline(page, "Pudim de leite")
-    expect(page.locator("#pending")).to_have_text("⏳ 3 venda(s) pendente(s) de envio")
+    expect(page.locator("#pending")).to_have_text("◷ 3 venda(s) pendente(s) de envio")
     expect(page.locator("#queued li")).to_have_count(3)
 
 
