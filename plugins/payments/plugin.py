@@ -5,7 +5,8 @@ from __future__ import annotations
 from posmodern.core import hookimpl
 from posmodern.core.api import ANY_ROLE, PUBLIC, ApiRoute
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.payments import asaas, elsewhere, follow_orders, registry, routes, tenders
+from posmodern.plugins.payments import (asaas, elsewhere, follow_orders, privacy, registry,
+                                        routes, tenders)
 from posmodern.plugins.payments.asaas import AsaasProvider
 from posmodern.plugins.payments.cash import CashProvider
 
@@ -38,6 +39,16 @@ async def pos_payment_take(ctx, order_id, method, amount, customer, description)
 @hookimpl
 async def pos_payment_cancel_pending(runtime, client_id, order_id):
     return await tenders.cancel_pending(runtime, registry.of(runtime), client_id, order_id)
+
+
+@hookimpl
+async def pos_personal_data_export(conn, customer_id, store_id, settings):
+    return await privacy.export_payments(conn, customer_id, store_id)
+
+
+@hookimpl
+async def pos_personal_data_erase(conn, customer_id, store_id, settings):
+    return await privacy.erase_payers(conn, customer_id, store_id)
 
 
 @hookimpl
