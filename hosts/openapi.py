@@ -59,8 +59,10 @@ def _schema_of(model: type[BaseModel], components: dict[str, Any]) -> dict[str, 
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema()
+def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
+    # Enums and nested models are referenced from the components, as the bodies' are.
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required,
@@ -77,7 +79,7 @@ def _operation(route: ApiRoute, components: dict[str, Any]) -> tuple[str, dict[s
         for m in _PARAM.finditer(route.path)
     ]
     if route.query is not None:
-        parameters += _query_parameters(route.query)
+        parameters += _query_parameters(route.query, components)
     if route.idempotent:
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": {"type": "string", "maxLength": 255},
