@@ -14,28 +14,22 @@ const SHOW = { money, quantity, count: String, date: day, datetime: dateTime, ho
                text: String };
 const chosen = { report: REPORTS[0][0], since: null, until: null };
 
-function today() {
-  const now = new Date();
-  return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-}
-
 function path(format = "json") {
   const [report, by] = chosen.report.split("?");
   const query = new URLSearchParams(by ? Object.fromEntries([by.split("=")]) : {});
-  query.set("since", chosen.since);
-  query.set("until", chosen.until);
+  // No dates yet: the server answers for the store's today (its time zone, not the browser's).
+  if (chosen.since) query.set("since", chosen.since);
+  if (chosen.until) query.set("until", chosen.until);
   if (format !== "json") query.set("format", format);
   return `/reports/${report}?${query}`;
 }
 
 export async function show(page, view) {
-  chosen.since ||= today();
-  chosen.until ||= today();
   const result = el("div", { id: "report" });
   const toolbar = el("form", { class: "form toolbar", "aria-label": "Período e relatório" },
     select("Relatório", "report", REPORTS, chosen.report),
-    field("De", { name: "since", type: "date", required: true, value: chosen.since }),
-    field("Até", { name: "until", type: "date", required: true, value: chosen.until }),
+    field("De", { name: "since", type: "date", required: true, value: chosen.since || "" }),
+    field("Até", { name: "until", type: "date", required: true, value: chosen.until || "" }),
     el("button", { type: "submit", class: "big primary" }, "Gerar"),
     el("button", { type: "button", class: "big", onclick: () => exportCsv(page, toolbar) },
        "Exportar CSV"));
@@ -56,7 +50,12 @@ function choose(toolbar) {
 async function run(page, toolbar, result) {
   choose(toolbar);
   const report = await page.act(() => api(page.session, path()));
-  if (report) result.replaceChildren(render(report));
+  if (!report) return;
+  // The period the server chose (the store's today, the first time) fills the form.
+  Object.assign(chosen, { since: report.since, until: report.until });
+  toolbar.elements.since.value = report.since;
+  toolbar.elements.until.value = report.until;
+  result.replaceChildren(render(report));
 }
 
 async function exportCsv(page, toolbar) {
