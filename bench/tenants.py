@@ -62,20 +62,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def create_tenants(url: str, clients: list[str], jobs: int) -> float:
+async def create_tenants(url: str, clients: list[str], jobs: int,
+                         alone: int = 0) -> tuple[float, list[float]]:
+    """Create ``clients``, ``jobs`` at a time, the last ``alone`` of them one by one: the
+    wall time of all, and each lone creation's time (what one new client waits)."""
     db = Database(url, pool_size=jobs, max_overflow=0)
     slots = asyncio.Semaphore(jobs)
+    together, by_one = clients[:len(clients) - alone], clients[len(clients) - alone:]
 
     async def one(client: str) -> None:
         async with slots:
             await tenancy.create_tenant(db, client)
     started = time.perf_counter()
-    if clients:
-        await one(clients[0])  # the first one records the migrations (core/tenancy.py)
-        await asyncio.gather(*(one(client) for client in clients[1:]))
+    if together:
+        await one(together[0])  # the first one records the migrations (core/tenancy.py)
+        await asyncio.gather(*(one(client) for client in together[1:]))
+    lone = []
+    for client in by_one:
+        began = time.perf_counter()
+        await one(client)
+        lone.append(time.perf_counter() - began)
     elapsed = time.perf_counter() - started
     await db.dispose()
-    return elapsed
+    return elapsed, lone
 
 
 def pos(env: dict[str, str], *args: str) -> float:
@@ -269,10 +278,15 @@ def main() -> None:
             existing = asyncio.run(tenant_count(url)) if args.database else len(clients)
             clients += [f"b{n:05d}" for n in range(len(clients), min(existing, count))]
             more = [f"b{len(clients) + n:05d}" for n in range(count - len(clients))]
-            created = asyncio.run(create_tenants(url, more, args.jobs))
+            alone = min(10, max(0, len(more) - 1))
+            created, lone = asyncio.run(create_tenants(url, more, args.jobs, alone))
             clients += more
             print(f"N={count}: created {len(more)} tenants in {created:.1f} s "
-                  f"({created / max(1, len(more)):.3f} s each, {args.jobs} at a time)")
+                  f"({created / max(1, len(more)):.3f} s each, {args.jobs} at a time; "
+                  f"the last {alone} one by one)")
+            if lone:
+                print(f"N={count}: one tenant created alone: median "
+                      f"{statistics.median(lone):.3f} s, max {max(lone):.3f} s")
             upgraded = pos(env, "db", "upgrade", "--jobs", str(args.jobs))
             print(f"N={count}: pos db upgrade, every tenant at the head: {upgraded:.1f} s")
             floor = asyncio.run(floor_tx(database, 10))

@@ -211,7 +211,7 @@ class Database:
         self.control = self._create_engine(self.url)
         # PostgreSQL: tenant transactions on connections kept open (core/tenant_pool.py).
         self._tenant_connections = None if self.is_sqlite else TenantConnections(
-            self.url, pool_size + max_overflow)
+            self.url, pool_size + max_overflow, own_relay=lambda: bool(self._commit_listeners))
 
     # --- engines ---------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ with the number of tenants:
   commands, replicas, a process that died before sending) and what failed:
 
   - PostgreSQL: it LISTENs on :data:`WAKEUP_CHANNEL`, where the outbox's trigger (tenant
-    migration 0003) notifies the tenant's schema at each commit that wrote rows; every
+    migrations 0004 and 0013) notifies the tenant's schema at each commit that wrote rows,
+    except on the connections of a process whose relay runs (they carry
+    ``posmodern.own_relay``, core/tenant_pool.py): it sends those itself; every
     ``sweep_seconds`` it reads, in one query over the catalogs, how many rows each tenant's
     outbox has had inserted (``pg_stat_get_tuples_inserted``) and relays the tenants whose count
     moved (:meth:`pending_tenants`): a commit whose wake-up was lost still goes out; and every
@@ -51,7 +53,7 @@ from posmodern.schema.types import utcnow
 log = logging.getLogger("posmodern.relay")
 
 BATCH = 200
-#: The channel of the outbox's wake-ups (the trigger of tenant migration 0003).
+#: The channel of the outbox's wake-ups (the trigger of tenant migrations 0004 and 0013).
 WAKEUP_CHANNEL = "posmodern_outbox"
 
 #: Sends outbox rows (``event_id``, ``event_type``, ``payload`` as stored JSON text) and returns

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -26,6 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from posmodern.core.jsonable import dumps
 
 RECYCLE_SECONDS = 1800
+#: The session setting of a connection whose process relays its own commits: the outbox's
+#: trigger (tenant migration 0013) does not wake the sweeping relay for them.
+OWN_RELAY_SETTING = "posmodern.own_relay"
 
 
 @dataclass
@@ -33,12 +36,16 @@ class _Held:
     conn: AsyncConnection
     opened: float
     scope: str | None = None  # whose schema the connection's translate map points at
+    own_relay: bool = False  # marked with OWN_RELAY_SETTING
 
 
 class TenantConnections:
     """Up to ``size`` connections, each serving one transaction at a time."""
 
-    def __init__(self, url, size: int) -> None:
+    def __init__(self, url, size: int, *, own_relay: Callable[[], bool] = lambda: False) -> None:
+        """``own_relay()`` tells whether this process relays its own commits now: each
+        connection then carries :data:`OWN_RELAY_SETTING` (set once, before a transaction)."""
+        self.own_relay = own_relay
         # hide_parameters: statements in error logs, never the customer data bound to them.
         self.engine = create_async_engine(url, pool_size=size, max_overflow=0,
                                           isolation_level="AUTOCOMMIT", json_serializer=dumps,
@@ -101,6 +108,15 @@ class TenantConnections:
                 await self._drop(held)
                 raise
             held.scope = scope
+        if not held.own_relay and self.own_relay():
+            try:
+                # Outside any transaction (the connection is in autocommit mode): it lasts.
+                await held.conn.sync_connection.connection.driver_connection.execute(
+                    f"SET {OWN_RELAY_SETTING} = 'on'")
+            except BaseException:
+                await self._drop(held)
+                raise
+            held.own_relay = True
         return held
 
     async def _drop(self, held: _Held) -> None:

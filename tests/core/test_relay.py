@@ -8,13 +8,15 @@ import asyncio
 import json
 import uuid
 
+import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from posmodern.core import tenancy
 from posmodern.core.db import Database, schema_name
 from posmodern.core.events import emit
-from posmodern.core.relay import OutboxRelay
+from posmodern.core.relay import WAKEUP_CHANNEL, OutboxRelay
 
 
 class Transport:
@@ -177,6 +179,26 @@ async def test_a_commit_whose_wake_up_was_lost_goes_out_with_the_next_sweep(worl
     await _emit_elsewhere(database_url, b, wake=False)
     assert await _eventually(lambda: _of(transport, [a, b]) == [(b, "order.created")],
                              timeout=5)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_only_commits_no_running_relay_sends_wake_the_sweeping_relay(world, database_url):
+    db, (a, b), make_relay = world
+    heard: list[str] = []
+    listener = await asyncpg.connect(
+        make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    await listener.add_listener(WAKEUP_CHANNEL, lambda *args: heard.append(args[-1]))
+    try:
+        relay, transport = make_relay(linger_seconds=0.01)
+        await relay.start()
+        await _emit(db, a, "order.created")  # this process relays it: nobody else is woken
+        assert await _eventually(lambda: _of(transport, [a, b]) == [(a, "order.created")])
+        await asyncio.sleep(0.3)
+        assert schema_name(a) not in heard
+        await _emit_elsewhere(database_url, b)  # a process without a relay: announced
+        assert await _eventually(lambda: schema_name(b) in heard, timeout=3)
+    finally:
+        await listener.close()
 
 
 class Counting(OutboxRelay):
