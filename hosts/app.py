@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from posmodern.core import tenancy
 from posmodern.core.api import ApiRoute
-from posmodern.core.asyncio_hooks import call_hook, collect, collect_sync
+from posmodern.core.asyncio_hooks import call_hook, collect_sync
 from posmodern.core.bus import EventBus
 from posmodern.core.cache import create_cache
 from posmodern.core.config import Settings
@@ -110,11 +110,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[str] | None =
                 checks[name] = f"error: {type(exc).__name__}: {exc}"
         ok = all(v == "ok" for v in checks.values())
         answer: dict = {"status": "ready" if ok else "unavailable", "checks": checks}
-        try:
-            warnings = await collect(runtime.pm.hook.pos_ready_warnings, runtime=runtime)
-        except Exception as exc:  # noqa: BLE001 - a plugin's bug is a warning, not a failed probe
-            log.exception("a plugin's readiness warnings failed")
-            warnings = [f"warnings unavailable: {type(exc).__name__}: {exc}"]
+        warnings = await runtime.ready_warnings()
         if warnings:
             answer["warnings"] = warnings
         return PosJSONResponse(answer, status_code=200 if ok else 503)

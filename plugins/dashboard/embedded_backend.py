@@ -101,6 +101,7 @@ class EmbeddedBackend:
         self.host = socket.gethostname()
         self._usage = ProcessUsage()
         self._checks: dict[str, dict[str, Any]] = {}
+        self._warnings: list[str] = []  # the plugins' readiness warnings (/ready's), last checked
         self._checked_at = 0.0
 
     # --- health --------------------------------------------------------------------------------
@@ -121,6 +122,7 @@ class EmbeddedBackend:
                 self._probe(runtime.db.ping), self._probe(runtime.bus.ping),
                 self._probe(runtime.cache.ping))
             self._checks = dict(zip(COMPONENTS, results))
+            self._warnings = await runtime.ready_warnings()
             self._checked_at = time.monotonic()
         return self._checks
 
@@ -137,8 +139,15 @@ class EmbeddedBackend:
             started_at=datetime.fromtimestamp(self.started, timezone.utc).isoformat(),
             uptime_seconds=uptime, image=f"pos-modern (Python {platform.python_version()})",
             usage=self._usage.sample() if usage else None)
-        return Service(PROCESS, [replica], actions=(),
-                       description=f"this process: {len(self.runtime.pm.infos)} plugins")
+        description = f"this process: {len(self.runtime.pm.infos)} plugins"
+        if not self._warnings:
+            return Service(PROCESS, [replica], actions=(), description=description)
+        # Serving, but something needs an operator (a certificate about to expire, a SEFAZ or a
+        # marketplace not answering): what /ready lists under "warnings".
+        count = len(self._warnings)
+        return Service(PROCESS, [replica], actions=(), status="degraded",
+                       status_text=f"{count} warning(s): " + "; ".join(self._warnings),
+                       description=description, details={"warnings": list(self._warnings)})
 
     def _component(self, name: str, check: dict[str, Any]) -> Service:
         replica = Replica(id=name, name=name, number=1, state="running",
@@ -151,7 +160,7 @@ class EmbeddedBackend:
         if service_id == PROCESS:
             found = self._process(usage=True)
             pm = self.runtime.pm
-            found.details = {
+            found.details |= {
                 "pid": os.getpid(), "host": self.host, "python": sys.version.split()[0],
                 "plugins": [{"name": name, "module": info.module,
                              "distribution": info.distribution, "version": info.version,

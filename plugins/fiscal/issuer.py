@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,12 @@ REQUIRED = {spec.CNPJ: "CNPJ", spec.IE: "inscrição estadual", spec.NAME: "raz�
             spec.CITY_CODE: "código IBGE do município", spec.CEP: "CEP",
             spec.CSC_ID: "id do CSC", spec.CSC: "CSC", spec.CERT_FILE: "certificado A1"}
 _CERTIFICATES: dict[tuple[str, float, str], Certificate] = {}
+#: Days before a certificate's expiry from which it is warned of (``/ready``, the dashboard).
+CERTIFICATE_WARNING_DAYS = 30
+#: What this process last found of each certificate file it used: when, and the day it expires
+#: or why it cannot sign. Files no store used for a day are forgotten (a store moved to another).
+_SEEN: dict[str, tuple[datetime, datetime | None, str | None]] = {}
+_FORGET_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,15 @@ class StoreFiscal:
         """The store's A1 certificate (read once per file version)."""
         path = self[spec.CERT_FILE]
         try:
+            found = self._certificate(path, now)
+        except CertificateProblem as exc:
+            _SEEN[path] = (now, None, str(exc))
+            raise
+        _SEEN[path] = (now, found.not_after, None)
+        return found
+
+    def _certificate(self, path: str, now: datetime) -> Certificate:
+        try:
             stamp = Path(path).stat().st_mtime
         except OSError as exc:
             raise CertificateProblem(f"the certificate file cannot be read: {exc}") from exc
@@ -79,6 +94,23 @@ class StoreFiscal:
             found = load_certificate(path, self[spec.CERT_PASSWORD] or "", now)
             _CERTIFICATES[cache_key] = found
         return found
+
+
+def certificate_warnings(now: datetime) -> list[str]:
+    """The certificates this process used lately that cannot sign or expire within
+    :data:`CERTIFICATE_WARNING_DAYS` (from memory: what ``/ready`` may answer)."""
+    warnings = []
+    for path, (seen, not_after, problem) in sorted(_SEEN.items()):
+        if now - seen > _FORGET_AFTER:
+            _SEEN.pop(path, None)
+        elif problem is not None:
+            warnings.append(f"fiscal: the A1 certificate {path} cannot sign ({problem}): "
+                            "NFC-e wait, unsigned, until it is replaced")
+        elif not_after is not None and (not_after - now).days <= CERTIFICATE_WARNING_DAYS:
+            days = (not_after - now).days
+            warnings.append(f"fiscal: the A1 certificate {path} expires in {days} day(s), on "
+                            f"{not_after:%Y-%m-%d}: renew it before then")
+    return warnings
 
 
 async def store_fiscal(conn: AsyncConnection, settings: Settings, store_id: str) -> StoreFiscal:

@@ -8,8 +8,10 @@ from posmodern.core.api import ANY_ROLE, ApiRoute
 from posmodern.core.ownership import TableAccess
 from posmodern.plugins.fiscal import (
     follow_payments, health, models, products, routes, settings)
+from posmodern.plugins.fiscal.issuer import certificate_warnings
 from posmodern.plugins.fiscal.sender import Sender
 from posmodern.plugins.fiscal.state import NAME
+from posmodern.schema.types import utcnow
 
 MANAGERS = frozenset({"admin", "manager"})
 CASHIERS = frozenset({"admin", "manager", "cashier"})
@@ -88,7 +90,8 @@ async def pos_startup(runtime):
 @hookimpl
 def pos_ready_warnings(runtime):
     found = runtime.state.get(NAME)
-    return found.warnings() if found is not None else []
+    return [*(found.warnings() if found is not None else []),
+            *certificate_warnings(utcnow())]
 
 
 @hookimpl

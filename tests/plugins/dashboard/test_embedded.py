@@ -260,3 +260,30 @@ def test_the_page_is_served_without_a_token(client):
     assert "dashboard.js" in page.text and "://" not in page.text  # nothing from a CDN
     assert client.get("/dashboard/dashboard.js").status_code == 200
     assert client.get("/dashboard/dashboard.css").status_code == 200
+
+
+class Warns:
+    """A plugin with something for the operator that does not stop the process serving."""
+
+    @hookimpl
+    def pos_ready_warnings(self, runtime):
+        return ["certificates: the A1 certificate of store-1 expires in 9 day(s)"]
+
+
+def test_a_plugins_readiness_warning_shows_the_process_degraded(settings):
+    with _client(settings, extra=[("warns", Warns())]) as client:
+        api = Api(client, make_tenant(settings, roles=("admin",)))
+        ready = client.get("/ready")
+        assert ready.status_code == 200
+        assert ready.json()["warnings"] == [
+            "certificates: the A1 certificate of store-1 expires in 9 day(s)"]
+        by_id = {s["id"]: s for s in api.get(SERVICES).json()["services"]}
+        process = by_id["pos"]
+        assert process["status"] == "degraded"
+        assert process["status_text"] == (
+            "1 warning(s): certificates: the A1 certificate of store-1 expires in 9 day(s)")
+        assert all(by_id[name]["status"] == "healthy" for name in ("database", "cache"))
+        details = api.get(f"{SERVICES}/pos").json()["details"]
+        assert details["warnings"] == [
+            "certificates: the A1 certificate of store-1 expires in 9 day(s)"]
+        assert "warns" in {p["name"] for p in details["plugins"]}

@@ -87,6 +87,11 @@ def test_an_expired_certificate_leaves_the_note_waiting_never_a_500(api, menu, s
     alerts = api.get("/api/v1/fiscal/status", "manager").json()["alerts"]
     assert any("certificado A1 inutilizável" in alert for alert in alerts)
     assert sefaz.requests == []
+    # The operator's probe names the file, and stays ready: the store keeps selling.
+    ready = api.client.get("/ready")
+    assert ready.status_code == 200
+    assert any(w.startswith(f"fiscal: the A1 certificate {expired} cannot sign (") and
+               "expired" in w for w in ready.json()["warnings"])
 
 
 def test_the_status_warns_of_a_certificate_about_to_expire(api, menu, tmp_path):
@@ -97,4 +102,8 @@ def test_the_status_warns_of_a_certificate_about_to_expire(api, menu, tmp_path):
     body = status.json()
     assert body["certificate"]["days_left"] in (9, 10) and body["missing"] == []
     assert any("vence em" in alert for alert in body["alerts"])
+    ready = api.client.get("/ready")
+    assert ready.status_code == 200
+    assert any(w.startswith(f"fiscal: the A1 certificate {soon} expires in ") and
+               "day(s)" in w for w in ready.json()["warnings"])
     assert_error(api.get("/api/v1/fiscal/status", "cashier"), 403)
