@@ -16,6 +16,7 @@ process) is left as it is, its row kept.
 from __future__ import annotations
 
 import asyncio
+import re
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -245,7 +246,45 @@ def _record_new_tenant(conn: Connection, schema: str,
         event.remove(conn, "before_cursor_execute", record)
     if not any(schema in statement or schema in repr(parameters)
                for statement, parameters in sent):
-        _recordings[_recording_key(branches)] = sent
+        _recordings[_recording_key(branches)] = [
+            replayed for statement, parameters in sent
+            for replayed in _cheap_on_a_new_table(statement, parameters)]
+
+
+#: A column added with a default, as SQLAlchemy writes it (a type in capitals, then the default,
+#: then NOT NULL or not).
+_ADD_WITH_DEFAULT = re.compile(
+    r"^ALTER TABLE (?P<table>[a-z_][a-z0-9_]*) ADD COLUMN (?P<column>[a-z_][a-z0-9_]*) "
+    r"(?P<type>[A-Z][A-Z0-9 (),]*?) DEFAULT (?P<default>.+?)(?P<not_null> NOT NULL)?$", re.S)
+
+
+#: SQLAlchemy's has_table(), which Alembic asks of the version table.
+_CATALOG_QUESTION = re.compile(
+    r"^\s*SELECT pg_catalog\.pg_class\.relname\s+FROM pg_catalog\.pg_class JOIN ")
+
+
+def _cheap_on_a_new_table(statement: str, parameters: Any) -> list[tuple[str, Any]]:
+    """``statement`` as replayed into a new, empty schema.
+
+    PostgreSQL adds a column with a default to a table that has rows by recording that default
+    for them ("fast default"); that costs a time that grows with the number of relations in the
+    database: 60 ms a column with 4,000 tenants, most of a new tenant's time. On a table just
+    made, and so empty, adding the column, then its default, then NOT NULL builds the same
+    column (tests/schema/test_tenant_template.py compares the catalogs) in under a millisecond.
+    Alembic's questions to the catalogs ("is there a version table?") are answered already:
+    not asked again (each reads a row per tenant: 25 ms with 4,000).
+    """
+    if _CATALOG_QUESTION.match(statement):
+        return []
+    found = _ADD_WITH_DEFAULT.match(statement.strip()) if parameters is None else None
+    if found is None:
+        return [(statement, parameters)]
+    alter = f"ALTER TABLE {found['table']} ALTER COLUMN {found['column']}"
+    split = [(f"ALTER TABLE {found['table']} ADD COLUMN {found['column']} {found['type']}", None),
+             (f"{alter} SET DEFAULT {found['default']}", None)]
+    if found["not_null"]:
+        split.append((f"{alter} SET NOT NULL", None))
+    return split
 
 
 async def create_tenant_schema(conn: AsyncConnection, schema: str | None,
