@@ -37,6 +37,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from broker import drop_exchange
+
 HERE = Path(__file__).resolve().parent
 POS = str(Path(sys.executable).with_name("pos"))
 ADMIN_DSN = os.environ.get("POS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -425,6 +427,7 @@ def main() -> None:
     finally:
         if not args.keep:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            drop_exchange(f"bench.{database}", args.broker)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from broker import drop_exchange
+
 POS = str(Path(sys.executable).with_name("pos"))
 
 
@@ -96,6 +98,7 @@ def main() -> None:
     if args.postgres:
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
                         f"DROP DATABASE {database} WITH (FORCE)"], check=True)
+        drop_exchange(f"bench.{database}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ from posmodern.core.db import Database, schema_name
 from posmodern.core.errors import Conflict
 from posmodern.schema import migrate
 
+from broker import drop_exchange
+
 POS = str(Path(sys.executable).with_name("pos"))
 ADMIN = "postgresql://postgres@127.0.0.1/postgres"
 AMQP = "amqp://guest:guest@127.0.0.1:5672//"
@@ -316,18 +318,7 @@ def main() -> None:
         if not args.database:
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
                             f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
-        drop_bus(exchange)
-
-
-def drop_bus(exchange: str) -> None:
-    """The exchange and every queue named after it (the server's subscriptions, ours)."""
-    queues = httpx.get("http://127.0.0.1:15672/api/queues", auth=("guest", "guest")).json()
-    with Connection(AMQP) as conn:
-        channel = conn.channel()
-        for queue in queues:
-            if queue["name"].startswith(exchange + "."):
-                channel.queue_delete(queue["name"])
-        channel.exchange_delete(exchange)
+        drop_exchange(exchange, AMQP)
 
 
 if __name__ == "__main__":
