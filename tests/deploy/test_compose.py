@@ -29,7 +29,8 @@ def models(tmp_path_factory) -> dict[tuple[str, str], dict]:
 
 def test_there_are_base_dev_prod_and_ci_files():
     assert {p.name for p in COMPOSE_FILES} == {
-        "compose.yaml", "compose.dev.yaml", "compose.prod.yaml", "compose.ci.yaml"}
+        "compose.yaml", "compose.dev.yaml", "compose.prod.yaml", "compose.ci.yaml",
+        "compose.tls.yaml"}
 
 
 @pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
@@ -144,8 +145,10 @@ def test_passwords_and_keys_reach_services_only_as_secret_files(models):
     for secret in prod["secrets"].values():
         assert "secrets/dev" not in secret["file"], "production never reads development secrets"
     development = {path.name for path in (DEPLOY / "secrets" / "dev").iterdir()}
-    for model in models.values():
-        assert set(model["secrets"]) == development, "a development file for every secret"
+    for (variant, _profile), model in models.items():
+        # TLS's certificate and key are the deployment's own: no development copy.
+        tls = {"gateway_tls_cert", "gateway_tls_key"} if variant == "tls" else set()
+        assert set(model["secrets"]) == development | tls, "a development file for every secret"
 
 
 def test_only_the_gateway_is_published_outside_development(models):
@@ -202,13 +205,19 @@ def test_unknown_paths_reach_no_service():
     assert gateway_service_for("/api/v1/authority") is None
 
 
+def _gateway_conf() -> str:
+    """What the gateway serves, with its http-level settings (the same over TLS)."""
+    gateway = DEPLOY / "gateway"
+    return (gateway / "http.conf").read_text() + (gateway / "site.conf").read_text()
+
+
 def test_the_gateway_limits_sign_ins_per_address():
-    conf = (DEPLOY / "gateway" / "gateway.conf").read_text()
+    conf = _gateway_conf()
     zone = re.search(r"limit_req_zone \$binary_remote_addr zone=(\w+):\d+m rate=(\d+)r/m;", conf)
     assert zone, "a limit_req_zone keyed by the client's address"
     assert int(zone.group(2)) <= 60, "at most one sign-in a second per address, sustained"
     assert re.search(r"limit_req_status 429;", conf)
-    token = re.search(r"location = /api/v1/auth/token \{(.*?)\n        \}", conf, re.S)
+    token = re.search(r"location = /api/v1/auth/token \{(.*?)\n\}", conf, re.S)
     assert token, "the token route has a location of its own"
     assert f"limit_req zone={zone.group(1)} " in token.group(1)
     assert "proxy.conf" in token.group(1), "proxied like every other route"
@@ -229,10 +238,17 @@ def test_the_gateway_sends_the_apps_security_headers_once():
         name, value = name.decode(), value.decode()
         assert re.search(rf'(?i)add_header {name} "{re.escape(value)}" always;', headers), name
         assert re.search(rf"(?i)proxy_hide_header {name};", proxy), f"{name} would be doubled"
-    assert "Strict-Transport-Security" not in re.sub(r"#.*", "", headers), "plain HTTP: no HSTS"
-    conf = (gateway / "gateway.conf").read_text()
+    # HSTS over TLS only: its value is empty (no header) on plain HTTP.
+    assert "add_header Strict-Transport-Security $pos_hsts always;" in headers
+    assert re.search(r'map \$scheme \$pos_hsts \{\s*https\s+"max-age=\d+";\s*default\s+"";',
+                     (gateway / "http.conf").read_text())
+    assert re.search(r"(?i)proxy_hide_header Strict-Transport-Security;", proxy)
     # nginx drops the server's add_header in a location that has its own: include them again.
-    for location in re.findall(r"location [^{]*\{(.*?)\n        \}", conf, re.S):
+    for location in re.findall(r"location [^{]*\{(.*?)\n\}", _gateway_conf(), re.S):
         if "add_header" in location:
             assert "headers.conf" in location
     assert "headers.conf" in (gateway / "Dockerfile").read_text()
+    # Both top-level files serve site.conf; the TLS one also answers plain HTTP, with a redirect.
+    for name in ("gateway.conf", "gateway-tls.conf"):
+        assert "include /etc/nginx/pos/site.conf;" in (gateway / name).read_text()
+        assert name in (gateway / "Dockerfile").read_text()

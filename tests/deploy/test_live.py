@@ -14,10 +14,11 @@ import threading
 import time
 import uuid
 
+import httpx
 import pytest
 
 from support.deployment import gateway_service_for
-from support.stack import Stack, production_secrets, wait_for
+from support.stack import Stack, gateway_certificate, production_secrets, wait_for
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(1800)]
 
@@ -37,10 +38,13 @@ def stack(request, docker_engine, base_image, tmp_path_factory):
     client_id = f"acme{uuid.uuid4().hex[:6]}"
     if request.param == "split":
         # The production file, with POS_ENV=production and freshly made secret files.
+        # With TLS on the gateway, its certificate self-signed.
         secrets = production_secrets(tmp_path_factory.mktemp("secrets"))
-        stack = Stack("split", base_image, docker_engine.client, overrides=("compose.prod.yaml",),
+        stack = Stack("split", base_image, docker_engine.client,
+                      overrides=("compose.prod.yaml", "compose.tls.yaml"),
                       variables={"POS_ENV": "production", "POS_SECRETS_DIR": str(secrets),
-                                 "POS_OPS_CLIENTS": client_id})
+                                 "POS_OPS_CLIENTS": client_id},
+                      tls_certificate=gateway_certificate(secrets))
     else:
         stack = Stack("monolith", base_image, docker_engine.client,
                       variables={"POS_OPS_CLIENTS": client_id})
@@ -123,6 +127,31 @@ def upstreams(stack: Stack, service: str, since: str) -> set[str]:
         if entry.get("service") == service and entry.get("status") == 200:
             seen.update(a.strip() for a in entry["upstream"].split(","))
     return seen
+
+
+def test_the_gateway_over_tls_when_given_a_certificate(stack):
+    """The split stack runs with compose.tls.yaml, the monolith without."""
+    with stack.client(plain=True) as plain:
+        health = plain.get("/health")  # the container's health check, TLS or not
+        assert health.status_code == 200 and "strict-transport-security" not in health.headers
+        answer = plain.post("/api/v1/auth/token", json={})
+        if stack.tls_certificate is None:
+            assert answer.status_code in (400, 401, 422)  # served, over plain HTTP
+            assert "strict-transport-security" not in answer.headers
+            return
+        # Over plain HTTP everything else is sent to HTTPS, method and body kept (308).
+        assert answer.status_code == 308
+        assert answer.headers["location"] == "https://127.0.0.1/api/v1/auth/token"
+    with stack.client() as https:  # verified against the self-signed certificate
+        answer = https.post("/api/v1/auth/token", json={})
+        assert answer.status_code in (400, 401, 422) and answer.json()["error"]["code"]
+        assert answer.headers.get_list("strict-transport-security") == ["max-age=31536000"]
+        assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
+        assert https.get("/api/v1/nowhere").json()["error"]["code"] == "no_route"
+    # A client that does not trust the certificate is refused.
+    with httpx.Client(base_url=f"https://127.0.0.1:{stack.https_port}", timeout=15) as untrusted:
+        with pytest.raises(httpx.ConnectError):
+            untrusted.get("/health")
 
 
 def test_a_first_order_through_the_gateway_with_scaling_and_a_crash(stack, docker_engine):

@@ -31,6 +31,7 @@ VARIANTS = {
     "dev": (("compose.dev.yaml",), "env/dev.env"),
     "prod": (("compose.prod.yaml",), "env/prod.env.example"),
     "ci": (("compose.ci.yaml",), ".env.example"),
+    "tls": (("compose.prod.yaml", "compose.tls.yaml"), "env/prod.env.example"),
 }
 PROFILES = ("split", "monolith")
 # Variables Compose itself reads; they never appear as ${...} in the files.

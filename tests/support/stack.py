@@ -87,6 +87,40 @@ def production_secrets(directory: Path) -> Path:
     return directory
 
 
+def gateway_certificate(directory: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key, written into the
+    secrets ``directory`` as the gateway's TLS secrets (compose.tls.yaml); returns the
+    certificate, which a client trusts to verify the gateway."""
+    from datetime import datetime, timedelta, timezone
+    from ipaddress import ip_address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256()))
+    cert_file = directory / "gateway_tls_cert"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file = directory / "gateway_tls_key"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    for path in (cert_file, key_file):
+        path.chmod(0o444)  # the gateway reads them as uid 33 (the test's directory is private)
+    return cert_file
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -105,6 +139,9 @@ class Stack:
     variables: dict[str, str] = field(default_factory=dict)
     project: str = field(default_factory=lambda: f"posci-{uuid.uuid4().hex[:8]}")
     port: int = field(default_factory=free_port)
+    #: With compose.tls.yaml: the certificate the gateway serves (clients verify it).
+    tls_certificate: Path | None = None
+    https_port: int = field(default_factory=free_port)
 
     @property
     def files(self) -> list[Path]:
@@ -119,6 +156,7 @@ class Stack:
             POS_BASE_IMAGE=self.base_image,
             POS_EXTRA_CA_CERTS=local_ca_certificates(),
             POS_GATEWAY_PORT=str(self.port),
+            POS_GATEWAY_HTTPS_PORT=str(self.https_port),
             POS_HEALTH_INTERVAL="2s",
             DOCKER_GID=str(os.stat("/var/run/docker.sock").st_gid),
             **image_tags(), **self.variables)
@@ -188,8 +226,12 @@ class Stack:
                               capture_output=True, text=True, timeout=60, env=self.env).stdout
         return f"--- ps\n{ps}\n--- logs\n{logs[-12000:]}"
 
-    def client(self, token: str | None = None) -> httpx.Client:
+    def client(self, token: str | None = None, *, plain: bool = False) -> httpx.Client:
+        """A client of the gateway: over TLS when it has a certificate (unless ``plain``)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if self.tls_certificate is not None and not plain:
+            return httpx.Client(base_url=f"https://127.0.0.1:{self.https_port}",
+                                headers=headers, timeout=15, verify=str(self.tls_certificate))
         return httpx.Client(base_url=f"http://127.0.0.1:{self.port}", headers=headers,
                             timeout=15)
 
