@@ -45,6 +45,8 @@ KITCHEN_KINDS = frozenset({JobKind.KITCHEN, JobKind.ADDITION, JobKind.VOID})
 #: A drawer that opens minutes after the sale would open in front of nobody.
 DRAWER_MAX_AGE = timedelta(minutes=2)
 REPRINT_WINDOW = timedelta(days=7)
+#: In a job's payload: an attempt may have printed it (its next ones are marked REIMPRESSÃO).
+MAYBE_PRINTED = "maybe_printed"
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 
@@ -141,12 +143,15 @@ async def finish(conn: AsyncConnection, job_id: uuid.UUID, attempts: int, status
 
 
 async def retry_later(conn: AsyncConnection, job, error: str, *, wait: timedelta,
-                      move_to: uuid.UUID | None = None) -> None:
-    """Put a failed attempt back in the queue, on ``move_to`` (a backup printer) if given."""
+                      move_to: uuid.UUID | None = None, maybe_printed: bool = False) -> None:
+    """Put a failed attempt back in the queue, on ``move_to`` (a backup printer) if given;
+    ``maybe_printed``: the attempt may have printed, the next ones are marked as reprints."""
     now = utcnow()
     values: dict[str, Any] = {"status": JobStatus.QUEUED.value, "lease_until": None,
                               "last_error": error[:1000], "next_attempt_at": now + wait,
                               "updated_at": now}
+    if maybe_printed and not job.payload.get(MAYBE_PRINTED):
+        values["payload"] = {**job.payload, MAYBE_PRINTED: True}
     if move_to is not None:
         values.update(printer_id=move_to, next_attempt_at=now)
     await conn.execute(

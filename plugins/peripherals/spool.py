@@ -24,6 +24,7 @@ from posmodern.plugins.peripherals.escpos import render
 from posmodern.plugins.peripherals.jobs import (
     DRAWER_MAX_AGE,
     KITCHEN_KINDS,
+    MAYBE_PRINTED,
     JobKind,
     JobStatus,
     claim,
@@ -51,18 +52,29 @@ class PrinterState:
     failures: int = 0
 
 
+class MaybePrinted(PrinterOffline):
+    """The job's bytes went out, all or some, and the printer did not confirm them: it may have
+    printed. Its next attempt is marked REIMPRESSÃO, so that a kitchen never takes a second copy
+    for a second order."""
+
+
 def deliver(driver: PrinterDriver, connection: dict[str, Any], data: bytes) -> None:
-    """Send ``data`` through ``driver``; raise when the printer did not take it."""
+    """Send ``data`` through ``driver``; raise when the printer did not take it
+    (:class:`MaybePrinted` when it may have)."""
     printer = driver.open(connection)
     try:
         online = getattr(printer, "online", None)
         if online is not None and online() is False:
             raise PrinterOffline("the printer does not answer its status query")
-        printer.write(data)
-        # The printer answers a status query only after the bytes before it: an answer now
-        # confirms the job arrived.
-        if online is not None and online() is False:
-            raise PrinterOffline("no status answer after the job was sent")
+        try:
+            printer.write(data)
+            # The printer answers a status query only after the bytes before it: an answer now
+            # confirms the job arrived.
+            confirmed = online is None or online() is not False
+        except Exception as exc:  # noqa: BLE001 - a driver may raise anything mid-job
+            raise MaybePrinted(f"the connection failed while the job was sent: {exc}") from exc
+        if not confirmed:
+            raise MaybePrinted("no status answer after the job was sent")
     finally:
         printer.close()
 
@@ -202,8 +214,8 @@ class Worker:
         if driver is None:
             await self._finish(job, JobStatus.FAILED, f"no driver {printer.driver!r} is loaded")
             return "printed"
-        data = render(job.payload["document"], paper_mm=printer.paper_mm,
-                      profile=printer.profile, reprint=job.reprint_of is not None)
+        data = render(job.payload["document"], paper_mm=printer.paper_mm, profile=printer.profile,
+                      reprint=job.reprint_of is not None or bool(job.payload.get(MAYBE_PRINTED)))
         state = self.spool.state(self.printer_id)
         try:
             await asyncio.to_thread(deliver, driver, printer.connection, data)
@@ -211,7 +223,8 @@ class Worker:
             error = str(exc) or type(exc).__name__
             state.online, state.last_error = False, error
             state.failures += 1
-            await self._retry(job, printer, error, state.failures)
+            await self._retry(job, printer, error, state.failures,
+                              maybe_printed=isinstance(exc, MaybePrinted))
             return "failed"
         state.online, state.last_error, state.failures = True, None, 0
         await self._finish(job, JobStatus.DONE)
@@ -221,7 +234,8 @@ class Worker:
         async with self.spool.runtime.db.transaction(self.client_id) as conn:
             await finish(conn, job.job_id, job.attempts, status, error)
 
-    async def _retry(self, job, printer, error: str, failures: int) -> None:
+    async def _retry(self, job, printer, error: str, failures: int, *,
+                     maybe_printed: bool = False) -> None:
         base, most = self.spool.value(spec.RETRY), self.spool.value(spec.RETRY_MAX)
         wait = timedelta(seconds=min(most, base * 2 ** min(job.attempts - 1, 20)))
         async with self.spool.runtime.db.transaction(self.client_id) as conn:
@@ -235,7 +249,8 @@ class Worker:
                 backup = (await conn.execute(select(printers.c.printer_id).where(
                     printers.c.printer_id == printer.backup_printer_id,
                     printers.c.active.is_(True)))).scalar()
-            await retry_later(conn, job, error, wait=wait, move_to=backup)
+            await retry_later(conn, job, error, wait=wait, move_to=backup,
+                              maybe_printed=maybe_printed)
         log.warning("peripherals: printer %s failed job %s (attempt %s): %s%s",
                     printer.name, job.job_id, job.attempts, error,
                     " — moved to its backup" if backup else "")

@@ -2,7 +2,8 @@
 devices on a pty pair (a printer we read from, a Toledo-style scale that answers ENQ).
 
 The network printer records every byte, answers ``DLE EOT`` status queries when told to, and can
-be stopped (connections dropped, the port closed) and started again on the same port.
+be stopped (connections dropped, the port closed) and started again on the same port, or drop
+a connection just after a ticket was cut.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class NetworkPrinter:
         self._connections: list[socket.socket] = []
         self.connections = 0
         self.last_byte_at = 0.0
+        #: Cut the connection right after this many more paper cuts arrive (a cable pulled just
+        #: as a ticket printed): the sender gets no answer to the status query that follows.
+        self.drop_after_cuts = 0
 
     def start(self) -> NetworkPrinter:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -89,6 +93,12 @@ class NetworkPrinter:
             with self.lock:
                 self.received += chunk
                 self.last_byte_at = time.monotonic()
+                dropped = self.drop_after_cuts > 0 and CUT in chunk
+                if dropped:
+                    self.drop_after_cuts -= 1
+            if dropped:
+                conn.close()
+                return
             while self.answer_status and STATUS_QUERY in pending:
                 pending = pending.split(STATUS_QUERY, 1)[1]
                 try:

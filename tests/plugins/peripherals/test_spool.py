@@ -59,6 +59,21 @@ def test_a_confirmed_order_prints_once_per_station_and_waits_for_a_printer_that_
         bar.stop()
 
 
+def test_a_ticket_that_may_have_printed_is_printed_again_marked_as_a_reprint(api, printer):
+    add_printer(api, "Cozinha", role="cozinha", connection=printer.connection)
+    menu = create_menu(api)
+    printer.drop_after_cuts = 1  # the first ticket prints, then the cable is pulled
+    order = _confirmed_order(api, menu, ("X-Burger", "1"))
+    [kitchen] = wait_for(lambda: _jobs(api, reference_id=order["order_id"]))
+    done = wait_job(api, kitchen["job_id"])
+    assert done["attempts"] == 2
+    first, second = printer.tickets()
+    assert f"Pedido #{order['order_number']}".encode() in first
+    assert b"REIMPRESS" not in first
+    # The kitchen sees the second copy is one: it does not cook the order twice.
+    assert b"REIMPRESS" in second and f"Pedido #{order['order_number']}".encode() in second
+
+
 def test_a_backup_printer_takes_the_job_of_a_printer_that_is_down(api, printer):
     backup = add_printer(api, "Reserva", role="cozinha", connection=printer.connection)
     dead = NetworkPrinter().start()
