@@ -44,7 +44,9 @@ class TenantConnections:
 
     def __init__(self, url, size: int, *, own_relay: Callable[[], bool] = lambda: False) -> None:
         """``own_relay()`` tells whether this process relays its own commits now: each
-        connection then carries :data:`OWN_RELAY_SETTING` (set once, before a transaction)."""
+        connection then carries :data:`OWN_RELAY_SETTING` (set once, before a transaction).
+        The mark stays after the relay stopped: what such a connection commits then (during a
+        shutdown) waits for the sweeping relay's next sweep instead of waking it."""
         self.own_relay = own_relay
         # hide_parameters: statements in error logs, never the customer data bound to them.
         self.engine = create_async_engine(url, pool_size=size, max_overflow=0,
