@@ -18,9 +18,7 @@ import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -31,7 +29,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from support.api import Api, make_tenant  # noqa: E402
 from support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from support.menu import create_menu, order_body  # noqa: E402
+from support.menu import confirm_at_rate, create_menu  # noqa: E402
 from support.server import serving  # noqa: E402
 from support.settings import make_settings  # noqa: E402
 
@@ -73,29 +71,8 @@ def main() -> None:
             page.click("#login-form button[type=submit]")
             page.wait_for_selector("#live:has-text('ao vivo')")
             page.evaluate(WATCH)
-            answered: dict[str, float] = {}
-            lock = threading.Lock()
-
-            clients = threading.local()  # one keep-alive client per thread of the pool
-
-            def one(_: int) -> None:
-                own = getattr(clients, "client", None)
-                if own is None:
-                    own = clients.client = httpx.Client(base_url=server.url, timeout=30)
-                made = own.post("/api/v1/orders", json=order_body(menu, ("X-Burger", "1")),
-                                headers=staff.headers("cashier")).json()
-                own.post(f"/api/v1/orders/{made['order_id']}/status",
-                         json={"status": "CONFIRMED"}, headers=staff.headers("manager"))
-                with lock:
-                    answered[made["order_number"]] = time.time() * 1000
-
-            started = time.monotonic()
-            with ThreadPoolExecutor(max_workers=32) as pool:
-                for n in range(args.orders):
-                    delay = started + n / args.rate - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    pool.submit(one, n)
+            answered = confirm_at_rate(server.url, staff, menu, args.orders, args.rate,
+                                       workers=32)
             # Every ticket drawn, or 30 s more: one not drawn by then is counted missing.
             deadline = time.monotonic() + 30
             while True:

@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -42,7 +41,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from support.api import Api, make_tenant  # noqa: E402
 from support.fake_printer import CUT, NetworkPrinter  # noqa: E402
-from support.menu import create_menu, order_body  # noqa: E402
+from support.menu import confirm_at_rate, create_menu  # noqa: E402
 from support.peripherals import add_printer  # noqa: E402
 from support.server import serving  # noqa: E402
 from support.settings import make_settings  # noqa: E402
@@ -121,7 +120,6 @@ def main() -> None:
            "BROKER_URL": "memory://", "POS_LOG_LEVEL": "WARNING", "POS_AUTO_MIGRATE": "true",
            "POS_PLUGINS": "auth,catalog,orders,payments,peripherals"}
     printer = NetworkPrinter().start()
-    answered: dict[str, float] = {}
     drops: list[float] = []
     with serving(env, cwd=tmp) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         staff = Api(client, tenant)
@@ -129,29 +127,11 @@ def main() -> None:
         add_printer(staff, "Cozinha", role="cozinha", connection=printer.connection)
         staff.token("cashier"), staff.token("manager")
         watch = Watch(printer)
-        lock = threading.Lock()
-        clients = threading.local()  # one keep-alive client per thread of the pool
-
-        def one(_: int) -> None:
-            own = getattr(clients, "client", None)
-            if own is None:
-                own = clients.client = httpx.Client(base_url=server.url, timeout=30)
-            made = own.post("/api/v1/orders", json=order_body(menu, ("X-Burger", "1")),
-                            headers=staff.headers("cashier")).json()
-            confirmed = own.post(f"/api/v1/orders/{made['order_id']}/status",
-                                 json={"status": "CONFIRMED"}, headers=staff.headers("manager"))
-            confirmed.raise_for_status()
-            with lock:
-                answered[str(made["order_number"])] = time.time() * 1000
-
         if args.drops:
             threading.Thread(target=drop_at_random, daemon=True, args=(
                 printer, args.drops, args.orders / args.rate, drops)).start()
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            for n in range(args.orders):
-                time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
-                pool.submit(one, n)
+        answered = {str(number): at for number, at in confirm_at_rate(
+            server.url, staff, menu, args.orders, args.rate).items()}
         deadline = time.monotonic() + args.wait
         while (not set(answered) <= set(watch.cut_at) | set(watch.marked)
                and time.monotonic() < deadline):
