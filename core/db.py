@@ -35,6 +35,9 @@ from posmodern.schema.control import CONTROL_SCHEMA, tenants
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 OUTBOX_WRITTEN = outbox.WRITTEN
+#: The topics a transaction's writes concern (:func:`written`), told to their listeners after
+#: its commit.
+_TOPICS = "posmodern.commit_topics"
 
 
 class TenantGone(NotFound):
@@ -49,6 +52,12 @@ class TenantGone(NotFound):
     def __init__(self, client_id: str) -> None:
         super().__init__(f"client {client_id!r} no longer exists or is suspended; sign in again",
                          details={"client_id": client_id})
+
+
+def written(conn: AsyncConnection, topic: str) -> None:
+    """Mark ``conn``'s transaction as writing what listeners of ``topic`` (:meth:`Database.
+    on_commit`) want to hear of once it committed; nothing is told if it rolls back."""
+    conn.sync_connection.info.setdefault(_TOPICS, set()).add(topic)
 
 
 def check_client_id(client_id: str) -> str:
@@ -203,6 +212,7 @@ class Database:
         self.generations: dict[str, int] = {}
         self._lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[str], None]] = []
+        self._topic_listeners: dict[str, list[Callable[[str], None]]] = {}
         self._retired: list[AsyncEngine] = []
         self._autonomous: AsyncEngine | None = None
         self._scoped: dict[str | tuple[str, str], AsyncEngine] = {}
@@ -376,12 +386,14 @@ class Database:
             async with self._tenant_transaction(client_id) as conn:
                 info = conn.sync_connection.info
                 info.pop(OUTBOX_WRITTEN, None)
+                info.pop(_TOPICS, None)
                 outbox.forget(conn)
                 try:
                     yield conn
                     await outbox.flush(conn)
                 except BaseException:
                     info.pop(OUTBOX_WRITTEN, None)
+                    info.pop(_TOPICS, None)
                     outbox.forget(conn)
                     raise
         except DBAPIError:
@@ -391,6 +403,9 @@ class Database:
             raise
         if info.pop(OUTBOX_WRITTEN, False):
             for listener in self._commit_listeners:
+                listener(client_id)
+        for topic in info.pop(_TOPICS, ()):
+            for listener in self._topic_listeners.get(topic, ()):
                 listener(client_id)
 
     @asynccontextmanager
@@ -440,6 +455,17 @@ class Database:
     def off_outbox_commit(self, listener: Callable[[str], None]) -> None:
         if listener in self._commit_listeners:
             self._commit_listeners.remove(listener)
+
+    def on_commit(self, topic: str, listener: Callable[[str], None]) -> None:
+        """Call ``listener(client_id)`` after each commit of :meth:`transaction` whose writes
+        :func:`written` marked with ``topic`` (must not block): a worker of this process takes
+        up what was just made visible instead of finding it at its next poll."""
+        self._topic_listeners.setdefault(topic, []).append(listener)
+
+    def off_commit(self, topic: str, listener: Callable[[str], None]) -> None:
+        listeners = self._topic_listeners.get(topic, [])
+        if listener in listeners:
+            listeners.remove(listener)
 
     async def dispose_retired(self) -> None:
         """Close the pools of forgotten tenants."""

@@ -20,7 +20,6 @@ from posmodern.plugins.peripherals.jobs import (
     job_view,
     printer_for_role,
 )
-from posmodern.plugins.peripherals.state import spool_of
 from posmodern.schema.tables import print_jobs, printers
 from posmodern.schema.types import utcnow
 from pydantic import Field
@@ -101,7 +100,6 @@ async def reprint(ctx: RequestContext):
                              reprint_of=job.reprint_of or job.job_id)
         await audit.record(conn, ctx, "peripherals.reprint", resource_type="print_job",
                            resource_id=job.job_id, details={"reprint": str(made.job_id)})
-    spool_of(ctx).wake(ctx.client_id)
     return Reply(job_view(made), 201)
 
 
@@ -124,5 +122,4 @@ async def open_drawer(ctx: RequestContext):
         await audit.record(conn, ctx, "peripherals.drawer_opened", resource_type="printer",
                            resource_id=printer.printer_id,
                            details={"job_id": str(job.job_id), "reason": body.reason})
-    spool_of(ctx).wake(ctx.client_id)
     return Reply(job_view(job), 202)

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from posmodern.core.db import written
 from posmodern.core.errors import ValidationFailed
 from posmodern.plugins.peripherals.escpos import DocumentInvalid, check_document
 from posmodern.schema.tables import print_jobs, printers
@@ -48,6 +49,9 @@ REPRINT_WINDOW = timedelta(days=7)
 #: In a job's payload: an attempt may have printed it (its next ones are marked REIMPRESSÃO).
 MAYBE_PRINTED = "maybe_printed"
 MAX_PAYLOAD_BYTES = 64 * 1024
+#: Commit topics (core/db.py ``written``): the spool of the process is told after the commit.
+JOBS_WRITTEN = "peripherals.print_jobs"
+PRINTERS_WRITTEN = "peripherals.printers"
 
 
 def job_view(row) -> dict[str, Any]:
@@ -96,6 +100,7 @@ async def enqueue(conn: AsyncConnection, *, client_id: str, store_id: str, print
         role=printer.role, kind=str(kind), reference_type=reference_type,
         reference_id=reference_id, payload=payload, status=JobStatus.QUEUED.value, attempts=0,
         dedupe_key=dedupe_key, reprint_of=reprint_of, created_at=now, updated_at=now))
+    written(conn, JOBS_WRITTEN)
     return (await conn.execute(select(print_jobs).where(print_jobs.c.job_id == job_id))).first()
 
 
@@ -154,6 +159,7 @@ async def retry_later(conn: AsyncConnection, job, error: str, *, wait: timedelta
         values["payload"] = {**job.payload, MAYBE_PRINTED: True}
     if move_to is not None:
         values.update(printer_id=move_to, next_attempt_at=now)
+        written(conn, JOBS_WRITTEN)  # the backup's worker takes it now
     await conn.execute(
         update(print_jobs).where(print_jobs.c.job_id == job.job_id,
                                  print_jobs.c.status == JobStatus.PRINTING.value,

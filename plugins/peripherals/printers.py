@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.bodies import Patch, Strict
+from posmodern.core.db import written
 from posmodern.core.errors import NotFound, ValidationFailed
 from posmodern.core.store_settings import store_value
 from posmodern.plugins.peripherals import layouts
 from posmodern.plugins.peripherals import settings as spec
 from posmodern.plugins.peripherals.escpos import PROFILES
-from posmodern.plugins.peripherals.jobs import JobKind, enqueue, job_view
+from posmodern.plugins.peripherals.jobs import PRINTERS_WRITTEN, JobKind, enqueue, job_view
 from posmodern.plugins.peripherals.state import spool_of
 from posmodern.schema.tables import printers
 from posmodern.schema.types import utcnow
@@ -129,8 +130,8 @@ async def create_printer(ctx: RequestContext):
         await conn.execute(insert(printers).values(
             printer_id=printer_id, client_id=ctx.client_id, store_id=ctx.store_id,
             created_at=now, updated_at=now, **values))
+        written(conn, PRINTERS_WRITTEN)
         row = await _load(conn, ctx, printer_id)
-    spool_of(ctx).rescan()
     return Reply(printer_view(row, ctx), 201)
 
 
@@ -142,8 +143,8 @@ async def update_printer(ctx: RequestContext):
         values = await _checked(conn, ctx, values, row.printer_id)
         await conn.execute(update(printers).where(printers.c.printer_id == row.printer_id)
                            .values(updated_at=utcnow(), **values))
+        written(conn, PRINTERS_WRITTEN)
         row = await _load(conn, ctx, row.printer_id)
-    spool_of(ctx).rescan()
     return printer_view(row, ctx)
 
 
@@ -154,7 +155,7 @@ async def delete_printer(ctx: RequestContext):
         await conn.execute(update(printers).where(printers.c.backup_printer_id == row.printer_id)
                            .values(backup_printer_id=None))
         await conn.execute(delete(printers).where(printers.c.printer_id == row.printer_id))
-    spool_of(ctx).rescan()
+        written(conn, PRINTERS_WRITTEN)
     return {"printer_id": row.printer_id, "deleted": True}
 
 
@@ -165,5 +166,4 @@ async def test_page(ctx: RequestContext):
         job = await enqueue(conn, client_id=ctx.client_id, store_id=ctx.store_id, printer=row,
                             kind=JobKind.TEST,
                             document=layouts.test_page(row.name, utcnow(), timezone))
-    spool_of(ctx).wake(ctx.client_id)
     return Reply(job_view(job), 202)

@@ -25,6 +25,8 @@ from posmodern.plugins.peripherals.jobs import (
     DRAWER_MAX_AGE,
     KITCHEN_KINDS,
     MAYBE_PRINTED,
+    JOBS_WRITTEN,
+    PRINTERS_WRITTEN,
     JobKind,
     JobStatus,
     claim,
@@ -39,7 +41,9 @@ from sqlalchemy import select
 log = logging.getLogger("posmodern.peripherals")
 #: How often the spool visits every tenant for printers; in between it asks the statistics which
 #: tenants have any (core/tenancy.py ``tenants_with_rows``), so its idle cost does not grow with
-#: the number of tenants. A printer added through this process is found at once.
+#: the number of tenants. A printer added through this process is found as soon as its
+#: transaction commits (``PRINTERS_WRITTEN``); one added by another process within seconds, when
+#: PostgreSQL's statistics count it.
 FULL_SCAN_SECONDS = 3600.0
 
 
@@ -88,6 +92,7 @@ class Spool:
     _task: asyncio.Task | None = None
     _rescan: asyncio.Event = field(default_factory=asyncio.Event)
     _wake: dict[str, asyncio.Event] = field(default_factory=dict)
+    _told: set[str] = field(default_factory=set)
     _stopping: bool = False
     _next_full: float = 0.0
 
@@ -95,12 +100,18 @@ class Spool:
         return setting.value(self.runtime.settings)
 
     def start(self) -> None:
+        # Told by each commit of this process that wrote printers or jobs, so neither waits for
+        # the statistics or the next poll.
+        self.runtime.db.on_commit(PRINTERS_WRITTEN, self.rescan)
+        self.runtime.db.on_commit(JOBS_WRITTEN, self.wake)
         self._task = asyncio.create_task(self._supervise(), name="peripherals.spool")
 
     async def stop(self) -> None:
         # Workers end between two jobs: one cancelled inside a transaction would leave its
         # connection unusable, and one cancelled while sending would print the job twice.
         self._stopping = True
+        self.runtime.db.off_commit(PRINTERS_WRITTEN, self.rescan)
+        self.runtime.db.off_commit(JOBS_WRITTEN, self.wake)
         self._rescan.set()
         for event in self._wake.values():
             event.set()
@@ -113,12 +124,13 @@ class Spool:
             await asyncio.gather(*late, return_exceptions=True)
         self.workers.clear()
 
-    def rescan(self) -> None:
-        """Look for printers now (one was added or changed in this process)."""
+    def rescan(self, client_id: str) -> None:
+        """Look for the tenant's printers now (one was added or changed in this process)."""
+        self._told.add(client_id)
         self._rescan.set()
 
     def wake(self, client_id: str) -> None:
-        """Tell the tenant's workers a job was queued in this process."""
+        """Tell the tenant's workers a job was queued (or moved) in this process."""
         event = self._wake.get(client_id)
         if event is not None:
             event.set()
@@ -148,8 +160,9 @@ class Spool:
             client_ids = await active_tenants(db)
         else:
             client_ids = await tenants_with_rows(db, printers.name)
+        told, self._told = self._told, set()
         found = set()
-        for client_id in client_ids:
+        for client_id in {*client_ids, *told}:
             try:
                 async with db.transaction(client_id) as conn:
                     ids = (await conn.execute(select(printers.c.printer_id).where(

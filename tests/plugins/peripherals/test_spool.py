@@ -5,14 +5,19 @@ expires, reprints are marked, a cash payment pulses the drawer, a paid order pri
 import uuid
 from datetime import timedelta
 
+from posmodern.hosts.app import create_app
 from posmodern.schema.tables import print_jobs
 from posmodern.schema.types import utcnow
 from sqlalchemy import update
-from support.api import assert_error
+from starlette.testclient import TestClient
+from support.api import Api, assert_error, make_tenant
 from support.fake_printer import PULSE, NetworkPrinter
 from support.menu import create_menu, order_body
 from support.peripherals import add_printer, job, wait_job
+from support.settings import make_settings
 from support.tenant_db import fetch, wait_for
+
+from .conftest import FAST, PLUGINS
 from support.tenders import pay
 
 JOBS = "/api/v1/peripherals/print-jobs"
@@ -57,6 +62,26 @@ def test_a_confirmed_order_prints_once_per_station_and_waits_for_a_printer_that_
         assert len(printer.tickets()) == 1 and bar.data() == b""
     finally:
         bar.stop()
+
+
+def test_a_new_printer_and_a_ticket_from_an_event_are_taken_up_without_waiting_for_a_poll(
+        database_url, tmp_path, exchange, printer):
+    # The spool looks for printers every 10 min and for jobs every minute here: only being told
+    # after the commits that wrote them (not PostgreSQL's statistics, which count a new row
+    # seconds later; not the next poll) gets these printed within the test's 15 s.
+    settings = make_settings(database_url, tmp_path, exchange=exchange, **{
+        **FAST, "POS_PRINT_SCAN_SECONDS": "600", "POS_PRINT_POLL_SECONDS": "60"})
+    with TestClient(create_app(settings, plugins=PLUGINS)) as client:
+        api = Api(client, make_tenant(settings))
+        made = add_printer(api, "Cozinha", role="cozinha", connection=printer.connection)
+        page = api.post(f"/api/v1/peripherals/printers/{made['printer_id']}/test")
+        assert page.status_code == 202, page.text
+        wait_job(api, page.json()["job_id"])
+        order = _confirmed_order(api, create_menu(api), ("X-Burger", "1"))
+        [kitchen] = wait_for(lambda: _jobs(api, reference_id=order["order_id"]))
+        wait_job(api, kitchen["job_id"])
+    assert len(printer.tickets()) == 2
+    assert f"Pedido #{order['order_number']}" in printer.text()
 
 
 def test_a_ticket_that_may_have_printed_is_printed_again_marked_as_a_reprint(api, printer):
