@@ -17,7 +17,7 @@ from posmodern.plugins.peripherals.jobs import PRINTERS_WRITTEN, JobKind, enqueu
 from posmodern.plugins.peripherals.state import spool_of
 from posmodern.schema.tables import printers
 from posmodern.schema.types import utcnow
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import delete, insert, select, update
 
 ROLE = r"^[a-z0-9][a-z0-9_-]{0,49}$"
@@ -90,6 +90,12 @@ async def _checked(conn, ctx: RequestContext, values: dict[str, Any],
                                code="unknown_profile", details={"profiles": list(PROFILES)})
     try:
         values["connection"] = driver.check(values["connection"])
+    except ValidationError as exc:  # a pydantic model's check: say which field, as a body's 422
+        raise ValidationFailed(f"bad connection for {driver.name}: {exc}", code="bad_connection",
+                               details=[{"loc": ["body", "connection", *map(str, error["loc"])],
+                                         "msg": error["msg"], "type": error["type"]}
+                                        for error in exc.errors(include_url=False,
+                                                                include_input=False)]) from None
     except (ValueError, TypeError) as exc:
         raise ValidationFailed(f"bad connection for {driver.name}: {exc}",
                                code="bad_connection") from None

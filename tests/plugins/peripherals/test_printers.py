@@ -60,6 +60,14 @@ def test_a_bad_driver_or_connection_is_refused_and_nothing_is_stored(api, driver
     assert api.get(PRINTERS).json()["printers"] == []
 
 
+def test_a_bad_connection_names_its_field_as_a_body_does(api):
+    refused = api.post(PRINTERS, json={"name": "X", "driver": "escpos-network", "role": "bar",
+                                       "connection": {"host": "10.0.0.5", "port": 70000}})
+    error = assert_error(refused, 422, "bad_connection")
+    assert [(d["loc"], d["type"]) for d in error["details"]] == [
+        (["body", "connection", "port"], "less_than_equal")]
+
+
 def test_a_backup_must_be_another_printer_of_the_same_role(api, printer):
     bar = add_printer(api, "Bar", role="bar", connection=printer.connection)
     refused = api.post(PRINTERS, json={"name": "Caixa", "driver": "escpos-network",
