@@ -94,6 +94,35 @@ products = Table(
     Index("idx_products_store_name", "store_id", "name", "product_id"),
 )
 
+# A product's options ("Ponto da carne": choose 1; "Adicionais": 0 to 3, each with a price). A
+# group is kept once per store and attached to any number of products; its options live in the
+# group (edited with it), each with a stable ``option_id`` that orders name.
+modifier_groups = Table(
+    "modifier_groups", metadata,
+    Column("modifier_group_id", Uuid, primary_key=True),
+    *_tenant_columns(),
+    Column("name", String(50), nullable=False),
+    Column("min_choices", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("max_choices", Integer, nullable=False, default=1, server_default=text("1")),
+    # [{option_id, name, price, active}], in the order they are shown.
+    Column("options", JSONDocument(), nullable=False),
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    _created_at(),
+    _updated_at("modifier_groups"),
+    Index("idx_modifier_groups_store_name", "store_id", "name", "modifier_group_id"),
+)
+
+product_modifier_groups = Table(
+    "product_modifier_groups", metadata,
+    Column("product_id", Uuid, ForeignKey("products.product_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("modifier_group_id", Uuid,
+           ForeignKey("modifier_groups.modifier_group_id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("product_id", "modifier_group_id"),
+    Index("idx_product_modifier_groups_group", "modifier_group_id"),
+)
+
 # --- customers -----------------------------------------------------------------------------
 
 customers = Table(
@@ -206,6 +235,8 @@ order_items = Table(
     _updated_at("order_items"),
     # The product's name when ordered: receipts and kitchen tickets must not change with the menu.
     Column("product_name", String(100)),
+    # The options chosen, with their names and prices when ordered (the catalog may change).
+    Column("modifiers", JSONDocument()),
     Index("idx_order_items_order_id", "order_id"),
 )
 

@@ -9,6 +9,7 @@ from posmodern.core.api import ANY_ROLE, ApiRoute
 from posmodern.core.ownership import TableAccess
 from posmodern.plugins.catalog import demo, models
 from posmodern.plugins.catalog.categories import CATEGORIES
+from posmodern.plugins.catalog.modifiers import MODIFIER_GROUPS
 from posmodern.plugins.catalog.products import PRODUCTS
 from posmodern.plugins.catalog.resource import MenuResource
 
@@ -18,12 +19,12 @@ MENU_EDITORS = frozenset({"admin", "manager"})
 def _routes(resource: MenuResource, name: str, path: str, create: type[BaseModel],
             update: type[BaseModel], query: type[BaseModel]) -> list[ApiRoute]:
     """The five routes of one menu table: list, create, read, partial update, deactivate."""
-    singular = resource.what
+    singular, plural = resource.what.replace("_", " "), name.replace("_", " ")
     one = f"{path}/{{{resource.id_name}:uuid}}"
     tags = ("catalog",)
     return [
         ApiRoute(f"catalog.{name}.list", "GET", path, resource.list, ANY_ROLE,
-                 summary=f"List {name} (filters, text search, cursor pages)", query=query,
+                 summary=f"List {plural} (filters, text search, cursor pages)", query=query,
                  tags=tags),
         ApiRoute(f"catalog.{name}.create", "POST", path, resource.create, MENU_EDITORS,
                  summary=f"Add a {singular}", body=create, status_code=201, tags=tags),
@@ -38,7 +39,8 @@ def _routes(resource: MenuResource, name: str, path: str, create: type[BaseModel
 
 @hookimpl
 def pos_table_access():
-    return [TableAccess("catalog", owns=("categories", "products"))]
+    return [TableAccess("catalog", owns=("categories", "products", "modifier_groups",
+                                               "product_modifier_groups"))]
 
 
 @hookimpl
@@ -48,6 +50,9 @@ def pos_routes(settings):
                  models.CategoryUpdate, models.CategoryQuery),
         *_routes(PRODUCTS, "products", "/api/v1/products", models.ProductCreate,
                  models.ProductUpdate, models.ProductQuery),
+        *_routes(MODIFIER_GROUPS, "modifier_groups", "/api/v1/modifier-groups",
+                 models.ModifierGroupCreate, models.ModifierGroupUpdate,
+                 models.ModifierGroupQuery),
     ]
 
 

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.plugins.catalog.categories import check_category
+from posmodern.plugins.catalog.modifiers import PRODUCT_GROUPS
 from posmodern.plugins.catalog.resource import MenuResource
 from posmodern.schema.tables import products
 
@@ -18,4 +19,5 @@ async def _check_category(conn: AsyncConnection, store_id: str, product_id: uuid
 
 PRODUCTS = MenuResource(products, "product", ("category_id", "active"), _check_category,
                         private=("cost",),
-                        private_to=frozenset({"admin", "manager", "cashier", "integration"}))
+                        private_to=frozenset({"admin", "manager", "cashier", "integration"}),
+                        related=PRODUCT_GROUPS)
