@@ -90,9 +90,9 @@ async def _checked(conn, ctx: RequestContext, values: dict[str, Any],
                                code="unknown_profile", details={"profiles": list(PROFILES)})
     try:
         values["connection"] = driver.check(values["connection"])
-    except ValidationError as exc:  # a pydantic model's check: say which field, as a body's 422
+    except ValidationError as exc:  # say which field, as the host says it of a body (its loc)
         raise ValidationFailed(f"bad connection for {driver.name}: {exc}", code="bad_connection",
-                               details=[{"loc": ["body", "connection", *map(str, error["loc"])],
+                               details=[{"loc": ["connection", *map(str, error["loc"])],
                                          "msg": error["msg"], "type": error["type"]}
                                         for error in exc.errors(include_url=False,
                                                                 include_input=False)]) from None

@@ -65,7 +65,7 @@ def test_a_bad_connection_names_its_field_as_a_body_does(api):
                                        "connection": {"host": "10.0.0.5", "port": 70000}})
     error = assert_error(refused, 422, "bad_connection")
     assert [(d["loc"], d["type"]) for d in error["details"]] == [
-        (["body", "connection", "port"], "less_than_equal")]
+        (["connection", "port"], "less_than_equal")]
 
 
 def test_a_backup_must_be_another_printer_of_the_same_role(api, printer):
