@@ -1,8 +1,10 @@
-// The back office: the menu, users, store settings, reports and the audit log, one section at a
-// time, over the plugins' own APIs. Plain ES modules and the shared kit; no build, no CDN.
+// The back office: the menu, users, store settings (with the kitchen stations and printers),
+// reports and the audit log, one section at a time, over the plugins' own APIs. Plain ES modules
+// and the shared kit; no build, no CDN.
 import { $, Session, api, el, signInForm, t } from "/ui/kit/index.js";
 import * as audit from "./audit.js";
 import * as catalog from "./catalog.js";
+import { explain } from "./parts.js";
 import * as reports from "./reports.js";
 import * as store from "./store.js";
 import * as users from "./users.js";
@@ -36,20 +38,13 @@ const page = {
       this.banner(done);
       return result ?? true;
     } catch (error) {
-      this.banner(describe(error), true);
+      this.banner(explain(error), true);
       return null;
     }
   },
   reload() { return open(current); },
 };
 let current = null;
-
-function describe(error) {
-  const details = Array.isArray(error.details)
-    ? error.details.map((d) => [(d.loc || []).slice(1).join("."), d.msg].filter(Boolean).join(": "))
-    : [];
-  return [error.message, ...details].join(" · ");
-}
 
 function allowed(section) {
   return section.roles.some((role) => page.me.roles.includes(role));
@@ -69,7 +64,7 @@ async function open(name) {
     await section.module.show(page, $("view"));
   } catch (error) {
     $("view").replaceChildren();
-    if (error.status !== 401) page.banner(describe(error), true);
+    if (error.status !== 401) page.banner(explain(error), true);
   }
 }
 

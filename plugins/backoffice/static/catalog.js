@@ -1,18 +1,28 @@
-// The menu: categories and products — prices, availability, images — through the catalog API.
-import { api, el, money, table } from "/ui/kit/index.js";
-import { card, decimal, everything, field, form, select, state } from "./parts.js";
+// The menu: categories and products — prices, availability, images, and with the fiscal plugin
+// their fiscal data — through the catalog API (and the fiscal plugin's).
+import { api, el, loadedPlugins, money, table } from "/ui/kit/index.js";
+import * as fiscal from "./fiscal.js";
+import { card, decimal, everything, field, form, select, state, submit } from "./parts.js";
 
 const IMAGE_SIZE = 160;  // px: enough for a POS button, small enough to keep the menu light
+let justAdded = null;  // a product added with the fiscal plugin loaded: its editor opens next
 
 export async function show(page, view) {
-  const [categories, products] = await Promise.all([
-    everything(page.session, "/categories"), everything(page.session, "/products")]);
+  const [categories, products, plugins] = await Promise.all([
+    everything(page.session, "/categories"), everything(page.session, "/products"),
+    loadedPlugins()]);
+  // The products' fiscal data by product id (null: no fiscal plugin here).
+  const taxes = plugins.has("fiscal") ? await fiscal.everyProduct(page.session) : null;
+  const menu = { categories, taxes };
   const editor = el("div");
   const edit = (node) => { editor.replaceChildren(node); node.scrollIntoView({ block: "nearest" }); };
   view.replaceChildren(
     editor,
-    card("Produtos", productForm(page, categories), productTable(page, categories, products, edit)),
+    card("Produtos", productForm(page, menu), productTable(page, menu, products, edit)),
     card("Categorias", categoryForm(page), categoryTable(page, categories, edit)));
+  const added = products.find((p) => p.product_id === justAdded);
+  justAdded = null;
+  if (added) edit(card(`Editar ${added.name}`, productForm(page, menu, added)));
 }
 
 // --- categories ---------------------------------------------------------------------------------
@@ -50,7 +60,9 @@ function activeToggle(page, path, row, off, on) {
 
 // --- products -----------------------------------------------------------------------------------
 
-function productForm(page, categories, product = null) {
+function productForm(page, menu, product = null) {
+  const { categories, taxes } = menu;
+  const taxed = taxes && product ? taxes.get(product.product_id) : undefined;
   const image = el("input", { type: "hidden", name: "image_url",
                               value: product?.metadata?.image_url || "" });
   const preview = el("img", { class: "thumb", alt: "", hidden: !image.value, src: image.value || null });
@@ -64,7 +76,7 @@ function productForm(page, categories, product = null) {
   const options = [["", "Sem categoria"], ...categories.filter((c) => c.active || c.category_id
     === product?.category_id).map((c) => [c.category_id, c.name])];
   return form(product ? "product-edit" : "product-new",
-              product ? "Salvar produto" : "Adicionar produto", async (data) => {
+              product ? "Salvar produto" : "Adicionar produto", async (data, node) => {
     const body = {
       name: data.get("name"), price: decimal(data.get("price")),
       category_id: data.get("category_id") || null,
@@ -73,8 +85,17 @@ function productForm(page, categories, product = null) {
       metadata: { ...(product?.metadata || {}), image_url: data.get("image_url") || null },
     };
     const path = product ? `/products/${product.product_id}` : "/products";
-    if (await page.act(() => api(page.session, path, { method: product ? "PATCH" : "POST", body }),
-                       `Produto “${body.name}” salvo`)) page.reload();
+    const done = `Produto “${body.name}” salvo`;
+    // The fiscal data first: a value the fiscal plugin refuses leaves the product as it was.
+    if (taxes && product && !await submit(page, node, () => fiscal.save(
+      page.session, product.product_id, data, taxed), done, fiscal.PREFIX)) return;
+    const saved = await submit(page, node, () => api(page.session, path, {
+      method: product ? "PATCH" : "POST", body }), done);
+    if (!saved) return;
+    if (taxes && !product) justAdded = saved.product_id;
+    const message = justAdded ? `${done}; preencha os dados fiscais` : done;
+    await page.reload();
+    page.banner(message);
   },
   field("Nome", { name: "name", required: true, maxlength: 100, value: product?.name }, true),
   select("Categoria", "category_id", options, product?.category_id || ""),
@@ -83,20 +104,24 @@ function productForm(page, categories, product = null) {
   field("Descrição", { name: "description", value: product?.description }, true),
   el("label", {}, "Imagem", el("span", { class: "actions" }, preview, picker)), image,
   el("label", {}, "Disponível", el("input", { type: "checkbox", name: "active",
-                                              checked: product ? product.active : true })));
+                                              checked: product ? product.active : true })),
+  taxes && product ? fiscal.fieldset(taxed) : "");
 }
 
-function productTable(page, categories, products, edit) {
+function productTable(page, menu, products, edit) {
+  const { categories, taxes } = menu;
   const names = new Map(categories.map((c) => [c.category_id, c.name]));
+  const ncm = (p) => (taxes ? [taxes.get(p.product_id)?.ncm || "— sem dados fiscais"] : []);
   return table([{ title: "" }, { title: "Produto" }, { title: "Categoria" },
-                { title: "Preço", num: true }, { title: "Situação" }, { title: "Ações" }],
+                { title: "Preço", num: true }, ...(taxes ? [{ title: "NCM" }] : []),
+                { title: "Situação" }, { title: "Ações" }],
     products.map((p) => ({ attrs: { dataset: { product: p.name } }, cells: [
       p.metadata?.image_url ? el("img", { class: "thumb", alt: "", src: p.metadata.image_url }) : "",
-      p.name, names.get(p.category_id) || "—", money(p.price),
+      p.name, names.get(p.category_id) || "—", money(p.price), ...ncm(p),
       state(p.active, "disponível", "indisponível"),
       el("span", { class: "actions" },
          el("button", { type: "button", onclick: () => edit(card(`Editar ${p.name}`,
-                                                                 productForm(page, categories, p))) },
+                                                                 productForm(page, menu, p))) },
             "Editar"),
          activeToggle(page, `/products/${p.product_id}`, p, "Indisponível", "Disponível"))] })),
     { id: "products" });

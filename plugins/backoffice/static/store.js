@@ -1,13 +1,27 @@
 // The store's settings: the per-store settings of the loaded plugins, through /api/v1/settings.
-// Admins change them (null puts one back to every store's value); managers read them.
-import { api, el, table } from "/ui/kit/index.js";
+// Admins change them (null puts one back to every store's value); managers read them. With the
+// kds plugin, the kitchen stations; with the peripherals plugin, the printers (managers edit
+// both).
+import { api, el, loadedPlugins, table } from "/ui/kit/index.js";
 import { card } from "./parts.js";
+import * as printers from "./printers.js";
+import * as stations from "./stations.js";
 
 const SOURCES = { store: "desta loja", env: "do servidor", file: "do servidor",
                   default: "padrão" };
 
 export async function show(page, view) {
-  const { items } = await api(page.session, "/settings");
+  const [{ items }, plugins] = await Promise.all([api(page.session, "/settings"),
+                                                 loadedPlugins()]);
+  const opened = el("div");
+  const edit = (title, node) => {
+    opened.replaceChildren(card(title, node));
+    opened.scrollIntoView({ block: "nearest" });
+  };
+  const kitchen = plugins.has("kds") ? await stations.section(page, edit) : null;
+  const printing = plugins.has("peripherals")
+    ? await printers.section(page, edit, [...(kitchen?.roles || []), ...printedStations(items)])
+    : null;
   const inputs = new Map();
   const rows = items.map((item) => {
     const input = editor(item, !page.admin);
@@ -26,7 +40,7 @@ export async function show(page, view) {
     if (!Object.keys(changed).length) page.banner("Nada mudou");
     else save(page, changed, "Configurações salvas");
   } }, "Salvar configurações");
-  view.replaceChildren(card(
+  view.replaceChildren(opened, kitchen?.node || "", printing || "", card(
     "Configurações da loja",
     el("p", { class: "muted" }, items.length ? `Loja ${page.me.store_id}. ` +
        "Valores em branco usam o padrão de todas as lojas." : "Nenhum plugin carregado tem " +
@@ -35,6 +49,16 @@ export async function show(page, view) {
                                              { title: "Origem" }, { title: "" }], rows,
                                             { id: "settings" })),
     page.admin && items.length ? saveButton : ""));
+}
+
+// The stations the printing settings name (POS_KITCHEN_STATIONS' category=station pairs and
+// POS_KITCHEN_DEFAULT_STATION): roles a kitchen printer can take.
+function printedStations(items) {
+  const value = (name) => items.find((item) => item.name === name)?.value;
+  const pairs = [value("POS_KITCHEN_STATIONS") || []].flat();
+  return [value("POS_KITCHEN_DEFAULT_STATION"), ...pairs.map((pair) => String(pair).split("=")[1])]
+    .map((code) => String(code || "").trim().toLowerCase()).filter(Boolean)
+    .map((code) => [code, `Estação ${code}`]);
 }
 
 async function save(page, body, done) {

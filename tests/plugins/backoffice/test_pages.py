@@ -12,7 +12,6 @@ import struct
 import zlib
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -20,6 +19,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from posmodern.schema.tables import order_items, orders
+from support.admin_page import Watch, screenshot, sign_in
 from support.api import Api, make_tenant
 from support.browser import browser_page
 from support.menu import create_menu, order_body
@@ -30,7 +30,6 @@ from support.tenders import pay
 
 pytestmark = pytest.mark.browser
 PLUGINS = "auth,catalog,customers,orders,payments,waiter,settings,kds,dashboard,backoffice,counter"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 #: What each app shows once signed in (an app not listed: its page loaded with no sign-in form).
 SIGNED_IN = {"admin": "#tabs [role=tab]", "kds": "#stations button", "kds.board": ".preparing h2",
              "dashboard": "#services tbody tr"}
@@ -47,35 +46,6 @@ def served(tmp_path_factory):
                  cwd=tmp_path) as server, httpx.Client(base_url=server.url) as client:
         staff = Api(client, tenant)
         yield server, staff, create_menu(staff), settings
-
-
-def screenshot(page, name: str) -> None:
-    """docs/screenshots/<name>, small: what a 1024×700 screen shows."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1024, "height": 700})
-    page.screenshot(path=str(SCREENSHOTS / name))
-    page.set_viewport_size({"width": 1300, "height": 1000})
-
-
-def sign_in(page, url, staff, role, path="/"):
-    page.goto(url + path)
-    page.fill("input[name=client_id]", staff.tenant.client_id)
-    page.fill("input[name=username]", role)
-    page.fill("input[name=password]", staff.tenant.passwords[role])
-    page.click("#login-form button[type=submit]")
-
-
-class Watch:
-    """Console errors, uncaught exceptions and requests to anywhere but the server."""
-
-    def __init__(self, page, url):
-        self.errors, self.outside = [], []
-        host = urlparse(url).netloc
-        page.on("console", lambda m: m.type == "error" and self.errors.append(
-            f"{page.url}: {m.text}"))
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        page.on("request", lambda r: urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-                and urlparse(r.url).netloc != host and self.outside.append(r.url))
 
 
 def test_every_app_of_the_start_page_opens_signed_in_and_clean(served):

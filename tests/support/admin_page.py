@@ -1,0 +1,45 @@
+"""Driving the back office `/admin/` (and the start page) in headless Chromium: signing in as a
+role of the test tenant, the small screenshots of the docs, console errors and requests that
+leave the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot(page, name: str) -> None:
+    """docs/screenshots/<name>, small: what a 1024×700 screen shows."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1024, "height": 700})
+    page.screenshot(path=str(SCREENSHOTS / name))
+    page.set_viewport_size({"width": 1300, "height": 1000})
+
+
+def sign_in(page, url, staff, role, path="/"):
+    page.goto(url + path)
+    page.fill("input[name=client_id]", staff.tenant.client_id)
+    page.fill("input[name=username]", role)
+    page.fill("input[name=password]", staff.tenant.passwords[role])
+    page.click("#login-form button[type=submit]")
+
+
+class Watch:
+    """Console errors, uncaught exceptions and requests to anywhere but the server."""
+
+    def __init__(self, page, url):
+        self.errors, self.outside = [], []
+        host = urlparse(url).netloc
+        page.on("console", lambda m: m.type == "error" and self.errors.append(
+            f"{page.url}: {m.text}"))
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("request", lambda r: urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+                and urlparse(r.url).netloc != host and self.outside.append(r.url))
+
+    @property
+    def bugs(self) -> list[str]:
+        """The errors, less the browser's note of each refused request (a test that sends a bad
+        value expects its 4xx)."""
+        return [error for error in self.errors if "Failed to load resource" not in error]
