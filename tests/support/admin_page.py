@@ -1,13 +1,35 @@
-"""Driving the back office `/admin/` (and the start page) in headless Chromium: signing in as a
-role of the test tenant, the small screenshots of the docs, console errors and requests that
-leave the server."""
+"""Driving the back office `/admin/` (and the start page) in headless Chromium: a real server
+with a tenant and a menu, signing in as a role of the tenant, the small screenshots of the docs,
+console errors and requests that leave the server."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
+
+from support.api import Api, make_tenant
+from support.menu import create_menu
+from support.server import serving
+from support.settings import make_settings
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@contextlib.contextmanager
+def admin_server(tmp_path: Path, plugins: str, **env: str):
+    """A real ``pos serve`` of ``plugins`` on a SQLite file under ``tmp_path``, with a test tenant
+    and a menu made through the API: (server, staff, menu, settings)."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'pos.db'}"
+    settings = make_settings(database_url, tmp_path)
+    tenant = make_tenant(settings)
+    with serving({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
+                  "POS_PLUGINS": plugins, **env},
+                 cwd=tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        staff = Api(client, tenant)
+        yield server, staff, create_menu(staff), settings
 
 
 def screenshot(page, name: str) -> None:

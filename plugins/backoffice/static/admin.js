@@ -42,7 +42,11 @@ const page = {
       return null;
     }
   },
-  reload() { return open(current); },
+  // Show the section again (its data re-read), then `message` in the banner if one is given.
+  async reload(message = "") {
+    await open(current);
+    if (message) this.banner(message);
+  },
 };
 let current = null;
 

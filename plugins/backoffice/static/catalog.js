@@ -94,8 +94,7 @@ function productForm(page, menu, product = null) {
     if (!saved) return;
     if (taxes && !product) justAdded = saved.product_id;
     const message = justAdded ? `${done}; preencha os dados fiscais` : done;
-    await page.reload();
-    page.banner(message);
+    await page.reload(message);
   },
   field("Nome", { name: "name", required: true, maxlength: 100, value: product?.name }, true),
   select("Categoria", "category_id", options, product?.category_id || ""),

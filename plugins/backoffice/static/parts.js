@@ -40,6 +40,17 @@ export function form(name, submit, onSubmit, ...fields) {
   return node;
 }
 
+// A button that asks `question` and, once confirmed, deletes `path`; the section is shown
+// again with `done`.
+export function deleteButton(page, text, question, path, done) {
+  return el("button", { type: "button", class: "danger", onclick: async () => {
+    if (!window.confirm(question)) return;
+    if (await page.act(() => api(page.session, path, { method: "DELETE" }), done)) {
+      await page.reload(done);
+    }
+  } }, text);
+}
+
 // "✓ ativo" / "✖ inativo": the word says it, the colour helps.
 export function state(on, yes, no) {
   return el("span", { class: `state ${on ? "on" : "off"}` }, on ? `✓ ${yes}` : `✖ ${no}`);

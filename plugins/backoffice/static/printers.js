@@ -2,7 +2,7 @@
 // reached, what it prints (receipts, a kitchen station's tickets, the bar's), its paper and code
 // page, its backup, whether it answers; a test page on demand.
 import { api, el, table } from "/ui/kit/index.js";
-import { card, field, form, select, state, submit } from "./parts.js";
+import { card, deleteButton, field, form, select, state, submit } from "./parts.js";
 
 const PRINTERS = "/peripherals/printers";
 const BAUD_RATES = ["1200", "2400", "4800", "9600", "19200", "38400", "57600", "115200"];
@@ -129,10 +129,7 @@ function printerForm(page, known, printer = null) {
     const path = printer ? `${PRINTERS}/${printer.printer_id}` : PRINTERS;
     const done = `Impressora “${body.name}” salva`;
     if (await submit(page, node, () => api(page.session, path, {
-      method: printer ? "PATCH" : "POST", body }), done)) {
-      await page.reload();
-      page.banner(done);
-    }
+      method: printer ? "PATCH" : "POST", body }), done)) await page.reload(done);
   },
   field("Nome", { name: "name", required: true, maxlength: 100, value: printer?.name }),
   select("Função", "role", roles, printer?.role || "receipt"),
@@ -173,15 +170,8 @@ function printerTable(page, known, edit) {
          el("button", { type: "button", disabled: !p.active, onclick: () => page.act(
            () => api(page.session, `${PRINTERS}/${p.printer_id}/test`, { method: "POST" }),
            `Página de teste enviada para ${p.name}`) }, "Imprimir teste"),
-         el("button", { type: "button", class: "danger", onclick: async () => {
-           if (!window.confirm(`Remover a impressora ${p.name}? O que estiver na fila dela ` +
-                               "vai para outra da mesma função.")) return;
-           const done = `Impressora ${p.name} removida`;
-           if (await page.act(() => api(page.session, `${PRINTERS}/${p.printer_id}`,
-                                        { method: "DELETE" }), done)) {
-             await page.reload();
-             page.banner(done);
-           }
-         } }, "Remover"))] })),
+         deleteButton(page, "Remover", `Remover a impressora ${p.name}? O que estiver na ` +
+                      "fila dela vai para outra da mesma função.",
+                      `${PRINTERS}/${p.printer_id}`, `Impressora ${p.name} removida`))] })),
     { id: "printers" });
 }

@@ -2,7 +2,9 @@
 // goes to its product's station, else to its category's, else to the default station; the expo
 // sees every station's tickets and takes no items itself.
 import { api, el, table } from "/ui/kit/index.js";
-import { card, checkboxes, everything, field, form, select, state, submit } from "./parts.js";
+import {
+  card, checkboxes, deleteButton, everything, field, form, select, state, submit,
+} from "./parts.js";
 
 const STATIONS = "/kds/stations";
 const KINDS = [["prep", "Preparo"], ["expo", "Expedição (expo)"]];
@@ -78,11 +80,9 @@ function stationForm(page, menu, station = null) {
                             product_ids: data.getAll("product_ids") });
     }
     const path = station ? `${STATIONS}/${station.station_id}` : STATIONS;
+    const done = `Estação “${body.name}” salva`;
     if (await submit(page, node, () => api(page.session, path, {
-      method: station ? "PATCH" : "POST", body }), `Estação “${body.name}” salva`)) {
-      await page.reload();
-      page.banner(`Estação “${body.name}” salva`);
-    }
+      method: station ? "PATCH" : "POST", body }), done)) await page.reload(done);
   }, ...parts, ...prepOnly);
 }
 
@@ -98,7 +98,7 @@ function receives(station, menu) {
 function stationTable(page, stations, menu, edit) {
   const change = (station, body, done) => page.act(() => api(page.session,
     `${STATIONS}/${station.station_id}`, { method: "PATCH", body }), done)
-    .then((ok) => ok && page.reload().then(() => page.banner(done)));
+    .then((ok) => ok && page.reload(done));
   return table([{ title: "Estação" }, { title: "Tipo" }, { title: "Recebe" },
                 { title: "Situação" }, { title: "Ações" }],
     stations.map((s) => ({ attrs: { dataset: { station: s.code } }, cells: [
@@ -118,15 +118,8 @@ function stationTable(page, stations, menu, edit) {
            onclick: () => change(s, { active: !s.active },
                                  `${s.name}: ${s.active ? "desativada" : "ativada"}`) },
            s.active ? "Desativar" : "Ativar"),
-         s.is_default ? "" : el("button", { type: "button", class: "danger", onclick: async () => {
-           if (!window.confirm(`Excluir a estação ${s.name}? Os itens dela passam a ir para ` +
-                               "a estação padrão.")) return;
-           const done = `Estação ${s.name} excluída`;
-           if (await page.act(() => api(page.session, `${STATIONS}/${s.station_id}`,
-                                        { method: "DELETE" }), done)) {
-             await page.reload();
-             page.banner(done);
-           }
-         } }, "Excluir"))] })),
+         s.is_default ? "" : deleteButton(page, "Excluir", `Excluir a estação ${s.name}? Os ` +
+           "itens dela passam a ir para a estação padrão.", `${STATIONS}/${s.station_id}`,
+           `Estação ${s.name} excluída`))] })),
     { id: "stations" });
 }

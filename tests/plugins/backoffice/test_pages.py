@@ -13,18 +13,14 @@ import zlib
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from posmodern.schema.tables import order_items, orders
-from support.admin_page import Watch, screenshot, sign_in
-from support.api import Api, make_tenant
+from support.admin_page import Watch, admin_server, screenshot, sign_in
 from support.browser import browser_page
-from support.menu import create_menu, order_body
-from support.server import serving
-from support.settings import make_settings
+from support.menu import order_body
 from support.tenant_db import fetch
 from support.tenders import pay
 
@@ -37,15 +33,9 @@ SIGNED_IN = {"admin": "#tabs [role=tab]", "kds": "#stations button", "kds.board"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("backoffice-pages")
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'pos.db'}"
-    settings = make_settings(database_url, tmp_path)
-    tenant = make_tenant(settings)
-    with serving({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
-                  "POS_DASHBOARD_BACKEND": "embedded", "POS_PLUGINS": PLUGINS},
-                 cwd=tmp_path) as server, httpx.Client(base_url=server.url) as client:
-        staff = Api(client, tenant)
-        yield server, staff, create_menu(staff), settings
+    with admin_server(tmp_path_factory.mktemp("backoffice-pages"), PLUGINS,
+                      POS_DASHBOARD_BACKEND="embedded") as served:
+        yield served
 
 
 def test_every_app_of_the_start_page_opens_signed_in_and_clean(served):

@@ -6,18 +6,13 @@ and nothing is saved)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from support.admin_page import Watch, screenshot, sign_in
-from support.api import Api, make_tenant
+from support.admin_page import Watch, admin_server, screenshot, sign_in
 from support.browser import browser_page
 from support.fake_printer import NetworkPrinter
 from support.kitchen import move, of_order, place
-from support.menu import create_menu
-from support.server import serving
-from support.settings import make_settings
 from support.tenant_db import wait_for
 
 pytestmark = pytest.mark.browser
@@ -27,15 +22,9 @@ PRINTERS = "/api/v1/peripherals/printers"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("backoffice-store")
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'pos.db'}"
-    settings = make_settings(database_url, tmp_path)
-    tenant = make_tenant(settings)
-    with serving({"DATABASE_URL": database_url, "POS_DATA_DIR": str(tmp_path / "var"),
-                  "POS_PLUGINS": PLUGINS, "POS_PRINT_POLL_SECONDS": "0.1"},
-                 cwd=tmp_path) as server, httpx.Client(base_url=server.url) as client:
-        staff = Api(client, tenant)
-        yield server, staff, create_menu(staff)
+    with admin_server(tmp_path_factory.mktemp("backoffice-store"), PLUGINS,
+                      POS_PRINT_POLL_SECONDS="0.1") as (server, staff, menu, _):
+        yield server, staff, menu
 
 
 @pytest.fixture
