@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -40,3 +41,10 @@ class PageQuery(Strict):
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=500)
+
+
+class ModifierChoice(Strict):
+    """An option chosen for an order item (a waiter's round, the API's order): the catalog
+    checks it against the product's modifier groups and prices it."""
+
+    option_id: uuid.UUID

@@ -84,6 +84,9 @@ class OrderLine:
     category_id: uuid.UUID | None = None
     notes: str | None = None
     customizations: Any = None
+    #: The options chosen, as sold: ``[{option_id, modifier_group_id, group, name, price}]``
+    #: (their prices are in ``unit_price``).
+    modifiers: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -125,6 +128,8 @@ class ItemRequest:
     quantity: Decimal
     notes: str | None = None
     customizations: Any = None
+    #: Ids of the options chosen among the product's modifier groups (priced from the catalog).
+    modifiers: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass

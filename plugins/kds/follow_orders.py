@@ -56,6 +56,7 @@ def _ticket_item(item: Any) -> dict[str, Any]:
     return json_safe({"item_id": item.item_id, "product_id": item.product_id,
                       "product_name": item.product_name, "quantity": item.quantity,
                       "notes": item.notes, "customizations": item.customizations,
+                      "modifiers": item.modifiers,
                       "course": _course(item.customizations), "done": False,
                       "done_at": None, "voided": False})
 
@@ -103,6 +104,7 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
     items = (await conn.execute(
         select(order_items.c.item_id, order_items.c.product_id, order_items.c.product_name,
                order_items.c.quantity, order_items.c.notes, order_items.c.customizations,
+               order_items.c.modifiers,
                order_items.c.status, products.c.category_id, categories.c.parent_id)
         .join(products, products.c.product_id == order_items.c.product_id)
         .outerjoin(categories, categories.c.category_id == products.c.category_id)

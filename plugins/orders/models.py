@@ -9,12 +9,14 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
-from posmodern.core.bodies import PageQuery, Strict
+from posmodern.core.bodies import ModifierChoice, PageQuery, Strict
 from posmodern.core.money import ZERO, MoneyField
-from posmodern.core.orders import ORDER_STATUSES, OrderStatus
+from posmodern.core.orders import ORDER_STATUSES, ItemRequest, OrderStatus
 
 MAX_ITEMS = 100
 MAX_QUANTITY = Decimal("1000")
+#: The most options one item may name.
+MAX_MODIFIERS = 50
 Source = Literal["pos", "waiter", "kiosk", "remote"]
 SOURCES = get_args(Source)
 
@@ -25,6 +27,15 @@ class ItemIn(Strict):
     notes: str | None = Field(default=None, max_length=500)
     customizations: dict[str, Any] | list[Any] | None = Field(
         default=None, description="Free-form choices for the kitchen (no effect on the price)")
+    modifiers: list[ModifierChoice] = Field(
+        default_factory=list, max_length=MAX_MODIFIERS,
+        description="Options chosen among the product's modifier groups; each adds its price "
+                    "(from the catalog) to the item's unit price")
+
+    def request(self) -> ItemRequest:
+        """The line as the order desk takes it."""
+        return ItemRequest(self.product_id, self.quantity, self.notes, self.customizations,
+                           tuple(choice.option_id for choice in self.modifiers))
 
 
 class OrderCreate(Strict):

@@ -18,7 +18,8 @@ ONE = "/api/v1/orders/{order_id:uuid}"
 @hookimpl
 def pos_table_access():
     return [TableAccess("orders", owns=("orders", "order_items"),
-                        reads=("products", "customers", "layouts", "tables"))]
+                        reads=("products", "modifier_groups", "product_modifier_groups",
+                               "customers", "layouts", "tables"))]
 
 
 @hookimpl

@@ -19,11 +19,11 @@ from posmodern.core.asyncio_hooks import call_hook, collect
 from posmodern.core.config import Settings
 from posmodern.core.errors import Forbidden, ValidationFailed
 from posmodern.core.money import MAX_MONEY, ZERO, cents, quantity
-from posmodern.core.orders import Adjustment, OrderDraft, OrderLine
+from posmodern.core.orders import Adjustment, ItemRequest, OrderDraft, OrderLine
 from posmodern.core.plugin_settings import SettingSpec
 from posmodern.core.store_settings import store_value
 from posmodern.core.writes import fetch, one_of
-from posmodern.plugins.orders.models import ItemIn
+from posmodern.plugins.orders import modifiers
 from posmodern.schema.tables import products
 
 #: Roles that may give any discount; a cashier may give up to a share of the subtotal.
@@ -57,37 +57,52 @@ def _problem(index: int, product_id: uuid.UUID, kind: str, message: str) -> dict
             "product_id": str(product_id)}
 
 
-async def price_lines(conn: AsyncConnection, store_id: str, items: Sequence[ItemIn], *,
+async def price_lines(conn: AsyncConnection, store_id: str, items: Sequence[ItemRequest], *,
                       first_index: int = 0) -> list[OrderLine]:
-    """Lines priced from the store's catalog: one query for all products.
+    """Lines priced from the store's catalog: one query for all products, one for their
+    modifier groups.
 
     Unknown products (including other tenants' or stores' ids) and inactive ones are a 422 that
-    points at each offending item.
+    points at each offending item, as are options the product's groups do not allow
+    (:mod:`posmodern.plugins.orders.modifiers`). An item's unit price is its product's price
+    plus its options' prices.
     """
     wanted = list({item.product_id for item in items})
     found = {row.product_id: row for row in await fetch(
         conn, _CATALOG_PRICES[conn.dialect.name], {"product_ids": wanted, "store_id": store_id})}
-    problems = []
+    groups = await modifiers.groups_of(conn, store_id, wanted)
+    problems, chosen = [], []
     for index, item in enumerate(items, start=first_index):
         product = found.get(item.product_id)
+        options: list[dict] = []
         if product is None:
             problems.append(_problem(index, item.product_id, "unknown_product",
                                      "no such product in this store"))
         elif not product.active:
             problems.append(_problem(index, item.product_id, "inactive_product",
                                      f"{product.name} is not on sale"))
+        else:
+            options, wrong = modifiers.choose(index, product.name, groups.get(product.product_id,
+                                                                              []),
+                                              item.modifiers)
+            problems += [dict(problem, product_id=str(item.product_id)) for problem in wrong]
+            if product.price + modifiers.price_of(options) > MAX_MONEY:
+                problems.append(_problem(index, item.product_id, "price_too_large",
+                                         f"an item's price cannot exceed {MAX_MONEY}"))
+        chosen.append(options)
     if problems:
         kinds = {p["type"] for p in problems}
         code = kinds.pop() if len(kinds) == 1 else "invalid_products"
         raise ValidationFailed("some items cannot be ordered", code=code, details=problems)
     lines = []
-    for item in items:
+    for item, options in zip(items, chosen):
         product = found[item.product_id]
         amount = quantity(item.quantity)
+        unit_price = product.price + modifiers.price_of(options)
         lines.append(OrderLine(product_id=item.product_id, name=product.name, quantity=amount,
-                               unit_price=product.price, subtotal=cents(amount * product.price),
+                               unit_price=unit_price, subtotal=cents(amount * unit_price),
                                category_id=product.category_id, notes=item.notes,
-                               customizations=item.customizations))
+                               customizations=item.customizations, modifiers=options or None))
     return lines
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.errors import Conflict, Forbidden, NotFound
-from posmodern.core.orders import ItemRequest, ItemStatus, OrderRequest, OrderStatus
+from posmodern.core.orders import ItemStatus, OrderRequest, OrderStatus
 from posmodern.core.pagination import after, decode_cursor, page
 from posmodern.plugins.orders import lifecycle, placing, storage
 from posmodern.plugins.orders.kitchen import move_order
@@ -41,8 +41,7 @@ async def create_order(ctx: RequestContext) -> Reply:
     waiter_id = uuid.UUID(ctx.principal.user_id) if "waiter" in ctx.principal.roles else None
     request = OrderRequest(
         client_id=ctx.client_id, store_id=ctx.store_id, source=_source(ctx, body),
-        items=[ItemRequest(i.product_id, i.quantity, i.notes, i.customizations)
-               for i in body.items],
+        items=[item.request() for item in body.items],
         customer_id=body.customer_id, table_id=body.table_id, waiter_id=waiter_id,
         discount=body.discount, notes=body.notes)
     async with ctx.transaction() as conn:
@@ -124,7 +123,7 @@ def _check_may_cancel(ctx: RequestContext, status: str) -> None:
 async def add_items(ctx: RequestContext) -> dict:
     """A new round for an order the kitchen has not started: priced now, from the catalog."""
     body: ItemsAdd = ctx.body
-    items = [ItemRequest(i.product_id, i.quantity, i.notes, i.customizations) for i in body.items]
+    items = [item.request() for item in body.items]
     async with ctx.transaction() as conn:
         return await placing.add_round(conn, ctx.runtime, ctx.store_id, ctx.path["order_id"],
                                        items)

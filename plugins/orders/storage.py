@@ -27,7 +27,7 @@ from posmodern.schema.tables import order_items, orders, products
 from posmodern.schema.types import utcnow
 
 ITEM_FIELDS = ("item_id", "product_id", "product_name", "quantity", "unit_price", "subtotal",
-               "status", "notes", "customizations")
+               "status", "notes", "customizations", "modifiers")
 ORDER_FIELDS = ("order_id", "order_number", "status", "payment_status", "source", "external_id",
                 "customer_id", "table_id", "waiter_id", "notes", "subtotal", "tax", "discount",
                 "total", "created_at", "updated_at")
@@ -46,7 +46,8 @@ def item_rows(order_id: uuid.UUID, lines: Sequence[OrderLine]) -> list[dict[str,
                          product_name=line.name, quantity=line.quantity,
                          unit_price=line.unit_price, subtotal=line.subtotal,
                          status=ItemStatus.PENDING, notes=line.notes,
-                         customizations=line.customizations, created_at=at, updated_at=at))
+                         customizations=line.customizations, modifiers=line.modifiers,
+                         created_at=at, updated_at=at))
     return rows
 
 
@@ -76,7 +77,7 @@ _INSERT_ITEMS = insert(order_items)
 
 #: The item columns that differ from item to item (the others are the same for all).
 _ITEM_ARRAYS = ("item_id", "product_id", "product_name", "quantity", "unit_price", "subtotal",
-                "notes", "customizations", "created_at")
+                "notes", "customizations", "modifiers", "created_at")
 _ITEMS = ColumnArrays(order_items, _ITEM_ARRAYS, "items")
 
 
@@ -178,4 +179,4 @@ def line_of(item: Row) -> OrderLine:
     return OrderLine(product_id=item.product_id, name=item.product_name, quantity=item.quantity,
                      unit_price=item.unit_price, subtotal=item.subtotal,
                      category_id=getattr(item, "category_id", None), notes=item.notes,
-                     customizations=item.customizations)
+                     customizations=item.customizations, modifiers=item.modifiers)

@@ -147,6 +147,18 @@ async def finish(conn: AsyncConnection, job_id: uuid.UUID, attempts: int, status
     return done.rowcount == 1
 
 
+async def due_now(conn: AsyncConnection, printer_id: uuid.UUID) -> int:
+    """The printer printed again: its queued jobs still waiting out a failed attempt's backoff
+    are due now, not up to ``POS_PRINT_RETRY_MAX_SECONDS`` later (how many)."""
+    now = utcnow()
+    moved = await conn.execute(
+        update(print_jobs).where(print_jobs.c.printer_id == printer_id,
+                                 print_jobs.c.status == JobStatus.QUEUED.value,
+                                 print_jobs.c.next_attempt_at > now)
+        .values(next_attempt_at=None, updated_at=now))
+    return moved.rowcount
+
+
 async def retry_later(conn: AsyncConnection, job, error: str, *, wait: timedelta,
                       move_to: uuid.UUID | None = None, maybe_printed: bool = False) -> None:
     """Put a failed attempt back in the queue, on ``move_to`` (a backup printer) if given;

@@ -43,6 +43,16 @@ def local_time(moment: datetime | str, timezone: str) -> str:
     return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
+def option_label(option: dict[str, Any]) -> str:
+    """An option chosen for an item, as the kitchen reads it: "+ Bacon" for an extra that is
+    charged, "Ao ponto" for a choice that is not."""
+    try:
+        charged = Decimal(str(option.get("price") or 0)) > 0
+    except ArithmeticError:
+        charged = False
+    return f"+ {option.get('name', '')}" if charged else str(option.get("name", ""))
+
+
 def kitchen_ticket(kind: str, station: str, order: dict[str, Any], items: list[dict[str, Any]],
                    at: datetime, timezone: str, note: str | None = None) -> list[dict]:
     """A station's ticket: large text, one line per item with its notes."""
@@ -59,6 +69,8 @@ def kitchen_ticket(kind: str, station: str, order: dict[str, Any], items: list[d
     for item in items:
         doc.append({"op": "text", "large": True, "bold": kind == "void",
                     "text": f"{quantity(item['quantity'])}x {item['product_name']}"})
+        for option in item.get("modifiers") or []:
+            doc.append({"op": "text", "bold": True, "text": f"  {option_label(option)}"})
         if item.get("notes"):
             doc.append({"op": "text", "text": f"  Obs: {item['notes']}"})
         for extra in item.get("customizations") or []:

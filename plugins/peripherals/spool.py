@@ -30,6 +30,7 @@ from posmodern.plugins.peripherals.jobs import (
     JobKind,
     JobStatus,
     claim,
+    due_now,
     finish,
     retry_later,
 )
@@ -239,13 +240,17 @@ class Worker:
             await self._retry(job, printer, error, state.failures,
                               maybe_printed=isinstance(exc, MaybePrinted))
             return "failed"
+        back = state.failures > 0
         state.online, state.last_error, state.failures = True, None, 0
-        await self._finish(job, JobStatus.DONE)
+        await self._finish(job, JobStatus.DONE, back=back)
         return "printed"
 
-    async def _finish(self, job, status: JobStatus, error: str | None = None) -> None:
+    async def _finish(self, job, status: JobStatus, error: str | None = None, *,
+                      back: bool = False) -> None:
         async with self.spool.runtime.db.transaction(self.client_id) as conn:
             await finish(conn, job.job_id, job.attempts, status, error)
+            if back:  # the printer is back: what waited for it goes now, oldest first
+                await due_now(conn, self.printer_id)
 
     async def _retry(self, job, printer, error: str, failures: int, *,
                      maybe_printed: bool = False) -> None:

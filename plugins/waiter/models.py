@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from posmodern.core.bodies import Patch, Strict
+from posmodern.core.bodies import ModifierChoice, Patch, Strict
 
 #: The grid a floor map is drawn on (cells; a page scales it to the screen).
 GRID = 100
@@ -110,6 +110,9 @@ class RoundItem(Strict):
     course: int | None = Field(default=None, ge=1, le=9,
                                description="Course number; a held course waits to be fired")
     hold: bool = Field(default=False, description="Wait in the kitchen until fired")
+    modifiers: list[ModifierChoice] = Field(
+        default_factory=list, max_length=50,
+        description="Options chosen among the product's modifier groups (priced by the catalog)")
 
 
 class Round(Strict):

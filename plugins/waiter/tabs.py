@@ -68,7 +68,8 @@ def _customizations(item: RoundItem) -> dict[str, Any] | None:
 
 
 def _items(body: Round) -> list[ItemRequest]:
-    return [ItemRequest(i.product_id, i.quantity, i.notes, _customizations(i))
+    return [ItemRequest(i.product_id, i.quantity, i.notes, _customizations(i),
+                        tuple(choice.option_id for choice in i.modifiers))
             for i in body.items]
 
 

@@ -84,6 +84,32 @@ def test_a_new_printer_and_a_ticket_from_an_event_are_taken_up_without_waiting_f
     assert f"Pedido #{order['order_number']}" in printer.text()
 
 
+def test_tickets_waiting_out_a_retry_print_as_soon_as_the_printer_prints_again(
+        database_url, tmp_path, exchange, printer):
+    # A failed attempt waits 30 s here: only the printer's first success since it came back
+    # (a new ticket) makes the two waiting tickets due, within the test's 15 s.
+    settings = make_settings(database_url, tmp_path, exchange=exchange, **{
+        **FAST, "POS_PRINT_RETRY_SECONDS": "30", "POS_PRINT_RETRY_MAX_SECONDS": "30"})
+    with TestClient(create_app(settings, plugins=PLUGINS)) as client:
+        api = Api(client, make_tenant(settings))
+        add_printer(api, "Cozinha", role="cozinha", connection=printer.connection)
+        menu = create_menu(api)
+        printer.stop()
+        waiting = [_confirmed_order(api, menu, (name, "1")) for name in ("X-Burger", "Misto quente")]
+        tried = [wait_for(lambda order=order: [j for j in _jobs(api, reference_id=order["order_id"])
+                                               if j["attempts"] >= 1 and j["last_error"]])[0]
+                 for order in waiting]
+        printer.start()
+        fresh = _confirmed_order(api, menu, ("Pudim de leite", "1"))
+        [ticket] = wait_for(lambda: _jobs(api, reference_id=fresh["order_id"]))
+        wait_job(api, ticket["job_id"])
+        for job_waiting in tried:
+            assert wait_job(api, job_waiting["job_id"])["attempts"] == 2
+    text = printer.text()
+    assert [text.count(f"1x {name}") for name in ("X-Burger", "Misto quente", "Pudim de leite")] \
+        == [1, 1, 1]
+
+
 def test_a_ticket_that_may_have_printed_is_printed_again_marked_as_a_reprint(api, printer):
     add_printer(api, "Cozinha", role="cozinha", connection=printer.connection)
     menu = create_menu(api)
