@@ -2,9 +2,12 @@
 kds, peripherals and fiscal plugins: a manager adds a kitchen station routing a category and an
 order's drink reaches it; adds a network printer (a bad port is refused next to its field) and
 a test page reaches the printer; sets a product's NCM (a bad one is refused next to its field,
-and nothing is saved)."""
+and nothing is saved); fills in the fiscal data of a product just added; moves a printer to a
+serial port and removes it; deactivates and deletes a station."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -157,3 +160,64 @@ def test_a_manager_sets_a_products_ncm_in_the_catalog(served):
     assert (fiscal.json()["ncm"], fiscal.json()["cfop"], fiscal.json()["origin"]) == (
         "22021000", "5102", 0)
     assert staff.get(f"/api/v1/products/{guarana}").json()["price"] == "7.00"
+
+
+def test_a_product_just_added_opens_for_its_fiscal_data(served):
+    server, staff, _ = served
+    with browser_page() as page:
+        sign_in(page, server.url, staff, "manager", "/admin/")
+        new = page.locator("form[name=product-new]")
+        expect(new.get_by_label("NCM")).to_have_count(0)  # no product to attach them to yet
+        new.get_by_label("Nome").fill("Água com gás")
+        new.get_by_label("Categoria").select_option(label="Bebidas")
+        new.get_by_label("Preço (R$)").fill("5")
+        new.get_by_role("button", name="Adicionar produto").click()
+        expect(page.locator("#banner")).to_have_text(
+            "Produto “Água com gás” salvo; preencha os dados fiscais")
+        edit = page.locator("form[name=product-edit]")
+        edit.get_by_label("NCM").fill("22011000")
+        edit.get_by_label("Origem").select_option("1")
+        edit.get_by_label("Alíquota CBS (%)").fill("0,85")
+        edit.get_by_role("button", name="Salvar produto").click()
+        expect(page.locator("#products tr[data-product='Água com gás']")).to_contain_text(
+            "22011000")
+    product, = staff.get("/api/v1/products", params={"q": "com gás"}).json()["items"]
+    fiscal = staff.get(f"/api/v1/fiscal/products/{product['product_id']}").json()
+    assert (fiscal["ncm"], fiscal["origin"], Decimal(fiscal["cbs_rate"])) == (
+        "22011000", 1, Decimal("0.85"))
+
+
+def test_a_manager_moves_a_printer_to_a_serial_port_and_removes_it_and_a_station(served):
+    server, staff, _ = served
+    made = staff.post(PRINTERS, "manager", json={
+        "name": "Cozinha 2", "driver": "escpos-network", "role": "receipt",
+        "connection": {"host": "10.0.0.9"}})
+    assert made.status_code == 201, made.text
+    with browser_page() as page:
+        sign_in(page, server.url, staff, "manager", "/admin/#settings")
+        row = page.locator("#printers tr[data-printer='Cozinha 2']")
+        expect(row).to_contain_text("Recibo (caixa)")
+        row.get_by_role("button", name="Editar").click()
+        edit = page.locator("form[name=printer-edit]")
+        edit.get_by_label("Conexão", exact=True).select_option(label="Serial (USB/RS-232)")
+        edit.get_by_label("Dispositivo").fill("/etc/passwd")
+        edit.get_by_label("Velocidade (baud)").select_option("19200")
+        edit.get_by_role("button", name="Salvar impressora").click()
+        expect(edit.locator(".field-error")).to_contain_text("um caminho em /dev")
+        edit.get_by_label("Dispositivo").fill("/dev/ttyUSB0")
+        edit.get_by_role("button", name="Salvar impressora").click()
+        expect(row).to_contain_text("/dev/ttyUSB0 · 19200 baud")
+        one = staff.get(f"{PRINTERS}/{made.json()['printer_id']}", "manager").json()
+        assert (one["driver"], one["connection"]["baudrate"]) == ("escpos-serial", 19200)
+
+        row.get_by_role("button", name="Remover").click()  # the dialog is accepted
+        expect(page.locator("#banner")).to_have_text("Impressora Cozinha 2 removida")
+        expect(row).to_have_count(0)
+        page.locator("#stations tr[data-station=bar]").get_by_role(
+            "button", name="Desativar").click()
+        expect(page.locator("#stations tr[data-station=bar]")).to_contain_text("✖ inativa")
+        page.locator("#stations tr[data-station=bar]").get_by_role(
+            "button", name="Excluir").click()
+        expect(page.locator("#banner")).to_have_text("Estação Bar excluída")
+    codes = {s["code"] for s in staff.get("/api/v1/kds/stations", "manager").json()["items"]}
+    assert "bar" not in codes and "cozinha" in codes
