@@ -64,4 +64,5 @@ def pos_payment_providers(settings):
 @hookimpl
 def pos_table_access():
     return [TableAccess("counter", owns=("cash_shifts", "cash_movements"),
-                        reads=("payments", "products", "categories"))]
+                        reads=("payments", "products", "categories", "modifier_groups",
+                               "product_modifier_groups"))]

@@ -1,6 +1,7 @@
 // The products (grid by category, search, barcode) and the cart being built. Drawing is kept
 // small: a tap redraws the cart's list and totals only, and a search draws at most SHOWN buttons.
 import { $, cents, el, fromCents, money, parseMoney, quantity, t } from "/ui/kit/index.js";
+import { optionLabel, optionsCents } from "./options.js";
 
 const SHOWN = 120;
 const ALL = "";
@@ -59,10 +60,12 @@ export function drawProducts() {
   const shown = found.slice(0, SHOWN);
   $("products").replaceChildren(...shown.map((p) => el("button", {
     type: "button", class: "product", dataset: { id: p.product_id },
-    "aria-label": `${p.name}, ${money(p.price)}${weighed(p) ? " " + t("pos.per_kg") : ""}`,
+    "aria-label": `${p.name}, ${money(p.price)}${weighed(p) ? " " + t("pos.per_kg") : ""}`
+                  + ((p.modifier_groups || []).length ? `, ${t("pos.has_options")}` : ""),
     onclick: () => onAdd(p) },
     el("span", {}, p.name),
-    el("small", {}, money(p.price), weighed(p) ? ` ${t("pos.per_kg")}` : ""))));
+    el("small", {}, money(p.price), weighed(p) ? ` ${t("pos.per_kg")}` : "",
+       (p.modifier_groups || []).length ? ` · ${t("pos.options")}` : ""))));
   const more = $("more");
   more.hidden = found.length <= SHOWN && found.length > 0;
   more.textContent = found.length ? t("pos.more", { count: found.length - SHOWN })
@@ -71,11 +74,16 @@ export function drawProducts() {
 
 // --- the cart -------------------------------------------------------------------------------
 
-export function addLine(product, qty = "1") {
+// ``options``: those chosen in the product's modifier groups; the same product with other
+// options is another line.
+export function addLine(product, qty = "1", options = []) {
+  const chosen = options.map((o) => o.option_id).join();
   const same = !weighed(product)
-    && cart.lines.find((l) => l.product.product_id === product.product_id && !l.notes);
+    && cart.lines.find((l) => l.product.product_id === product.product_id && !l.notes
+                        && l.options.map((o) => o.option_id).join() === chosen);
   if (same) same.quantity = String(Number(same.quantity) + Number(qty));
-  else cart.lines.push({ key: crypto.randomUUID(), product, quantity: String(qty), notes: "" });
+  else cart.lines.push({ key: crypto.randomUUID(), product, quantity: String(qty), notes: "",
+                         options });
   drawCart();
 }
 
@@ -94,7 +102,8 @@ function askNote(line) {
 }
 
 export function lineTotal(line) {
-  return Math.round(cents(line.product.price) * Number(line.quantity));
+  return Math.round((cents(line.product.price) + optionsCents(line.options || []))
+                    * Number(line.quantity));
 }
 
 export function subtotalCents() {
@@ -125,6 +134,8 @@ function drawLine(line) {
       "+")),
     el("button", { type: "button", "aria-label": t("pos.note_for", { name }),
                    onclick: () => askNote(line) }, "✎ " + t("pos.note")),
+    (line.options || []).length ? el("span", { class: "options-chosen" },
+      line.options.map(optionLabel).join(" · ")) : null,
     line.notes ? el("span", { class: "note" }, `“${line.notes}”`) : null);
 }
 
@@ -157,5 +168,8 @@ export function clearCart() {
 // The order's body for POST /orders.
 export function orderItems() {
   return cart.lines.map((l) => ({ product_id: l.product.product_id, quantity: l.quantity,
-                                  ...(l.notes ? { notes: l.notes } : {}) }));
+                                  ...(l.notes ? { notes: l.notes } : {}),
+                                  ...((l.options || []).length ? {
+                                    modifiers: l.options.map((o) => ({ option_id: o.option_id })),
+                                  } : {}) }));
 }

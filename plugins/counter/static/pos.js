@@ -9,6 +9,7 @@ import { addLine, byBarcode, clearCart, drawCart, search, setCatalog, setDiscoun
 import { checkout, explain } from "./checkout.js";
 import { buyer, clearCustomer, setCustomerSession } from "./customer.js";
 import { button, closeDialog, field, showDialog } from "./dialog.js";
+import { chooseOptions, groupsOf } from "./options.js";
 import { drawQueued, loadShift, loadToday, setDesk, shiftDialog } from "./desk.js";
 
 const MODES = ["counter", "takeaway", "delivery", "table"];
@@ -69,6 +70,8 @@ async function weigh(product) {
 
 function tap(product) {
   if (weighed(product)) weigh(product);
+  else if (groupsOf(product).length) chooseOptions(product, (options) => addLine(product, "1",
+                                                                                 options));
   else addLine(product);
 }
 

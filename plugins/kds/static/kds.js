@@ -165,6 +165,7 @@ function card(ticket, position) {
         el("span", { class: "qty" }, `${quantity(item.quantity)}×`), item.product_name,
         item.done ? " ✓" : "", item.voided ? ` (${t("kds.voided")})` : "",
         item.course ? el("span", { class: "badge" }, item.course) : null,
+        modifiers(item),
         item.notes ? el("span", { class: "note" }, item.notes) : null,
         customizations(item))))),
     el("div", { class: "actions" },
@@ -177,6 +178,16 @@ function card(ticket, position) {
       onScreen(ticket) && !cancelled ? el("button", { type: "button", class: "big bump",
                                                       onclick: () => act(ticket, "bump") },
                                           `✓ ${t("kds.bump")}`) : null));
+}
+
+// The options chosen for the item, one per line: "+ Bacon" for a charged extra, "Ao ponto"
+// for a choice (the same words as the printed kitchen ticket).
+function modifiers(item) {
+  const chosen = Array.isArray(item.modifiers) ? item.modifiers : [];
+  if (!chosen.length) return null;
+  return el("span", { class: "modifiers" }, ...chosen.map((option) =>
+    el("span", { class: "modifier" }, Number(option.price) > 0 ? `+ ${option.name}`
+                                                               : String(option.name))));
 }
 
 function customizations(item) {

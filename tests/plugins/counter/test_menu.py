@@ -25,3 +25,20 @@ def test_the_menu_has_the_active_products_with_their_barcode(staff, menu):
 def test_the_menu_is_for_the_till(staff):
     assert_error(staff.get(MENU, "kitchen"), 403)
     assert_error(staff.get(MENU, None), 401)
+
+
+def test_the_menu_has_each_products_active_groups_and_options(staff, menu):
+    from support.modifiers import add_burger_options
+
+    add_burger_options(staff, menu)
+    answer = {p["name"]: p for p in staff.get(MENU, "cashier").json()["products"]}
+    groups = answer["X-Burger"]["modifier_groups"]
+    assert [(g["name"], g["min_choices"], g["max_choices"]) for g in groups] == [
+        ("Ponto da carne", 1, 1), ("Adicionais", 0, 3)]
+    # Picles is off the menu: the till does not offer it.
+    assert [(o["name"], o["price"]) for o in groups[1]["options"]] == [
+        ("Bacon", "4.00"), ("Cheddar", "3.00"), ("Ovo", "2.50")]
+    assert answer["Guaraná lata"]["modifier_groups"] == []
+    staff.delete(f"/api/v1/modifier-groups/{groups[0]['modifier_group_id']}")
+    answer = {p["name"]: p for p in staff.get(MENU, "cashier").json()["products"]}
+    assert [g["name"] for g in answer["X-Burger"]["modifier_groups"]] == ["Adicionais"]
