@@ -101,6 +101,8 @@ def receipt(order: dict[str, Any], tenders: list[dict[str, Any]], header: str,
     for item in order.get("items", []):
         doc.append({"op": "pair", "left": f"{quantity(item['quantity'])}x "
                     f"{item['product_name']}", "right": brl(item["subtotal"])})
+        doc += [{"op": "text", "text": f"  {option_label(option)}"}
+                for option in item.get("modifiers") or []]
     doc += [{"op": "rule"}, {"op": "pair", "left": "Subtotal", "right": brl(order["subtotal"])}]
     for adjustment in order.get("adjustments") or []:
         doc.append({"op": "pair", "left": adjustment["name"],

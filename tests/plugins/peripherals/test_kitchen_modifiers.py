@@ -31,3 +31,20 @@ def test_the_kitchen_ticket_lists_the_options_under_the_item(api, printer):
                                              "  Obs: sem cebola", "  + Sem picles",
                                              "1x Pudim de leite")]
     assert where == sorted(where)
+
+
+def test_the_receipt_lists_the_options_under_the_item_at_its_price():
+    from datetime import datetime, timezone
+
+    from posmodern.plugins.peripherals.layouts import receipt
+
+    order = {"order_number": "7", "subtotal": "33.90", "total": "33.90", "discount": "0.00",
+             "items": [{"quantity": "1", "product_name": "X-Burger", "subtotal": "33.90",
+                        "modifiers": [{"name": "Ao ponto", "price": "0.00"},
+                                      {"name": "Bacon", "price": "4.00"},
+                                      {"name": "Cheddar", "price": "3.00"}]}]}
+    doc = receipt(order, [], "Lanchonete", datetime(2026, 12, 2, tzinfo=timezone.utc),
+                  "America/Sao_Paulo", [])
+    texts = [op.get("text") or op.get("left") for op in doc]
+    burger = texts.index("1x X-Burger")
+    assert texts[burger + 1:burger + 4] == ["  Ao ponto", "  + Bacon", "  + Cheddar"]
