@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from posmodern.core.events import Envelope, Subscription
 from posmodern.core.ids import new_uuid
 from posmodern.core.jsonable import json_safe
+from posmodern.core.kitchen import Router
 from posmodern.core.locks import serialize
 from posmodern.plugins.kds.models import OPEN
-from posmodern.plugins.kds.stations import Router, store_stations
+from posmodern.plugins.kds.stations import store_stations
 from posmodern.plugins.kds.tickets import record_changes
 from posmodern.schema.tables import (categories, customers, kds_tickets, order_items, orders,
                                      products, tables)

@@ -49,26 +49,6 @@ def _new_row(client_id: str, store_id: str, values: dict[str, Any]) -> dict[str,
             "active": True, "created_at": now, "updated_at": now, **values}
 
 
-class Router:
-    """Sends an item to its station: by product, then by category, else the default."""
-
-    def __init__(self, stations: list[Any]) -> None:
-        prep = [s for s in stations if s.kind == "prep"]
-        self.by_product = {str(p): s.code for s in prep for p in (s.product_ids or [])}
-        self.by_category = {str(c): s.code for s in prep for c in (s.category_ids or [])}
-        default = [s.code for s in prep if s.is_default] or [s.code for s in prep]
-        self.default = default[0] if default else "cozinha"
-
-    def station_of(self, product_id: Any, category_id: Any, parent_id: Any = None) -> str:
-        """The product's own rule, else its category's, else its parent category's, else the
-        default station."""
-        for rules, key in ((self.by_product, product_id), (self.by_category, category_id),
-                           (self.by_category, parent_id)):
-            if key is not None and str(key) in rules:
-                return rules[str(key)]
-        return self.default
-
-
 def station_view(row: Any) -> dict[str, Any]:
     return {"station_id": row.station_id, "code": row.code, "name": row.name, "kind": row.kind,
             "is_default": row.is_default, "category_ids": list(row.category_ids or []),

@@ -3,9 +3,10 @@ voids while it is in the kitchen, the customer receipt when it is paid, a table'
 it asks for the bill, the drawer's pulse on a cash payment.
 
 Exactly one job per order, kind and station: each job carries a dedupe key, so a redelivered or
-replayed event finds the job it made. Items go to stations by their product's category
-(``POS_KITCHEN_STATIONS``); a station without a printer gets no job (its screen, if any, shows
-the order).
+replayed event finds the job it made. Items go to the store's kitchen stations, the same the
+kitchen screens show (the kds plugin's, routed by product and category, ``core/kitchen.py``);
+a store without any routes by its products' categories (``POS_KITCHEN_STATIONS``). A station
+without a printer gets no job (its screen, if any, shows the order).
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ import pluggy
 from posmodern.core.asyncio_hooks import call_hook
 from posmodern.core.config import Settings
 from posmodern.core.events import Envelope, Subscription
+from posmodern.core.kitchen import DEFAULT_STATION, Router
 from posmodern.core.orders import GONE_ITEM_STATUSES, OrderStatus
 from posmodern.core.peripherals import ReceiptExtras
 from posmodern.core.store_settings import store_values
 from posmodern.plugins.peripherals import layouts
 from posmodern.plugins.peripherals import settings as spec
 from posmodern.plugins.peripherals.jobs import JobKind, enqueue, printer_for_role
-from posmodern.schema.tables import categories, order_items, orders, print_jobs, products
+from posmodern.schema.tables import (
+    categories,
+    kds_stations,
+    order_items,
+    orders,
+    print_jobs,
+    products,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,24 +51,38 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 async def _stations(conn: AsyncConnection, settings: Settings, store_id: str,
                     items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The items by the station that makes them."""
-    values = await store_values(conn, settings, store_id,
-                                [spec.KITCHEN_STATIONS, spec.DEFAULT_STATION])
-    by_category = {}
-    for pair in values[spec.KITCHEN_STATIONS.name]:
-        category, _, station = pair.partition("=")
-        if station.strip():
-            by_category[category.strip().casefold()] = station.strip().casefold()
-    default = values[spec.DEFAULT_STATION.name].strip().casefold() or "cozinha"
+    """The items by the station that makes them: the store's kitchen stations when it has any
+    (kept by the kds plugin, read here so that a printer-only process routes as the screens
+    do), else ``POS_KITCHEN_STATIONS`` by category."""
     ids = [i for i in (_uuid(item.get("product_id")) for item in items) if i is not None]
-    names = dict((await conn.execute(
-        select(products.c.product_id, categories.c.name)
-        .join(categories, categories.c.category_id == products.c.category_id)
-        .where(products.c.product_id.in_(ids)))).all()) if ids else {}
+    found = {row.product_id: row for row in (await conn.execute(
+        select(products.c.product_id, products.c.category_id, categories.c.parent_id,
+               categories.c.name)
+        .outerjoin(categories, categories.c.category_id == products.c.category_id)
+        .where(products.c.product_id.in_(ids)))).all()} if ids else {}
+    stations = (await conn.execute(select(kds_stations).where(
+        kds_stations.c.store_id == store_id, kds_stations.c.active.is_(True)))).all()
+    if any(station.kind == "prep" for station in stations):
+        router = Router(stations)
+        def station_of(product):
+            if product is None:
+                return router.default
+            return router.station_of(product.product_id, product.category_id, product.parent_id)
+    else:
+        values = await store_values(conn, settings, store_id,
+                                    [spec.KITCHEN_STATIONS, spec.DEFAULT_STATION])
+        by_category = {}
+        for pair in values[spec.KITCHEN_STATIONS.name]:
+            category, _, station = pair.partition("=")
+            if station.strip():
+                by_category[category.strip().casefold()] = station.strip().casefold()
+        default = values[spec.DEFAULT_STATION.name].strip().casefold() or DEFAULT_STATION
+        def station_of(product):
+            name = product.name if product is not None else None
+            return by_category.get((name or "").casefold(), default)
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
-        category = names.get(_uuid(item.get("product_id")))
-        grouped[by_category.get((category or "").casefold(), default)].append(item)
+        grouped[station_of(found.get(_uuid(item.get("product_id"))))].append(item)
     return grouped
 
 

@@ -100,7 +100,8 @@ def pos_subscriptions(settings, hooks):
 @hookimpl
 def pos_table_access():
     return [TableAccess("peripherals", owns=("printers", "print_jobs", "scales"),
-                        reads=("products", "categories", "orders", "order_items"))]
+                        reads=("products", "categories", "orders", "order_items",
+                               "kds_stations"))]
 
 
 @hookimpl

@@ -32,7 +32,8 @@ class PrinterCreate(Strict):
     driver: str = Field(min_length=1, max_length=50)
     connection: dict[str, Any]
     role: str = Field(min_length=1, max_length=50, pattern=ROLE, description=(
-        "receipt, bar, or the name of a kitchen station (POS_KITCHEN_STATIONS)"))
+        "receipt, bar, or the code of a kitchen station (the kds plugin's stations, or "
+        "POS_KITCHEN_STATIONS)"))
     paper_mm: Literal[58, 80] = 80
     profile: str = Field(default="generic", description="Code page profile: "
                          + ", ".join(PROFILES))

@@ -33,8 +33,10 @@ KITCHEN_MAX_AGE = SettingSpec(
     "can be reprinted)", scope="store", min=1, max=24 * 60)
 KITCHEN_STATIONS = SettingSpec(
     "POS_KITCHEN_STATIONS", tuple, (),
-    "Where each menu category is made: category=station pairs, comma-separated "
-    "(Bebidas=bar,Pizzas=forno); a printer whose role is the station prints its tickets",
+    "Where each menu category is made, for a store without kitchen stations (the kds plugin's "
+    "stations route printed tickets as they route the screens): category=station pairs, "
+    "comma-separated (Bebidas=bar,Pizzas=forno); a printer whose role is the station prints "
+    "its tickets",
     scope="store")
 DEFAULT_STATION = SettingSpec(
     "POS_KITCHEN_DEFAULT_STATION", str, "cozinha",

@@ -195,3 +195,39 @@ def test_the_drawer_opens_on_request_for_a_cashier_not_the_kitchen(api, printer)
     assert opened.status_code == 202, opened.text
     wait_job(api, opened.json()["job_id"])
     assert printer.data().endswith(PULSE + b"22")
+
+
+def test_printed_tickets_follow_the_kitchen_screens_stations(
+        database_url, tmp_path, exchange, printer):
+    # One routing for a store: the kds stations send each item to a screen and to the printer
+    # of that station; POS_KITCHEN_STATIONS (not set here) is for stores without stations.
+    bar = NetworkPrinter().start()
+    settings = make_settings(database_url, tmp_path, exchange=exchange, **FAST)
+    try:
+        with TestClient(create_app(settings, plugins=[*PLUGINS, "kds"])) as client:
+            api = Api(client, make_tenant(settings))
+            menu = create_menu(api)
+            made = api.post("/api/v1/kds/stations", "manager", json={
+                "code": "bar", "name": "Bar",
+                "category_ids": [menu["Guaraná lata"]["category_id"]],
+                "product_ids": [menu["Pudim de leite"]["product_id"]]})
+            assert made.status_code == 201, made.text
+            add_printer(api, "Cozinha", role="cozinha", connection=printer.connection)
+            add_printer(api, "Bar", role="bar", connection=bar.connection)
+            order = _confirmed_order(api, menu, ("X-Burger", "1"), ("Guaraná lata", "2"),
+                                     ("Pudim de leite", "1"))
+            def printed():
+                found = _jobs(api, reference_id=order["order_id"])
+                done = len(found) == 2 and all(j["status"] == "done" for j in found)
+                return found if done else None
+            assert sorted(j["role"] for j in wait_for(printed)) == ["bar", "cozinha"]
+            screens = {station: [item["product_name"] for ticket in api.get(
+                "/api/v1/kds/tickets", "kitchen", params={"station": station}).json()["items"]
+                for item in ticket["items"]] for station in ("bar", "cozinha")}
+        assert "2x Guaraná lata" in bar.text() and "1x Pudim de leite" in bar.text()
+        assert "X-Burger" not in bar.text()
+        assert "1x X-Burger" in printer.text() and "Guaraná" not in printer.text()
+        assert sorted(screens["bar"]) == ["Guaraná lata", "Pudim de leite"]
+        assert screens["cozinha"] == ["X-Burger"]
+    finally:
+        bar.stop()
