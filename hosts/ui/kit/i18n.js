@@ -28,6 +28,17 @@ export const TEXTS = {
   "saved": "Salvo",
   "loading": "Carregando…",
   "home": "Início",
+  "options.exactly": "escolha {count}",
+  "options.up_to": "até {count}",
+  "options.between": "escolha de {min} a {max}",
+  "options.no_charge": "sem custo",
+  "options.plus": "mais {amount}",
+  "options.add": "Adicionar ao pedido",
+  "options.back": "Voltar",
+  "options.item_price": "Preço do item: {amount}",
+  "options.missing": "Falta escolher: {groups}",
+  "options.tag": "opções",
+  "options.has": "com opções",
 };
 
 export const ROLES = ["admin", "manager", "cashier", "waiter", "kitchen", "kiosk", "integration"];

@@ -6,6 +6,8 @@ export { money, quantity, dateTime, clock, elapsed, day, parseMoney, cents, from
 export { t, addTexts, ROLES } from "./i18n.js";
 export { watchIdle } from "./idle.js";
 export { OfflineQueue, unreached } from "./offline.js";
+export { chooseOptions, groupsOf, modifiersOf, optionLabel, optionsCents, optionsText,
+         sameOptions, unitCents } from "./options.js";
 export { Session, requestToken, tokenClaims } from "./session.js";
 export { signInForm } from "./signin.js";
 export { EventStream } from "./sse.js";

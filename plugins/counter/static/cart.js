@@ -1,7 +1,7 @@
 // The products (grid by category, search, barcode) and the cart being built. Drawing is kept
 // small: a tap redraws the cart's list and totals only, and a search draws at most SHOWN buttons.
-import { $, cents, el, fromCents, money, parseMoney, quantity, t } from "/ui/kit/index.js";
-import { optionLabel, optionsCents } from "./options.js";
+import { $, cents, el, fromCents, groupsOf, modifiersOf, money, optionsText, parseMoney, quantity,
+         sameOptions, t, unitCents } from "/ui/kit/index.js";
 
 const SHOWN = 120;
 const ALL = "";
@@ -61,11 +61,11 @@ export function drawProducts() {
   $("products").replaceChildren(...shown.map((p) => el("button", {
     type: "button", class: "product", dataset: { id: p.product_id },
     "aria-label": `${p.name}, ${money(p.price)}${weighed(p) ? " " + t("pos.per_kg") : ""}`
-                  + ((p.modifier_groups || []).length ? `, ${t("pos.has_options")}` : ""),
+                  + (groupsOf(p).length ? `, ${t("options.has")}` : ""),
     onclick: () => onAdd(p) },
     el("span", {}, p.name),
     el("small", {}, money(p.price), weighed(p) ? ` ${t("pos.per_kg")}` : "",
-       (p.modifier_groups || []).length ? ` · ${t("pos.options")}` : ""))));
+       groupsOf(p).length ? ` · ${t("options.tag")}` : ""))));
   const more = $("more");
   more.hidden = found.length <= SHOWN && found.length > 0;
   more.textContent = found.length ? t("pos.more", { count: found.length - SHOWN })
@@ -77,10 +77,9 @@ export function drawProducts() {
 // ``options``: those chosen in the product's modifier groups; the same product with other
 // options is another line.
 export function addLine(product, qty = "1", options = []) {
-  const chosen = options.map((o) => o.option_id).join();
   const same = !weighed(product)
     && cart.lines.find((l) => l.product.product_id === product.product_id && !l.notes
-                        && l.options.map((o) => o.option_id).join() === chosen);
+                        && sameOptions(l.options, options));
   if (same) same.quantity = String(Number(same.quantity) + Number(qty));
   else cart.lines.push({ key: crypto.randomUUID(), product, quantity: String(qty), notes: "",
                          options });
@@ -102,8 +101,7 @@ function askNote(line) {
 }
 
 export function lineTotal(line) {
-  return Math.round((cents(line.product.price) + optionsCents(line.options || []))
-                    * Number(line.quantity));
+  return Math.round(unitCents(line.product, line.options) * Number(line.quantity));
 }
 
 export function subtotalCents() {
@@ -135,7 +133,7 @@ function drawLine(line) {
     el("button", { type: "button", "aria-label": t("pos.note_for", { name }),
                    onclick: () => askNote(line) }, "✎ " + t("pos.note")),
     (line.options || []).length ? el("span", { class: "options-chosen" },
-      line.options.map(optionLabel).join(" · ")) : null,
+      optionsText(line.options)) : null,
     line.notes ? el("span", { class: "note" }, `“${line.notes}”`) : null);
 }
 
@@ -170,6 +168,6 @@ export function orderItems() {
   return cart.lines.map((l) => ({ product_id: l.product.product_id, quantity: l.quantity,
                                   ...(l.notes ? { notes: l.notes } : {}),
                                   ...((l.options || []).length ? {
-                                    modifiers: l.options.map((o) => ({ option_id: o.option_id })),
+                                    modifiers: modifiersOf(l.options),
                                   } : {}) }));
 }

@@ -1,15 +1,14 @@
 // The cashier's screen: sign in, sell (products, cart, customer, tenders), follow today's orders
 // and the drawer. Plain ES modules on the shared kit; no build, no CDN. Sales made while the
 // server is out of reach wait in IndexedDB (the kit's OfflineQueue) and go out when it is back.
-import { $, OfflineQueue, Session, api, el, loadedPlugins, signInForm, t }
-  from "/ui/kit/index.js";
+import { $, OfflineQueue, Session, api, chooseOptions, el, groupsOf, loadedPlugins, signInForm,
+         t } from "/ui/kit/index.js";
 import "./texts.js";
 import { addLine, byBarcode, clearCart, drawCart, search, setCatalog, setDiscount, weighed,
          cart } from "./cart.js";
 import { checkout, explain } from "./checkout.js";
 import { buyer, clearCustomer, setCustomerSession } from "./customer.js";
 import { button, closeDialog, field, showDialog } from "./dialog.js";
-import { chooseOptions, groupsOf } from "./options.js";
 import { drawQueued, loadShift, loadToday, setDesk, shiftDialog } from "./desk.js";
 
 const MODES = ["counter", "takeaway", "delivery", "table"];
@@ -70,8 +69,11 @@ async function weigh(product) {
 
 function tap(product) {
   if (weighed(product)) weigh(product);
-  else if (groupsOf(product).length) chooseOptions(product, (options) => addLine(product, "1",
-                                                                                 options));
+  else if (groupsOf(product).length) {
+    // The kit's options dialog, drawn in the page's own so one modal shows at a time.
+    chooseOptions(product, { dialog: $("dialog") })
+      .then((options) => { if (options) addLine(product, "1", options); });
+  }
   else addLine(product);
 }
 

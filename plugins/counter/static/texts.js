@@ -51,8 +51,4 @@ addTexts({
   "pos.weight": "Peso de {name} (kg)", "pos.weighing": "Lendo a balança…",
   "pos.scale_failed": "Balança: {message}. Digite o peso.",
   "pos.unknown_barcode": "Código {code} não encontrado",
-  "pos.choose_exactly": "escolha {count}", "pos.choose_up_to": "até {count}",
-  "pos.choose_between": "escolha de {min} a {max}", "pos.no_charge": "sem custo",
-  "pos.add_to_order": "Adicionar ao pedido", "pos.item_price": "Preço do item: {amount}",
-  "pos.options": "opções", "pos.has_options": "com opções",
 });
