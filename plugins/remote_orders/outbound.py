@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from posmodern.core.db import written
 from posmodern.core.events import Envelope, Subscription
 from posmodern.core.ids import new_uuid
 from posmodern.core.marketplaces import Action, CancellationReason, Marketplace, Merchant
@@ -30,6 +31,8 @@ from posmodern.schema.tables import remote_actions, remote_orders
 from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.remote_orders")
+#: The commit topic (core/db.py ``written``) of a transaction that queued actions.
+ACTIONS_WRITTEN = "remote_orders.actions"
 
 #: Our order's new status -> what the marketplace is told.
 ACTION_OF = {OrderStatus.CONFIRMED: Action.CONFIRM,
@@ -46,7 +49,9 @@ RETRY_MAX = timedelta(minutes=5)
 async def queue(conn: AsyncConnection, remote: Mapping[str, Any], action: Action,
                 reason: CancellationReason | None = None) -> bool:
     """Queue ``action`` for the marketplace order ``remote`` (a ``remote_orders`` row); False
-    when it was queued before."""
+    when it was queued before. The poller of this process sends it once the transaction
+    commits (``ACTIONS_WRITTEN``)."""
+    written(conn, ACTIONS_WRITTEN)
     return await insert_ignore(
         conn, remote_actions, action_id=new_uuid(), client_id=remote["client_id"],
         store_id=remote["store_id"], channel=remote["channel"],

@@ -8,6 +8,10 @@ polled on its own: one failing (a wrong secret, a marketplace down) never stops 
 ``REMOTE_ORDERS_ALERT_AFTER`` failed polls in a row, ``remote_orders.polling_failed`` is
 published once, and the status route shows the alert until a poll succeeds
 (``remote_orders.polling_recovered``).
+
+An action queued in this process (a confirmation queued as a new order's event is handled) is
+sent as soon as its transaction commits, without polling the marketplace again; one queued
+elsewhere goes with the next round.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class Poller:
     election: Election | None = None
     _task: asyncio.Task | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _poll_now: bool = False
+    _to_send: set[str] = field(default_factory=set)
     _round: asyncio.Lock = field(default_factory=asyncio.Lock)
     _remembered: set[tuple[str, str, str]] = field(default_factory=set)
     directory: registry.Directory = field(init=False)
@@ -66,10 +72,12 @@ class Poller:
     async def start(self) -> None:
         if not POLLING.value(self.runtime.settings):
             return
+        self.runtime.db.on_commit(outbound.ACTIONS_WRITTEN, self.send_soon)
         self.election = self._election()
         await self.election.start()
 
     async def stop(self) -> None:
+        self.runtime.db.off_commit(outbound.ACTIONS_WRITTEN, self.send_soon)
         if self.election is not None:
             await self.election.stop()
         await self._stop_loop()
@@ -77,7 +85,14 @@ class Poller:
             await marketplace.aclose()
 
     def wake(self) -> None:
-        """Poll and send now (an action was queued in this process)."""
+        """Poll and send now (a webhook brought events, a route queued an action)."""
+        self._poll_now = True
+        self._wake.set()
+
+    def send_soon(self, client_id: str) -> None:
+        """Send the tenant's queued actions now, without a poll (a transaction of this process
+        that queued some committed); only the polling process sends."""
+        self._to_send.add(client_id)
         self._wake.set()
 
     def _election(self) -> Election:
@@ -102,20 +117,37 @@ class Poller:
                 await task
 
     async def _loop(self) -> None:
+        clock = asyncio.get_running_loop().time
+        next_poll = clock()
         while True:
-            wait = POLL_SECONDS.value(self.runtime.settings)
             try:
-                if any(report.get("taken") for report in await self.poll_once()):
-                    # Their confirmations are queued as the new orders' events are handled:
-                    # send them soon, not a whole interval later.
-                    wait = min(wait, CONFIRM_SOON_SECONDS)
+                if self._poll_now or clock() >= next_poll:
+                    self._poll_now = False
+                    self._to_send.clear()  # the round sends every tenant's queue
+                    next_poll = clock() + POLL_SECONDS.value(self.runtime.settings)
+                    if any(report.get("taken") for report in await self.poll_once()):
+                        # Their confirmations are queued as the new orders' events are handled,
+                        # perhaps by another process: a round soon sends them.
+                        next_poll = min(next_poll, clock() + CONFIRM_SOON_SECONDS)
+                elif self._to_send:
+                    tenants, self._to_send = self._to_send, set()
+                    async with self._round:
+                        await self._send(sorted(tenants))
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("remote orders: a poll round failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                await asyncio.wait_for(self._wake.wait(), max(0.0, next_poll - clock()))
             self._wake.clear()
+
+    async def _send(self, tenants: list[str]) -> None:
+        """Send each tenant's queued actions (the caller holds the round)."""
+        for tenant in tenants:
+            try:
+                await outbound.send_pending(self.runtime, self.marketplaces, tenant)
+            except Exception:
+                log.exception("remote orders: sending the actions of %s failed", tenant)
 
     async def poll_once(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """One round: every merchant polled and its events handled, then every queued action
@@ -126,11 +158,7 @@ class Poller:
             else:  # asked for one tenant (its store's settings may have just changed)
                 found = await registry.merchants_of(self.runtime, self.marketplaces, client_id)
             reports = [await self._poll(marketplace, merchant) for marketplace, merchant in found]
-            for tenant in sorted({merchant.client_id for _, merchant in found}):
-                try:
-                    await outbound.send_pending(self.runtime, self.marketplaces, tenant)
-                except Exception:
-                    log.exception("remote orders: sending the actions of %s failed", tenant)
+            await self._send(sorted({merchant.client_id for _, merchant in found}))
             return reports
 
     def warnings(self) -> list[str]:

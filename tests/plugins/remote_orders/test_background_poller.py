@@ -32,3 +32,27 @@ def test_the_server_polls_takes_and_confirms_on_its_own(api, ifood):
     assert order["external_id"] == placed["id"]
     wait_for(lambda: ifood.actions_of(placed["id"]) == ["confirm"], timeout=30)
     assert ifood.events == []
+
+
+def test_what_we_tell_the_marketplace_goes_when_it_is_queued_not_at_the_next_poll(
+        database_url, tmp_path, exchange, ifood):
+    # Polls every 5 minutes here: our confirmation and our "preparing" reach iFood within the
+    # test's 10 s only because the poller is told when the transaction that queued them commits.
+    settings = make_settings(database_url, tmp_path, exchange=exchange, IFOOD_API_URL=ifood.url,
+                             REMOTE_ORDERS_POLL_SECONDS="300")
+    with TestClient(create_app(settings, plugins=PLUGINS)) as client:
+        staff = Api(client, make_tenant(settings))
+        add_menu(staff)
+        sell_through_ifood(staff, ifood.merchant)
+        placed = ifood.place([("XB", "1", "26.90")])
+        polled = staff.post("/api/v1/remote-orders/poll", "manager")
+        assert polled.status_code == 200, polled.text
+        [order] = wait_for(lambda: remote_orders(staff))
+        wait_for(lambda: ifood.actions_of(placed["id"]) == ["confirm"])
+        polls = sum(1 for route, _ in ifood.requests if route == "polling")
+        moved = staff.post(f"/api/v1/orders/{order['order_id']}/status", "manager",
+                           json={"status": "IN_PREPARATION"})
+        assert moved.status_code == 200, moved.text
+        wait_for(lambda: ifood.actions_of(placed["id"]) == ["confirm", "startPreparation"])
+        # Sent without asking iFood for events again.
+        assert sum(1 for route, _ in ifood.requests if route == "polling") == polls
