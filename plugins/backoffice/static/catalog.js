@@ -1,24 +1,27 @@
-// The menu: categories and products — prices, availability, images, and with the fiscal plugin
-// their fiscal data — through the catalog API (and the fiscal plugin's).
+// The menu: categories, products — prices, availability, images, the options they ask, and with
+// the fiscal plugin their fiscal data — and the options' groups, through the catalog API (and the
+// fiscal plugin's).
 import { api, el, loadedPlugins, money, table } from "/ui/kit/index.js";
 import * as fiscal from "./fiscal.js";
+import * as modifiers from "./modifiers.js";
 import { card, decimal, everything, field, form, select, state, submit } from "./parts.js";
 
 const IMAGE_SIZE = 160;  // px: enough for a POS button, small enough to keep the menu light
 let justAdded = null;  // a product added with the fiscal plugin loaded: its editor opens next
 
 export async function show(page, view) {
-  const [categories, products, plugins] = await Promise.all([
+  const [categories, products, groups, plugins] = await Promise.all([
     everything(page.session, "/categories"), everything(page.session, "/products"),
-    loadedPlugins()]);
+    everything(page.session, modifiers.GROUPS), loadedPlugins()]);
   // The products' fiscal data by product id (null: no fiscal plugin here).
   const taxes = plugins.has("fiscal") ? await fiscal.everyProduct(page.session) : null;
-  const menu = { categories, taxes };
+  const menu = { categories, groups, taxes };
   const editor = el("div");
   const edit = (node) => { editor.replaceChildren(node); node.scrollIntoView({ block: "nearest" }); };
   view.replaceChildren(
     editor,
     card("Produtos", productForm(page, menu), productTable(page, menu, products, edit)),
+    modifiers.section(page, groups, products, edit),
     card("Categorias", categoryForm(page), categoryTable(page, categories, edit)));
   const added = products.find((p) => p.product_id === justAdded);
   justAdded = null;
@@ -61,7 +64,7 @@ function activeToggle(page, path, row, off, on) {
 // --- products -----------------------------------------------------------------------------------
 
 function productForm(page, menu, product = null) {
-  const { categories, taxes } = menu;
+  const { categories, groups, taxes } = menu;
   const taxed = taxes && product ? taxes.get(product.product_id) : undefined;
   const image = el("input", { type: "hidden", name: "image_url",
                               value: product?.metadata?.image_url || "" });
@@ -83,6 +86,7 @@ function productForm(page, menu, product = null) {
       description: data.get("description") || null,
       active: data.get("active") === "on",
       metadata: { ...(product?.metadata || {}), image_url: data.get("image_url") || null },
+      modifier_group_ids: data.getAll("modifier_group_ids"),
     };
     const path = product ? `/products/${product.product_id}` : "/products";
     const done = `Produto “${body.name}” salvo`;
@@ -104,6 +108,7 @@ function productForm(page, menu, product = null) {
   el("label", {}, "Imagem", el("span", { class: "actions" }, preview, picker)), image,
   el("label", {}, "Disponível", el("input", { type: "checkbox", name: "active",
                                               checked: product ? product.active : true })),
+  modifiers.chooser(groups, product),
   taxes && product ? fiscal.fieldset(taxed) : "");
 }
 
@@ -112,11 +117,13 @@ function productTable(page, menu, products, edit) {
   const names = new Map(categories.map((c) => [c.category_id, c.name]));
   const ncm = (p) => (taxes ? [taxes.get(p.product_id)?.ncm || "— sem dados fiscais"] : []);
   return table([{ title: "" }, { title: "Produto" }, { title: "Categoria" },
-                { title: "Preço", num: true }, ...(taxes ? [{ title: "NCM" }] : []),
+                { title: "Preço", num: true }, { title: "Opções" },
+                ...(taxes ? [{ title: "NCM" }] : []),
                 { title: "Situação" }, { title: "Ações" }],
     products.map((p) => ({ attrs: { dataset: { product: p.name } }, cells: [
       p.metadata?.image_url ? el("img", { class: "thumb", alt: "", src: p.metadata.image_url }) : "",
-      p.name, names.get(p.category_id) || "—", money(p.price), ...ncm(p),
+      p.name, names.get(p.category_id) || "—", money(p.price), modifiers.groupNames(p),
+      ...ncm(p),
       state(p.active, "disponível", "indisponível"),
       el("span", { class: "actions" },
          el("button", { type: "button", onclick: () => edit(card(`Editar ${p.name}`,

@@ -56,6 +56,11 @@ export function state(on, yes, no) {
   return el("span", { class: `state ${on ? "on" : "off"}` }, on ? `✓ ${yes}` : `✖ ${no}`);
 }
 
+// "9100" → 9100; anything else stays text, for the API to say what is wrong with it.
+export function whole(text) {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : text;
+}
+
 // "26,90" or "26.90" → "26.90" (the API's decimal strings).
 export function decimal(text) {
   return String(text).trim().replace(/\./g, (dot, at, all) =>
@@ -80,6 +85,10 @@ const CODES = {
   bad_backup_printer: "A impressora reserva deve ser outra impressora da loja, com a mesma função",
   printer_not_found: "Essa impressora não existe mais",
   product_not_found: "Esse produto não existe mais",
+  modifier_group_not_found: "Esse grupo de opções não existe mais",
+  min_above_max: "O mínimo de escolhas passa do máximo",
+  unknown_option: "Uma das opções não é mais deste grupo: abra o grupo de novo e refaça a mudança",
+  unknown_modifier_group: "Um dos grupos de opções escolhidos não existe nesta loja",
   forbidden: "Sem permissão para isso",
 };
 
@@ -103,6 +112,11 @@ const TYPES = {
   enum: "valor não aceito",
   value_error: "valor não aceito",
   extra_forbidden: "campo desconhecido",
+  too_short: "poucos itens",
+  too_long: "itens demais",
+  min_above_max: "maior que o máximo",
+  unknown_option: "opção que não é deste grupo",
+  unknown_modifier_group: "grupo que não existe nesta loja",
 };
 
 // A detail's field: its loc, less the part of the request it names first when it does

@@ -2,7 +2,7 @@
 // reached, what it prints (receipts, a kitchen station's tickets, the bar's), its paper and code
 // page, its backup, whether it answers; a test page on demand.
 import { api, el, table } from "/ui/kit/index.js";
-import { card, deleteButton, field, form, select, state, submit } from "./parts.js";
+import { card, deleteButton, field, form, select, state, submit, whole } from "./parts.js";
 
 const PRINTERS = "/peripherals/printers";
 const BAUD_RATES = ["1200", "2400", "4800", "9600", "19200", "38400", "57600", "115200"];
@@ -21,7 +21,7 @@ const CONNECTIONS = {
                        value: c.port ?? 9100, title: "de 1 a 65535 (em geral 9100)" }),
       statusQuery(c)],
     read: (data) => ({ host: data.get("connection.host"),
-                       port: number(data.get("connection.port")),
+                       port: whole(data.get("connection.port")),
                        status_query: data.get("connection.status_query") === "on" }),
     shown: (c) => `${c.host}:${c.port}`,
   },
@@ -35,7 +35,7 @@ const CONNECTIONS = {
              String(c.baudrate ?? 9600)),
       statusQuery(c)],
     read: (data) => ({ device: data.get("connection.device"),
-                       baudrate: number(data.get("connection.baudrate")),
+                       baudrate: whole(data.get("connection.baudrate")),
                        status_query: data.get("connection.status_query") === "on" }),
     shown: (c) => `${c.device} · ${c.baudrate} baud`,
   },
@@ -48,10 +48,6 @@ const CONNECTIONS = {
     shown: (c) => `CUPS ${c.queue}`,
   },
 };
-
-function number(text) {
-  return /^\s*\d+\s*$/.test(text) ? Number(text) : text;
-}
 
 function statusQuery(c) {
   return el("label", {}, "Consultar status", el("input", {
