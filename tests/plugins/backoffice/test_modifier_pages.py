@@ -3,7 +3,8 @@
 priced, put in order) and has the burger ask both, in order, and an order through the API is
 priced with the options chosen and refused without the required one; min above max and a
 negative price are marked next to their fields and save nothing; a group is renamed, an option
-deactivated (its id kept), and the group deactivated."""
+deactivated (its id kept), and the group deactivated; an option another manager removed while
+the editor was open is said next to its row."""
 
 from __future__ import annotations
 
@@ -182,3 +183,24 @@ def test_a_group_is_renamed_an_option_deactivated_and_the_group_deactivated(serv
     assert (group["name"], group["active"]) == ("Bebida do combo (lata)", False)
     assert [(o["option_id"], o["active"]) for o in group["options"]] == [
         (ids[0], True), (ids[1], False)]
+
+
+def test_an_option_removed_meanwhile_is_said_next_to_its_row(served):
+    server, staff, _ = served
+    made = staff.post(GROUPS, "manager", json={"name": "Pão", "min_choices": 1, "options": [
+        {"name": "Francês"}, {"name": "Australiano", "price": "2.00"}]}).json()
+    path = f"{GROUPS}/{made['modifier_group_id']}"
+    with browser_page() as page:
+        sign_in(page, server.url, staff, "manager", "/admin/")
+        page.locator("#groups tr[data-group='Pão']").get_by_role("button", name="Editar").click()
+        edit = page.locator("form[name=group-edit]")
+        expect(edit.get_by_label("Nome da opção 2", exact=True)).to_have_value("Australiano")
+        # Another manager takes the second option out while this editor is open.
+        kept = made["options"][0]
+        assert staff.patch(path, "manager", json={"options": [kept]}).status_code == 200
+        edit.get_by_label("Preço da opção 2 (R$)", exact=True).fill("2,50")
+        edit.get_by_role("button", name="Salvar grupo").click()
+        expect(page.locator("#banner")).to_contain_text("Uma das opções não é mais deste grupo")
+        expect(edit.locator(".option-row").nth(1).locator(".field-error")).to_have_text(
+            "✖ opção que não é deste grupo")
+    assert [o["name"] for o in staff.get(path, "manager").json()["options"]] == ["Francês"]
