@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from posmodern.core.bodies import Strict
+from posmodern.core.bodies import ModifierChoice, Strict
 
 #: How the customer eats, as the kitchen reads it on the ticket.
 SERVICES = {"eat_in": "Comer aqui", "takeaway": "Para levar"}
@@ -34,6 +34,9 @@ class KioskItem(Strict):
     product_id: uuid.UUID
     quantity: int = Field(ge=1, le=99, description="Whole units")
     notes: str | None = Field(default=None, max_length=200)
+    modifiers: list[ModifierChoice] = Field(
+        default_factory=list, max_length=50,
+        description="Options chosen among the product's modifier groups (priced by the catalog)")
 
 
 class KioskOrderCreate(Strict):

@@ -67,7 +67,8 @@ async def _place(conn: AsyncConnection, ctx: RequestContext, kiosk_order_id: uui
                  body: KioskOrderCreate):
     order = await place_order(conn, ctx.runtime, OrderRequest(
         client_id=ctx.client_id, store_id=ctx.store_id, source="kiosk",
-        items=[ItemRequest(item.product_id, Decimal(item.quantity), item.notes)
+        items=[ItemRequest(item.product_id, Decimal(item.quantity), item.notes,
+                           modifiers=tuple(choice.option_id for choice in item.modifiers))
                for item in body.items],
         notes=f"{body.customer_name} · {SERVICES[body.service]}",
         external_id=str(kiosk_order_id)))

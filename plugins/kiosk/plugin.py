@@ -49,7 +49,8 @@ def pos_static_assets(settings):
 @hookimpl
 def pos_table_access():
     return [TableAccess("kiosk", owns=("kiosk_orders",),
-                        reads=("orders", "products", "categories"))]
+                        reads=("orders", "products", "categories", "modifier_groups",
+                               "product_modifier_groups"))]
 
 
 @hookimpl

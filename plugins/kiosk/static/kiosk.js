@@ -1,7 +1,9 @@
-// The self-service kiosk: categories → products → cart → name → eat-in or takeaway → PIX QR
-// (polled until paid) or "pay at the counter" → "seu pedido nº X"; back to the start when idle.
-// Signed in once with the device's kiosk user (the token kept across reboots).
-import { $, Session, addTexts, api, el, money, newKey, signInForm, t, watchIdle }
+// The self-service kiosk: categories → products (their options in the kit's dialog) → cart →
+// name → eat-in or takeaway → PIX QR (polled until paid) or "pay at the counter" → "seu pedido
+// nº X"; back to the start when idle. Signed in once with the device's kiosk user (the token
+// kept across reboots).
+import { $, Session, addTexts, api, chooseOptions, el, fromCents, groupsOf, modifiersOf, money,
+         newKey, optionsText, sameOptions, signInForm, t, unitCents, watchIdle }
   from "/ui/kit/index.js";
 
 addTexts({
@@ -14,11 +16,15 @@ addTexts({
   "kiosk.call": "Vamos chamar: {name}",
   "kiosk.waiting": "Aguardando o pagamento… (até {time})",
   "kiosk.retry": "Tentar de novo",
+  "kiosk.add": "Adicionar {name}, {price}", "kiosk.choose": "escolha as opções",
+  "kiosk.less": "Tirar um {name}", "kiosk.more": "Mais um {name}",
 });
 const POLL_MS = 2000;
 const SCREENS = ["welcome", "shop", "details", "pix", "done"];
 const session = new Session("kiosk", { persistent: true, onExpired: (m) => signOut(m) });
-const state = { menu: null, category: null, cart: new Map(), service: "eat_in", key: null,
+// The cart: lines of a product with the options chosen (the same product with other options is
+// another line), ``count`` units each.
+const state = { menu: null, category: null, cart: [], service: "eat_in", key: null,
                 order: null, poll: null, idle: null, busy: false };
 
 function show(name) {
@@ -33,13 +39,12 @@ function banner(message) {
 
 // --- the menu and the cart ----------------------------------------------------------------------
 
+function lineCents(line) {
+  return unitCents(line.product, line.options) * line.count;
+}
+
 function total() {
-  let sum = 0;
-  for (const [productId, count] of state.cart) {
-    const product = state.menu.products.find((p) => p.product_id === productId);
-    sum += Number(product.price) * count;
-  }
-  return sum.toFixed(2);
+  return fromCents(state.cart.reduce((sum, line) => sum + lineCents(line), 0));
 }
 
 function renderCategories() {
@@ -51,33 +56,51 @@ function renderCategories() {
 
 function renderProducts() {
   const shown = state.menu.products.filter((p) => p.category_id === state.category);
-  $("products").replaceChildren(...shown.map((p) => el("button", {
-    type: "button", class: "product card", "aria-label": `Adicionar ${p.name}, ${money(p.price)}`,
-    onclick: () => add(p.product_id, 1),
-  }, p.image_url ? el("img", { src: p.image_url, alt: "" }) : null,
-     el("span", { class: "name" }, p.name),
-     p.description ? el("span", { class: "muted" }, p.description) : null,
-     el("span", { class: "price" }, money(p.price)))));
+  $("products").replaceChildren(...shown.map((p) => {
+    const options = groupsOf(p).length > 0;
+    return el("button", {
+      type: "button", class: "product card",
+      "aria-label": t("kiosk.add", { name: p.name, price: money(p.price) })
+                    + (options ? `, ${t("kiosk.choose")}` : ""),
+      onclick: () => tap(p),
+    }, p.image_url ? el("img", { src: p.image_url, alt: "" }) : null,
+       el("span", { class: "name" }, p.name),
+       p.description ? el("span", { class: "muted" }, p.description) : null,
+       el("span", { class: "price" }, money(p.price)),
+       options ? el("span", { class: "has-options" }, t("kiosk.choose")) : null);
+  }));
 }
 
-function add(productId, delta) {
-  const count = (state.cart.get(productId) || 0) + delta;
-  if (count > 0) state.cart.set(productId, Math.min(count, 99));
-  else state.cart.delete(productId);
+// A product with options asks for them first (the kit's dialog, at the kiosk's size).
+async function tap(product) {
+  if (!groupsOf(product).length) return add(product, [], 1);
+  const options = await chooseOptions(product, { size: "huge" });
+  if (options) add(product, options, 1);
+}
+
+function add(product, options, delta) {
+  let line = state.cart.find((l) => l.product.product_id === product.product_id
+                              && sameOptions(l.options, options));
+  if (!line) state.cart.push(line = { product, options, count: 0 });
+  line.count = Math.min(line.count + delta, 99);
+  state.cart = state.cart.filter((l) => l.count > 0);
   state.key = null;  // another cart is another order
   renderCart();
 }
 
 function renderCart() {
-  const lines = [...state.cart].map(([productId, count]) => {
-    const product = state.menu.products.find((p) => p.product_id === productId);
+  const lines = state.cart.map((line) => {
+    const { product, options } = line;
+    const named = options.length ? `${product.name} (${optionsText(options)})` : product.name;
     return el("li", { dataset: { product: product.name } },
-      el("span", {}, `${count}× ${product.name}`),
+      el("span", { class: "line" }, `${line.count}× ${product.name}`,
+         options.length ? el("span", { class: "options-chosen" }, optionsText(options)) : null),
       el("span", { class: "qty" },
-        el("button", { type: "button", "aria-label": `Tirar um ${product.name}`,
-                       onclick: () => add(productId, -1) }, "−"),
-        el("button", { type: "button", "aria-label": `Mais um ${product.name}`,
-                       onclick: () => add(productId, 1) }, "+")));
+        el("button", { type: "button", "aria-label": t("kiosk.less", { name: named }),
+                       onclick: () => add(product, options, -1) }, "−"),
+        el("button", { type: "button", "aria-label": t("kiosk.more", { name: named }),
+                       onclick: () => add(product, options, 1) }, "+")),
+      el("span", { class: "line-price" }, money(fromCents(lineCents(line)))));
   });
   $("cart-lines").replaceChildren(...lines);
   $("cart-empty").hidden = lines.length > 0;
@@ -106,7 +129,9 @@ async function place(payment) {
   // One key per order: a retry after a failed payment start finds the order already placed.
   state.key = state.key || newKey();
   const body = { customer_name: name, service: state.service, payment,
-                 items: [...state.cart].map(([product_id, quantity]) => ({ product_id, quantity })) };
+                 items: state.cart.map((line) => ({
+                   product_id: line.product.product_id, quantity: line.count,
+                   ...(line.options.length ? { modifiers: modifiersOf(line.options) } : {}) })) };
   try {
     follow(await api(session, "/kiosk/orders", { method: "POST", body,
                                                  idempotencyKey: state.key }));
@@ -170,7 +195,9 @@ function finish(message) {
 
 function reset() {
   stopPolling();
-  Object.assign(state, { cart: new Map(), key: null, order: null, busy: false });
+  Object.assign(state, { cart: [], key: null, order: null, busy: false });
+  const dialog = $("options-dialog");  // left open by the last customer
+  if (dialog && dialog.open) dialog.close();
   $("customer-name").value = "";
   $("name-error").textContent = "";
   chooseService("eat_in");

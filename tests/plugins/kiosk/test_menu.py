@@ -1,5 +1,6 @@
-"""The kiosk's menu: available products under their categories, with descriptions and pictures,
-served from the cache (process memory or Redis) and read again when the catalog changes."""
+"""The kiosk's menu: available products under their categories, with descriptions, pictures and
+the options a customer may choose, served from the cache (process memory or Redis) and read again
+when the catalog changes."""
 
 import pytest
 from starlette.testclient import TestClient
@@ -8,6 +9,7 @@ from posmodern.hosts.app import create_app
 from posmodern.plugins.kiosk.menu import cache_key, stamp_key
 from support.api import Api, make_tenant
 from support.menu import create_menu
+from support.modifiers import add_burger_options
 from support.settings import make_settings
 from support.tenant_db import wait_for
 
@@ -61,3 +63,35 @@ def test_the_menu_comes_from_the_cache_and_follows_the_catalog(cached):
     wait_for(lambda: cached_value(stamp_key(*tenant)) is None)
     assert _menu(staff)["products"][2]["price"] == "28.00"
     assert cached_value(stamp_key(*tenant)) not in (None, stamp)
+
+
+def _burger(staff):
+    return next((p for p in _menu(staff)["products"] if p["name"] == "X-Burger"), None)
+
+
+def test_each_product_carries_its_active_groups_and_options(staff, menu):
+    made = add_burger_options(staff, menu)
+    burger = _burger(staff)  # a catalog change clears the cached menu
+    assert [(g["name"], g["min_choices"], g["max_choices"])
+            for g in burger["modifier_groups"]] == [("Ponto da carne", 1, 1), ("Adicionais", 0, 3)]
+    # Picles is off the menu: the customer is not offered it; only what the screen needs.
+    assert burger["modifier_groups"][1]["options"] == [
+        {"option_id": made["options"][name], "name": name, "price": price}
+        for name, price in (("Bacon", "4.00"), ("Cheddar", "3.00"), ("Ovo", "2.50"))]
+    guarana = next(p for p in _menu(staff)["products"] if p["name"] == "Guaraná lata")
+    assert guarana["modifier_groups"] == []
+
+    # A group taken off the menu goes from the kiosk's at once (its change clears the cache).
+    extras = made["groups"]["Adicionais"]["modifier_group_id"]
+    assert staff.delete(f"/api/v1/modifier-groups/{extras}").status_code == 200
+    shown = wait_for(lambda: (lambda b: b if len(b["modifier_groups"]) == 1 else None)(
+        _burger(staff)))
+    assert [g["name"] for g in shown["modifier_groups"]] == ["Ponto da carne"]
+
+    # A required group with nothing left on sale: the burger cannot be sold, so is not shown.
+    doneness = made["groups"]["Ponto da carne"]
+    assert staff.patch(f"/api/v1/modifier-groups/{doneness['modifier_group_id']}", json={
+        "options": [{**option, "active": False} for option in doneness["options"]]}
+    ).status_code == 200
+    wait_for(lambda: _burger(staff) is None)
+    assert "Misto quente" in {p["name"] for p in _menu(staff)["products"]}

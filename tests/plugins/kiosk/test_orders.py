@@ -9,6 +9,7 @@ from posmodern.plugins.kiosk.expiry import sweep_every_tenant
 from posmodern.schema.tables import kiosk_orders, order_items, orders, payments
 from support.api import assert_error
 from support.kitchen import of_order, tickets
+from support.modifiers import add_burger_options, chosen
 from support.kiosk import kiosk_body, pay_pix, place, status, until_status
 from support.tenant_db import counts, wait_for
 from support.tenders import pay
@@ -142,3 +143,22 @@ def test_only_the_kiosk_and_the_counter_use_the_kiosk_api(staff, menu, role):
     assert_error(staff.get("/api/v1/kiosk/menu", role), 403)
     assert_error(staff.post("/api/v1/kiosk/orders", role,
                             json=kiosk_body(menu, ("X-Burger", 1))), 403)
+
+
+def test_a_kiosk_item_with_options_costs_the_product_and_its_options(staff, menu, asaas):
+    options = add_burger_options(staff, menu)["options"]
+    body = kiosk_body(menu, ("X-Burger", 2), payment="counter")
+    body["items"][0]["modifiers"] = chosen(options, "Ao ponto", "Bacon", "Ovo")
+    made = staff.post("/api/v1/kiosk/orders", "kiosk", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["total"] == "66.80"  # 2 × (26.90 + 4.00 + 2.50)
+    (burger,) = _order(staff, made.json()["order_id"])["items"]
+    assert burger["unit_price"] == "33.40"
+    assert [(m["group"], m["name"], m["price"]) for m in burger["modifiers"]] == [
+        ("Ponto da carne", "Ao ponto", "0.00"), ("Adicionais", "Bacon", "4.00"),
+        ("Adicionais", "Ovo", "2.50")]
+
+    # The doneness is required: without it nothing is placed.
+    body["items"][0]["modifiers"] = chosen(options, "Bacon")
+    assert_error(staff.post("/api/v1/kiosk/orders", "kiosk", json=body), 422)
+    assert len(staff.get("/api/v1/orders", "manager").json()["items"]) == 1

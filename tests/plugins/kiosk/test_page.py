@@ -1,7 +1,8 @@
 """The kiosk screen in headless Chromium against a real ``pos serve`` and the fake Asaas: the
 device signs in, a customer picks products by category, gives a name, takes it away, pays the
 PIX QR code (Asaas calls the webhook), reads "seu pedido nº X"; the order is in the kitchen; the
-screen goes back to its start when left alone."""
+screen goes back to its start when left alone. A burger asks its options in the kit's dialog,
+and the order sent carries them at the product's price plus theirs."""
 
 import re
 
@@ -14,8 +15,10 @@ from support.browser import browser_page
 from support.kiosk import pay_pix
 from support.kitchen import of_order
 from support.menu import create_menu
+from support.modifiers import add_burger_options
 from support.server import serving
 from support.settings import make_settings
+from support.till import brl
 
 from .conftest import asaas_env
 
@@ -93,3 +96,75 @@ def test_a_customer_orders_pays_by_pix_and_the_kitchen_gets_it(served, asaas, tm
         expect(page.get_by_role("button", name="Toque para fazer seu pedido")).to_be_visible(
             timeout=(IDLE_SECONDS + 10) * 1000)
         expect(page.locator("#cart-lines li")).to_have_count(0)
+
+
+def test_a_customer_chooses_a_burgers_options_and_the_order_has_them(served, tmp_path):
+    server, staff, client = served
+    menu = {p["name"]: p for p in staff.get("/api/v1/products", "manager").json()["items"]}
+    add_burger_options(staff, menu)  # Ponto da carne: choose 1; Adicionais: up to 3
+    errors = []
+    with browser_page() as page:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        sign_in(page, server.url, staff)
+        page.get_by_role("button", name="Toque para fazer seu pedido").click()
+        page.get_by_role("button", name="Lanches").click()
+        burger = page.get_by_role("button", name=re.compile("^Adicionar X-Burger"))
+        expect(burger).to_contain_text("escolha as opções")
+        burger.click()
+
+        dialog = page.get_by_role("dialog", name="X-Burger")
+        doneness = dialog.get_by_role("group", name="Ponto da carne")
+        extras = dialog.get_by_role("group", name="Adicionais")
+        expect(doneness).to_contain_text("escolha 1")
+        expect(extras).not_to_contain_text("Picles")  # off the menu
+        add = dialog.get_by_role("button", name="Adicionar ao pedido")
+        expect(add).to_be_disabled()
+        expect(dialog).to_contain_text("Falta escolher: Ponto da carne")
+        # By keyboard too: the first option has the focus, Tab moves on, Space chooses.
+        expect(doneness.get_by_role("button", name="Mal passada")).to_be_focused()
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+        expect(doneness.get_by_role("button", name="Ao ponto")).to_have_attribute(
+            "aria-pressed", "true")
+        extras.get_by_role("button", name="Bacon").click()
+        expect(dialog.locator(".due")).to_have_text(brl("30,90", "Preço do item: "))
+        expect(dialog).not_to_contain_text("Falta escolher")
+        page.screenshot(path=str(tmp_path / "kiosk-options.png"))
+        add.click()
+        expect(dialog).to_be_hidden()
+
+        burger.click()  # another one, then changed her mind: Esc adds nothing
+        expect(dialog).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#cart-lines li")).to_have_count(1)
+        burger.click()  # one well done, nothing extra: another line
+        doneness.get_by_role("button", name="Bem passada").click()
+        add.click()
+        lines = page.locator("#cart-lines li")
+        expect(lines).to_have_count(2)
+        first = lines.nth(0)
+        expect(first.locator(".options-chosen")).to_have_text("Ao ponto · + Bacon")
+        expect(first).to_contain_text(brl("30,90"))
+        first.get_by_role("button", name="Mais um X-Burger (Ao ponto · + Bacon)").click()
+        expect(first).to_contain_text("2× X-Burger")
+        expect(first).to_contain_text(brl("61,80"))
+        expect(lines.nth(1).locator(".options-chosen")).to_have_text("Bem passada")
+        expect(page.locator("#cart-total")).to_have_text(brl("88,70"))
+        page.screenshot(path=str(tmp_path / "kiosk-cart-options.png"))
+
+        page.get_by_role("button", name="Finalizar pedido").click()
+        page.get_by_label("Seu nome").fill("Caio")
+        expect(page.locator("#details-total")).to_have_text(brl("88,70"))
+        page.get_by_role("button", name="Pagar no balcão").click()
+        expect(page.locator("#done-message")).to_contain_text("Vá ao balcão")
+        number = page.locator("#done-number").inner_text()
+
+    order = next(o for o in staff.get("/api/v1/orders", "manager").json()["items"]
+                 if o["order_number"] == number)
+    assert order["total"] == "88.70" and order["source"] == "kiosk"
+    sold = [(i["quantity"], i["unit_price"], [m["name"] for m in i["modifiers"]])
+            for i in order["items"]]
+    assert sorted(sold) == [("1.000", "26.90", ["Bem passada"]),
+                            ("2.000", "30.90", ["Ao ponto", "Bacon"])]
+    assert errors == []
