@@ -1,8 +1,9 @@
 // The waiter's page: the floor map with live table states (SSE), a table's tab, new rounds with
-// notes and courses, firing the held course, what the kitchen marked ready, asking for the bill.
-// Plain ES modules from the shared kit; no build, no CDN.
-import { $, EventStream, Session, addTexts, api, el, money, newKey, quantity, signInForm, t }
-  from "/ui/kit/index.js";
+// notes, courses and the products' options (the kit's dialog), firing the held course, what the
+// kitchen marked ready, asking for the bill. Plain ES modules from the shared kit; no build, no CDN.
+import { $, EventStream, Session, addTexts, api, chooseOptions, el, fromCents, groupsOf,
+         modifiersOf, money, newKey, optionsText, quantity, sameOptions, signInForm, t,
+         unitCents } from "/ui/kit/index.js";
 
 addTexts({
   "table.FREE": "Livre", "table.OCCUPIED": "Ocupada", "table.BILL_REQUESTED": "Conta pedida",
@@ -13,6 +14,7 @@ addTexts({
   "waiter.billed": "Conta pedida: a conferência foi impressa", "waiter.table": "Mesa {number}",
   "waiter.total": "Total {total} · falta {remaining}", "waiter.now": "Agora",
   "waiter.later": "2º tempo", "waiter.note": "Observação", "waiter.ready": "✓ pronto",
+  "waiter.add_to_round": "Adicionar à rodada", "waiter.remove": "Remover {name}",
 });
 const GRID = 100;
 const state = { layouts: [], layout: null, tables: new Map(), open: null, tab: null,
@@ -133,6 +135,8 @@ function drawTab() {
     dataset: { item: item.item_id, kitchen: item.kitchen || "" } },
     el("span", {}, `${quantity(item.quantity)}×`),
     el("span", { class: "name" }, item.product_name,
+       (item.modifiers || []).length ? el("small", { class: "options-chosen" },
+                                          optionsText(item.modifiers)) : null,
        item.notes ? el("small", { class: "muted" }, ` — ${item.notes}`) : null),
     item.kitchen ? el("span", { class: `kitchen ${item.kitchen}` }, t(`kitchen.${item.kitchen}`))
       : null,
@@ -143,26 +147,44 @@ function drawTab() {
 
 // --- a new round --------------------------------------------------------------------------------
 
-function addToDraft(product) {
+// A product with options asks for them first; the same product with other options is another
+// line.
+async function tap(product) {
+  let options = [];
+  if (groupsOf(product).length) {
+    options = await chooseOptions(product, { confirm: t("waiter.add_to_round") });
+    if (!options) return;
+  }
+  addToDraft(product, options);
+}
+
+function addToDraft(product, options = []) {
   const same = state.draft.find((line) => line.product.product_id === product.product_id
-                                 && !line.notes && !line.hold);
+                                 && !line.notes && !line.hold && sameOptions(line.options, options));
   if (same) same.quantity += 1;
-  else state.draft.push({ product, quantity: 1, notes: "", hold: false });
+  else state.draft.push({ product, quantity: 1, notes: "", hold: false, options });
   drawDraft();
 }
 
 function drawDraft() {
-  $("draft").replaceChildren(...state.draft.map((line, index) => el("li", {},
-    el("span", {}, `${line.quantity}×`),
-    el("span", { class: "name" }, line.product.name),
-    el("input", { type: "text", value: line.notes, placeholder: t("waiter.note"),
-                  "aria-label": `${t("waiter.note")}: ${line.product.name}`,
-                  oninput: (event) => { line.notes = event.target.value; } }),
-    el("label", {}, el("input", { type: "checkbox", checked: line.hold,
-                                  onchange: (event) => { line.hold = event.target.checked; } }),
-       t("waiter.later")),
-    el("button", { type: "button", "aria-label": `Remover ${line.product.name}`,
-                   onclick: () => { state.draft.splice(index, 1); drawDraft(); } }, "✕"))));
+  $("draft").replaceChildren(...state.draft.map((line, index) => {
+    const name = line.options.length ? `${line.product.name} (${optionsText(line.options)})`
+      : line.product.name;
+    return el("li", {},
+      el("span", {}, `${line.quantity}×`),
+      el("span", { class: "name" }, line.product.name,
+         line.options.length ? el("small", { class: "options-chosen" },
+                                  optionsText(line.options)) : null),
+      el("span", {}, money(fromCents(unitCents(line.product, line.options) * line.quantity))),
+      el("input", { type: "text", value: line.notes, placeholder: t("waiter.note"),
+                    "aria-label": `${t("waiter.note")}: ${name}`,
+                    oninput: (event) => { line.notes = event.target.value; } }),
+      el("label", {}, el("input", { type: "checkbox", checked: line.hold,
+                                    onchange: (event) => { line.hold = event.target.checked; } }),
+         t("waiter.later")),
+      el("button", { type: "button", "aria-label": t("waiter.remove", { name }),
+                     onclick: () => { state.draft.splice(index, 1); drawDraft(); } }, "✕"));
+  }));
   $("send").disabled = state.draft.length === 0;
 }
 
@@ -170,7 +192,8 @@ async function send() {
   const items = state.draft.map((line) => ({
     product_id: line.product.product_id, quantity: String(line.quantity),
     ...(line.notes.trim() ? { notes: line.notes.trim() } : {}),
-    ...(line.hold ? { hold: true, course: 2 } : {}) }));
+    ...(line.hold ? { hold: true, course: 2 } : {}),
+    ...(line.options.length ? { modifiers: modifiersOf(line.options) } : {}) }));
   $("send").disabled = true;
   try {
     state.tab = await api(session, `/waiter/tables/${state.open}/rounds`,
@@ -206,11 +229,17 @@ async function requestBill() {
 }
 
 function drawMenu() {
-  $("menu").replaceChildren(...state.products.map((product) => el("button", {
-    type: "button", dataset: { product: product.product_id },
-    onclick: () => addToDraft(product) },
-    el("strong", {}, product.name), el("br"), el("span", { class: "muted" },
-                                                  money(product.price)))));
+  $("menu").replaceChildren(...state.products.map((product) => {
+    const options = groupsOf(product).length > 0;
+    return el("button", {
+      type: "button", dataset: { product: product.product_id },
+      "aria-label": `${product.name}, ${money(product.price)}`
+                    + (options ? `, ${t("options.has")}` : ""),
+      onclick: () => tap(product) },
+      el("strong", {}, product.name), el("br"), el("span", { class: "muted" },
+                                                    money(product.price)),
+      options ? el("span", { class: "muted" }, ` · ${t("options.tag")}`) : null);
+  }));
 }
 
 // --- start and sign-out -------------------------------------------------------------------------
@@ -241,6 +270,8 @@ function signOut(message = "") {
   state.stream = null;
   session.signOut();
   state.tables.clear();
+  const options = $("options-dialog");
+  if (options && options.open) options.close();
   for (const id of ["floor", "legend", "logout", "tab", "live"]) $(id).hidden = true;
   $("signin").replaceChildren(signInForm(session, { title: "Entrar no salão",
                                                     onSignedIn: start }));
