@@ -50,6 +50,8 @@ MAX_GROUPS = 20
 MAX_OPTIONS = 50
 MAX_CHOICES = 50
 MAX_OPTION_PRICE = Decimal("9999.99")
+#: A delivery app's code of an option (iFood and Open Delivery: a free text of the store's).
+MAX_EXTERNAL_CODE = 50
 OptionPrice = Annotated[Decimal, Field(ge=0, le=MAX_OPTION_PRICE, max_digits=6,
                                        decimal_places=2, examples=["4.00"])]
 
@@ -72,6 +74,10 @@ class OptionIn(Strict):
     price: OptionPrice = Field(default=Decimal("0.00"),
                                description="Added to the product's price when chosen")
     active: bool = True
+    external_code: str | None = Field(
+        default=None, min_length=1, max_length=MAX_EXTERNAL_CODE,
+        description="The option's code in a delivery app's menu (externalCode at iFood and "
+                    "Open Delivery); left out of a change, the stored one is kept")
 
 
 def _options():
@@ -80,6 +86,8 @@ def _options():
 
 def _check_options(options: list[OptionIn] | None) -> list[OptionIn] | None:
     _distinct([o.option_id for o in options or [] if o.option_id is not None], "option_id")
+    _distinct([o.external_code for o in options or [] if o.external_code is not None],
+              "external_code")
     return options
 
 

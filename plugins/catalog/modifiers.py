@@ -4,7 +4,10 @@ required ("Ponto da carne": choose exactly 1).
 A group belongs to a store and is attached to any number of products (``modifier_group_ids`` of a
 product, kept in ``product_modifier_groups`` in the order given). Its options are edited with it
 and keep their ``option_id`` across changes: an order names options by id and is priced from
-here (the orders plugin), storing the names and prices it was sold with.
+here (the orders plugin), storing the names and prices it was sold with. An option's
+``external_code`` is its code in a delivery app's menu: a marketplace order's options are matched
+to ours by it (the remote_orders plugin), as its items are by a product's
+``metadata.external_code``.
 """
 
 from __future__ import annotations
@@ -38,10 +41,12 @@ async def _prepare_group(conn: AsyncConnection, store_id: str, group_id: uuid.UU
         stored = await fetch_one(conn, modifier_groups, store_id, group_id,
                                  what="modifier_group")
     if "options" in values:
-        known = {option["option_id"] for option in stored.options} if stored else set()
+        known = {option["option_id"]: option for option in stored.options} if stored else {}
         options = []
         for index, option in enumerate(values["options"]):
+            given = None
             if not isinstance(option, dict):  # a change gives the body's models
+                given = option.model_fields_set
                 option = option.model_dump()
             option_id = option.get("option_id")
             if option_id is None:
@@ -49,8 +54,13 @@ async def _prepare_group(conn: AsyncConnection, store_id: str, group_id: uuid.UU
             elif str(option_id) not in known:
                 raise _problem(["options", index, "option_id"], "unknown_option",
                                f"no option {option_id} in this group (leave it out to add one)")
+            code = option.get("external_code")
+            if given is not None and "external_code" not in given and str(option_id) in known:
+                # A change that does not mention it (a form that does not show it) keeps it.
+                code = known[str(option_id)].get("external_code")
             options.append({"option_id": str(option_id), "name": option["name"],
-                            "price": str(cents(option["price"])), "active": option["active"]})
+                            "price": str(cents(option["price"])), "active": option["active"],
+                            **({"external_code": code} if code is not None else {})})
         values["options"] = options
     low = values.get("min_choices", stored.min_choices if stored else 0)
     high = values.get("max_choices", stored.max_choices if stored else 1)

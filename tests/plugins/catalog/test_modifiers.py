@@ -65,6 +65,28 @@ def test_a_changed_group_keeps_its_option_ids(staff, menu):
         "name"] == "Ponto da carne"
 
 
+def test_an_option_carries_a_delivery_apps_code_kept_through_changes(staff, menu):
+    made = staff.post("/api/v1/modifier-groups", json={**EXTRAS, "options": [
+        {"name": "Bacon", "price": "4.00", "external_code": " BAC "}, {"name": "Ovo"}]})
+    assert made.status_code == 201, made.text
+    bacon, egg = made.json()["options"]
+    assert bacon["external_code"] == "BAC" and "external_code" not in egg
+    path = f"/api/v1/modifier-groups/{made.json()['modifier_group_id']}"
+    # A change that leaves the code out (the back office's form) keeps it; null clears it.
+    renamed = staff.patch(path, json={"options": [
+        {"option_id": bacon["option_id"], "name": "Bacon crocante", "price": "4.50"},
+        {"option_id": egg["option_id"], "name": "Ovo", "external_code": "OVO"}]})
+    assert renamed.status_code == 200, renamed.text
+    assert [(o["name"], o.get("external_code")) for o in renamed.json()["options"]] == [
+        ("Bacon crocante", "BAC"), ("Ovo", "OVO")]
+    assert staff.patch(path, json={"name": "Extras"}).json()["options"] == renamed.json()[
+        "options"]
+    cleared = staff.patch(path, json={"options": [
+        {"option_id": bacon["option_id"], "name": "Bacon", "external_code": None}]})
+    assert "external_code" not in cleared.json()["options"][0]
+    assert staff.get(path).json()["options"] == cleared.json()["options"]
+
+
 BAD_GROUPS = [
     ({**EXTRAS, "min_choices": 4, "max_choices": 3}, "min_above_max"),
     ({**EXTRAS, "max_choices": 0}, None),
@@ -79,6 +101,10 @@ BAD_GROUPS = [
     ({**EXTRAS, "options": [{"option_id": str(uuid.uuid4()), "name": "Bacon"}]},
      "unknown_option"),
     ({**EXTRAS, "name": "x" * 51}, None),
+    ({**EXTRAS, "options": [{"name": "Bacon", "external_code": "  "}]}, None),
+    ({**EXTRAS, "options": [{"name": "Bacon", "external_code": "x" * 51}]}, None),
+    ({**EXTRAS, "options": [{"name": "Bacon", "external_code": "B"},
+                            {"name": "Ovo", "external_code": "B"}]}, None),
     ({"options": EXTRAS["options"]}, None),
 ]
 
