@@ -32,6 +32,15 @@ class ScaleUnstable(Exception):
     """The weight is still moving."""
 
 
+class OutOfRange(Exception):
+    """The scale shows no weight to sell: below zero (``NNNNN``) or over its capacity
+    (``SSSSS``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class ScaleConnection(Strict):
     device: str = Field(min_length=6, max_length=200)
     baudrate: int = 9600
@@ -76,6 +85,12 @@ def read_weight(connection: dict[str, Any]) -> int:
                     return int(body)
                 if set(body) == {"I"}:
                     raise ScaleUnstable()
+                if set(body) == {"N"}:
+                    raise OutOfRange("weight_negative", "the scale shows a negative weight: "
+                                     "empty it and set it to zero")
+                if set(body) == {"S"}:
+                    raise OutOfRange("scale_overloaded", "the weight is over the scale's "
+                                     "capacity")
                 raise ValueError(f"the scale answered {body!r}")
         raise TimeoutError("the scale did not answer")
 
@@ -120,14 +135,16 @@ async def delete_scale(ctx: RequestContext):
 
 
 async def weight(ctx: RequestContext):
-    """The stable weight in kg (3 places), 409 while it moves, 504 without an answer, 503 when
-    the device cannot be opened."""
+    """The stable weight in kg (3 places); 409 while it moves, below zero or over capacity, 504
+    without an answer, 503 when the device cannot be opened."""
     async with ctx.transaction() as conn:
         row = await _scale(conn, ctx)
     try:
         grams = await asyncio.to_thread(read_weight, row.connection)
     except ScaleUnstable:
         raise Conflict("the weight is not stable yet", code="weight_unstable") from None
+    except OutOfRange as exc:
+        raise Conflict(str(exc), code=exc.code) from None
     except TimeoutError:
         raise GatewayTimeout("the scale did not answer", code="scale_timeout") from None
     except (OSError, serial.SerialException, ValueError) as exc:

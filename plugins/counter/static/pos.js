@@ -141,7 +141,7 @@ async function start() {
     menuCall, optional("waiter", "/waiter/tables", plugins),
     optional("peripherals", "/peripherals/scales", plugins)]);
   state.tables = tables ? tables.items : [];
-  state.scales = scales ? scales.items : [];
+  state.scales = scales ? scales.scales : [];
   $("table").replaceChildren(...state.tables.map((tb) => el("option", { value: tb.table_id },
     `${t("pos.mode.table")} ${tb.table_number}`)));
   setCatalog(menu.products, menu.categories, { add: tap });

@@ -4,6 +4,7 @@ over the cashier's limit shows the server's refusal; a customer found by CPF is 
 spot and pays by PIX (a fake Asaas) followed live; a cancellation needs a manager who signs in
 on the dialog; the shift closes with a count; a receipt is printed again from today's list."""
 
+import re
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 from support.api import Api, make_tenant
 from support.browser import browser_page
 from support.fake_asaas import FakeAsaas, valid_cpf
-from support.fake_printer import NetworkPrinter
+from support.fake_printer import NetworkPrinter, ToledoScale
 from support.peripherals import add_printer
 from support.tenant_db import wait_for
 from support.menu import create_menu, order_body
@@ -193,3 +194,40 @@ def test_a_receipt_is_printed_again_from_todays_list(served):
         assert len(jobs) == 2 and sum(1 for j in jobs if j["reprint_of"]) == 1
     finally:
         printer.stop()
+
+
+def test_a_weighed_item_takes_its_weight_from_the_scale(served):
+    server, staff, menu, _ = served
+    made = staff.post("/api/v1/products", "manager", json={
+        "name": "Pão de queijo (kg)", "price": "40.00", "metadata": {"unit": "kg"},
+        "category_id": menu["X-Burger"]["category_id"]})
+    assert made.status_code == 201, made.text
+    scale = ToledoScale()
+    registered = staff.post("/api/v1/peripherals/scales", "manager", json={
+        "name": "Balança", "connection": {"device": scale.device, "timeout": 0.5}})
+    assert registered.status_code == 201, registered.text
+    errors = []
+    try:
+        with browser_page() as page:
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            sign_in(page, server.url, staff)
+            page.locator("#categories button", has_text="Lanches").click()
+            scale.answer = b"00350"
+            tap(page, "Pão de queijo (kg)")
+            expect(page.locator("#dialog input[name=weight]")).to_have_value("0.350")
+            page.click("#weight-ok")
+            line = page.locator("#lines li", has_text="Pão de queijo (kg)")
+            expect(line.locator("output")).to_have_text(re.compile(r"^0,350? kg$"))
+            expect(page.locator("#total")).to_have_text(brl("14,00"))
+            scale.answer = b"IIIII"  # the tray still swinging: the cashier types the weight
+            tap(page, "Pão de queijo (kg)")
+            expect(page.locator("#dialog [role=status]")).to_contain_text("Balança:")
+            page.fill("#dialog input[name=weight]", "0,5")
+            page.click("#weight-ok")
+            expect(line).to_have_count(2)
+            expect(page.locator("#total")).to_have_text(brl("34,00"))
+    finally:
+        scale.close()
+        staff.delete(f"/api/v1/peripherals/scales/{registered.json()['scale_id']}", "manager")
+    # The browser logs the unstable weight's answer; nothing else went wrong.
+    assert [e for e in errors if "409 (Conflict)" not in e] == []
