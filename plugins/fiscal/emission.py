@@ -35,7 +35,7 @@ log = logging.getLogger("posmodern.fiscal")
 BRT = timezone(timedelta(hours=-3))
 SETTLED_TENDERS = ("CONFIRMED", "PARTIALLY_REFUNDED")
 FISCAL_COLUMNS = ("ncm", "cfop", "cst", "origin", "cest", "cst_ibscbs", "cclass_trib",
-                  "ibs_rate", "cbs_rate")
+                  "ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction")
 
 
 class OrderNotPaid(Conflict):
@@ -102,6 +102,7 @@ async def _lines(conn: AsyncConnection, order: Any) -> tuple[list[nfce.Line], li
         quantity=r.quantity, unit_price=r.unit_price, total=r.subtotal, ncm=r.ncm,
         cfop=r.cfop, cst=r.cst, origin=r.origin, cest=r.cest, cst_ibscbs=r.cst_ibscbs,
         cclass_trib=r.cclass_trib, ibs_rate=r.ibs_rate, cbs_rate=r.cbs_rate,
+        icms_rate=r.icms_rate, icms_base_reduction=r.icms_base_reduction,
         discount=d, other=o) for r, d, o in zip(rows, discounts, others)]
     return lines, []
 
@@ -154,6 +155,12 @@ async def _problems(conn: AsyncConnection, store: StoreFiscal,
     missing = store.missing()
     if not lines and not products:
         missing.append("o pedido não tem itens")
+    # The store's regime changed since the product's data were saved: SEFAZ would refuse it.
+    allowed = nfce.icms_codes(store[spec.CRT])
+    misfits = sorted({line.name for line in lines if line.cst not in allowed})
+    if misfits:
+        missing.append(f"CST/CSOSN que não serve ao CRT {store[spec.CRT]} do emitente: "
+                       + ", ".join(misfits))
     return lines, missing, products
 
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from posmodern.core.bodies import Strict
 from posmodern.plugins.fiscal.checks import cpf_problem, digits
 from posmodern.plugins.fiscal.documents import DocumentStatus
-from posmodern.plugins.fiscal.nfce import ICMS_GROUPS
+from posmodern.plugins.fiscal.nfce import ICMS_GROUPS, TAXED
 
 
 class ProductFiscal(Strict):
     ncm: str = Field(pattern=r"^\d{8}$", description="NCM, 8 digits (21069090)")
     cfop: str = Field("5102", pattern=r"^5\d{3}$",
                       description="CFOP of a sale inside the state (NFC-e: 5xxx)")
-    cst: str = Field("102", description="CSOSN (Simples: 102, 103, 300, 400, 500) or ICMS CST "
-                                        "(regime normal: 40, 41, 50, 60)")
+    cst: str = Field("102", description="CSOSN (Simples Nacional, CRT 1/4: 102, 103, 300, 400, "
+                                        "500) or ICMS CST (regime normal, CRT 2/3: 00, 20, 40, "
+                                        "41, 50, 60); it must fit the store's CRT")
     origin: int = Field(0, ge=0, le=8, description="Origin of the goods (0 nacional)")
     cest: str | None = Field(None, pattern=r"^\d{7}$", description="CEST, when the NCM has one")
     cst_ibscbs: str = Field("000", pattern=r"^\d{3}$", description="CST of IBS/CBS")
@@ -28,6 +29,11 @@ class ProductFiscal(Strict):
                               description="IBS rate in % (2026 test rate: 0.1)")
     cbs_rate: Decimal = Field(Decimal("0.9"), ge=0, le=100, decimal_places=4,
                               description="CBS rate in % (2026 test rate: 0.9)")
+    icms_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=4,
+                                      description="pICMS in %: CST 00 and 20 only, and required")
+    icms_base_reduction: Decimal | None = Field(
+        None, ge=0, le=100, decimal_places=4,
+        description="pRedBC in % (the share of the base left out): CST 20 only, and required")
 
     @field_validator("ncm")
     @classmethod
@@ -43,6 +49,19 @@ class ProductFiscal(Strict):
             raise ValueError(f"CST/CSOSN {value} is not supported; use one of "
                              f"{', '.join(ICMS_GROUPS)}")
         return value
+
+    @model_validator(mode="after")
+    def _icms_rates(self) -> "ProductFiscal":
+        if self.cst in TAXED and self.icms_rate is None:
+            raise ValueError(f"CST {self.cst} is taxed: icms_rate (pICMS, %) is required")
+        if self.cst not in TAXED and self.icms_rate is not None:
+            raise ValueError(f"CST/CSOSN {self.cst} computes no ICMS: leave icms_rate out")
+        if self.cst == "20" and self.icms_base_reduction is None:
+            raise ValueError("CST 20 reduces the base: icms_base_reduction (pRedBC, %) is "
+                             "required")
+        if self.cst != "20" and self.icms_base_reduction is not None:
+            raise ValueError("icms_base_reduction (pRedBC) is for CST 20 only")
+        return self
 
 
 class DocumentCreate(Strict):

@@ -25,10 +25,20 @@ ZERO = Decimal("0.00")
 TPAG = {"cash": "01", "credit_card": "03", "debit_card": "04", "pix": "17", "voucher": "10",
         "boleto": "15"}
 CARDS = ("03", "04", "17")
-#: CSOSN (Simples) and CST (regime normal) of ICMS the builder knows, and their group.
-ICMS_GROUPS = {"102": "ICMSSN102", "103": "ICMSSN102", "300": "ICMSSN102", "400": "ICMSSN102",
-               "500": "ICMSSN500", "40": "ICMS40", "41": "ICMS40", "50": "ICMS40",
-               "60": "ICMS60"}
+#: CSOSN of the Simples Nacional (CRT 1 and 4) the builder knows, and their group. CSOSN 101
+#: (credit for the buyer) and the ST ones (201-203, 900) are left out: an NFC-e sells to the
+#: final consumer, who takes no ICMS credit.
+CSOSN_GROUPS = {"102": "ICMSSN102", "103": "ICMSSN102", "300": "ICMSSN102",
+                "400": "ICMSSN102", "500": "ICMSSN500"}
+#: CST of the regime normal (CRT 2 and 3) the builder knows, and their group.
+CST_GROUPS = {"00": "ICMS00", "20": "ICMS20", "40": "ICMS40", "41": "ICMS40", "50": "ICMS40",
+              "60": "ICMS60"}
+ICMS_GROUPS = {**CSOSN_GROUPS, **CST_GROUPS}
+#: The CSTs whose ICMS the note computes (vBC, pICMS, vICMS): they need a rate.
+TAXED = ("00", "20")
+SIMPLES = ("1", "4")
+#: modBC 3: the ICMS base is the value of the operation.
+MOD_BC = 3
 VERSION_APP = "pos-modern 0.1"
 
 
@@ -46,6 +56,12 @@ def money(value: Decimal) -> str:
 
 def rate(value: Decimal) -> str:
     return str(Decimal(value).quantize(Decimal("0.0001")))
+
+
+def icms_codes(crt: str) -> tuple[str, ...]:
+    """The CSOSN (Simples Nacional, MEI) or CST (regime normal) codes a store of ``crt`` may
+    give its products."""
+    return tuple(CSOSN_GROUPS if crt in SIMPLES else CST_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -83,10 +99,32 @@ class Line:
     cbs_rate: Decimal
     discount: Decimal = ZERO
     other: Decimal = ZERO
+    #: pICMS and pRedBC in % (CST 00 and 20 only).
+    icms_rate: Decimal | None = None
+    icms_base_reduction: Decimal | None = None
 
     @property
     def base(self) -> Decimal:
         return self.total - self.discount + self.other
+
+    @property
+    def taxed(self) -> bool:
+        return self.cst in TAXED
+
+    @property
+    def icms_base(self) -> Decimal:
+        """vBC: the item's value less the reduction of CST 20, to the cent (zero untaxed)."""
+        if not self.taxed:
+            return ZERO
+        kept = 100 - (self.icms_base_reduction or ZERO) if self.cst == "20" else Decimal(100)
+        return (self.base * kept / 100).quantize(CENTS, ROUND_HALF_EVEN)
+
+    @property
+    def icms(self) -> Decimal:
+        """vICMS of the item, to the cent; the note's total is the sum of these."""
+        if not self.taxed:
+            return ZERO
+        return (self.icms_base * self.icms_rate / 100).quantize(CENTS, ROUND_HALF_EVEN)
 
     @property
     def ibs(self) -> Decimal:
@@ -177,10 +215,15 @@ def _emit(inf: etree._Element, issuer: Issuer) -> None:
 
 def _icms(imposto: etree._Element, line: Line) -> None:
     group = _el(_el(imposto, "ICMS"), ICMS_GROUPS[line.cst])
-    if group.tag.endswith("SN102") or group.tag.endswith("SN500"):
+    if line.cst in CSOSN_GROUPS:
         _fill(group, ("orig", line.origin), ("CSOSN", line.cst))
-    else:
-        _fill(group, ("orig", line.origin), ("CST", line.cst))
+        return
+    _fill(group, ("orig", line.origin), ("CST", line.cst))
+    if line.taxed:
+        _fill(group, ("modBC", MOD_BC),
+              ("pRedBC", rate(line.icms_base_reduction or ZERO) if line.cst == "20" else None),
+              ("vBC", money(line.icms_base)), ("pICMS", rate(line.icms_rate)),
+              ("vICMS", money(line.icms)))
 
 
 def _ibscbs(imposto: etree._Element, line: Line) -> None:
@@ -216,8 +259,11 @@ def _total(inf: etree._Element, note: Note) -> None:
     sums = {"vProd": sum((x.total for x in lines), ZERO),
             "vDesc": sum((x.discount for x in lines), ZERO),
             "vOutro": sum((x.other for x in lines), ZERO)}
-    zeros = ("vBC", "vICMS", "vICMSDeson", "vFCP", "vBCST", "vST", "vFCPST", "vFCPSTRet")
-    icms = _fill(_el(total, "ICMSTot"), *((name, money(ZERO)) for name in zeros))
+    # SEFAZ checks the totals against the sum of the items, each rounded to the cent.
+    icms = _fill(_el(total, "ICMSTot"), ("vBC", money(sum((x.icms_base for x in lines), ZERO))),
+                 ("vICMS", money(sum((x.icms for x in lines), ZERO))),
+                 *((name, money(ZERO)) for name in (
+                     "vICMSDeson", "vFCP", "vBCST", "vST", "vFCPST", "vFCPSTRet")))
     _fill(icms, ("vProd", money(sums["vProd"])), ("vFrete", money(ZERO)),
           ("vSeg", money(ZERO)), ("vDesc", money(sums["vDesc"])),
           *((name, money(ZERO)) for name in ("vII", "vIPI", "vIPIDevol", "vPIS", "vCOFINS")),

@@ -1,13 +1,17 @@
-"""A product's fiscal data (NCM, CFOP, CST/CSOSN, origin, IBS/CBS class and rates)."""
+"""A product's fiscal data (NCM, CFOP, CST/CSOSN and the ICMS rates, origin, IBS/CBS class and
+rates). The CST/CSOSN must fit the store's tax regime (``POS_FISCAL_CRT``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from posmodern.core.api import RequestContext
-from posmodern.core.errors import NotFound
+from posmodern.core.errors import NotFound, ValidationFailed
 from posmodern.core.ids import new_uuid
+from posmodern.plugins.fiscal import settings as spec
+from posmodern.plugins.fiscal.issuer import store_fiscal
 from posmodern.plugins.fiscal.models import ProductFiscal
+from posmodern.plugins.fiscal.nfce import icms_codes
 from posmodern.schema.tables import fiscal_products, products
 from posmodern.schema.types import utcnow
 from sqlalchemy import delete, select
@@ -50,6 +54,13 @@ async def put_product(ctx: RequestContext):
             products.c.product_id == product_id, products.c.store_id == ctx.store_id))).first()
         if found is None:
             raise NotFound(f"product {product_id} not found", code="product_not_found")
+        crt = (await store_fiscal(conn, ctx.runtime.settings, ctx.store_id))[spec.CRT]
+        allowed = icms_codes(crt)
+        if body.cst not in allowed:
+            message = (f"CST/CSOSN {body.cst} does not fit the store's CRT {crt}; use one of "
+                       f"{', '.join(allowed)}")
+            raise ValidationFailed(message, details=[
+                {"loc": ["body", "cst"], "msg": message, "type": "cst_not_for_crt"}])
         now, values = utcnow(), body.model_dump()
         row = await _fiscal(conn, ctx)
         if row is None:

@@ -1,6 +1,7 @@
 // A product's fiscal data, with the fiscal plugin (/api/v1/fiscal/products/{id}): what its NFC-e
-// item says — NCM, CEST, CFOP, CST/CSOSN, origin, the IBS/CBS class and rates. The plugin checks
-// them; a field left blank takes the plugin's default (the placeholder shows it).
+// item says — NCM, CEST, CFOP, CST/CSOSN (it must fit the store's CRT) and the ICMS rates of CST
+// 00/20, origin, the IBS/CBS class and rates. The plugin checks them; a field left blank takes
+// the plugin's default (the placeholder shows it).
 import { api, el } from "/ui/kit/index.js";
 import { decimal, field, select } from "./parts.js";
 
@@ -24,14 +25,16 @@ const TEXT_FIELDS = [
   ["ncm", "NCM", "21069090", "8 dígitos, como 21069090"],
   ["cest", "CEST", "", "7 dígitos, só quando o NCM tem CEST"],
   ["cfop", "CFOP", "5102", "4 dígitos começando por 5 (venda dentro do estado)"],
-  ["cst", "CST/CSOSN", "102", "CSOSN do Simples (102, 103, 300, 400, 500) ou CST do regime " +
-                              "normal (40, 41, 50, 60)"],
+  ["cst", "CST/CSOSN", "102", "CSOSN do Simples, CRT 1 (102, 103, 300, 400, 500) ou CST do " +
+                              "regime normal, CRT 3 (00, 20, 40, 41, 50, 60)"],
+  ["icms_rate", "Alíquota ICMS (%)", "", "só CST 00 e 20, e obrigatória: de 0 a 100"],
+  ["icms_base_reduction", "Redução da base ICMS (%)", "", "só CST 20, e obrigatória: de 0 a 100"],
   ["cst_ibscbs", "CST IBS/CBS", "000", "3 dígitos"],
   ["cclass_trib", "cClassTrib", "000001", "6 dígitos (000001: tributação integral)"],
   ["ibs_rate", "Alíquota IBS (%)", "0,1", "de 0 a 100, até 4 casas decimais"],
   ["cbs_rate", "Alíquota CBS (%)", "0,9", "de 0 a 100, até 4 casas decimais"],
 ];
-const RATES = new Set(["ibs_rate", "cbs_rate"]);
+const RATES = new Set(["ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction"]);
 
 // The store's products' fiscal data, by product id.
 export async function everyProduct(session) {
