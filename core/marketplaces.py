@@ -93,15 +93,28 @@ class MarketEvent:
 
 
 @dataclass(frozen=True)
+class MarketOption:
+    """An option the customer chose for an item (a complement: "Ao ponto", "Bacon"):
+    ``external_code`` names one of our modifier options (its ``external_code``); ``quantity``
+    is per unit of the item, ``unit_price`` what the marketplace charged for one."""
+
+    external_code: str | None
+    name: str
+    quantity: Decimal = Decimal(1)
+    unit_price: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
 class MarketItem:
     """A line of a marketplace order: ``external_code`` names our product (its
-    ``metadata.external_code``)."""
+    ``metadata.external_code``), ``options`` what the customer chose for it."""
 
     external_code: str | None
     name: str
     quantity: Decimal
     unit_price: Decimal
     notes: str | None = None
+    options: tuple[MarketOption, ...] = ()
 
 
 @dataclass(frozen=True)

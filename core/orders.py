@@ -130,6 +130,10 @@ class ItemRequest:
     customizations: Any = None
     #: Ids of the options chosen among the product's modifier groups (priced from the catalog).
     modifiers: tuple[uuid.UUID, ...] = ()
+    #: The options were chosen on another menu (a delivery app's): each must still be an active
+    #: option of the product, but its groups' min and max choices are not enforced, as the
+    #: customer has already ordered (what our groups miss travels in ``notes``).
+    chosen_elsewhere: bool = False
 
 
 @dataclass

@@ -104,7 +104,7 @@ modifier_groups = Table(
     Column("name", String(50), nullable=False),
     Column("min_choices", Integer, nullable=False, default=0, server_default=text("0")),
     Column("max_choices", Integer, nullable=False, default=1, server_default=text("1")),
-    # [{option_id, name, price, active}], in the order they are shown.
+    # [{option_id, name, price, active, external_code?}], in the order they are shown.
     Column("options", JSONDocument(), nullable=False),
     Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
     _created_at(),

@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from posmodern.core.marketplaces import (EventKind, MalformedOrder, MarketEvent, MarketItem,
-                                         MarketOrder, MarketPayment, count, moment,
-                                         money)
+                                         MarketOption, MarketOrder, MarketPayment, count,
+                                         moment, money)
 
 #: Event codes and what they mean to us; any other code is kept and reported.
 KINDS = {"PLC": EventKind.PLACED, "CAN": EventKind.CANCELLED,
@@ -28,6 +28,20 @@ def event_of(raw: Any) -> MarketEvent:
                        created_at=moment(raw.get("createdAt")), raw=raw)
 
 
+def _options(item: dict) -> tuple[MarketOption, ...]:
+    """An item's complements (``options``: externalCode, name, quantity, unitPrice; ``price``
+    is quantity × unitPrice)."""
+    options = item.get("options") or []
+    if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
+        raise MalformedOrder("an iFood item's options are not a list of objects")
+    return tuple(MarketOption(
+        external_code=str(option["externalCode"]) if option.get("externalCode") else None,
+        name=str(option.get("name") or "?"),
+        quantity=count(option.get("quantity", 1), "options.quantity"),
+        unit_price=money(option.get("unitPrice", option.get("price", 0)), "options.unitPrice"))
+        for option in options)
+
+
 def _items(raw: dict) -> tuple[MarketItem, ...]:
     items = raw.get("items")
     if not isinstance(items, list):
@@ -36,15 +50,13 @@ def _items(raw: dict) -> tuple[MarketItem, ...]:
     for item in items:
         if not isinstance(item, dict):
             raise MalformedOrder("an iFood item is not an object")
-        notes = " ".join(str(part) for part in (
-            item.get("observations"),
-            ", ".join(str(o.get("name")) for o in item.get("options") or [] if isinstance(o, dict)))
-            if part)
         mapped.append(MarketItem(
             external_code=str(item["externalCode"]) if item.get("externalCode") else None,
             name=str(item.get("name") or "?"),
             quantity=count(item.get("quantity")),
-            unit_price=money(item.get("unitPrice", 0), "unitPrice"), notes=notes or None))
+            unit_price=money(item.get("unitPrice", 0), "unitPrice"),
+            notes=str(item["observations"]) if item.get("observations") else None,
+            options=_options(item)))
     return tuple(mapped)
 
 

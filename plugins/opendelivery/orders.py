@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from posmodern.core.marketplaces import (CancellationReason, EventKind, MalformedOrder,
-                                         MarketEvent, MarketItem, MarketOrder, MarketPayment,
-                                         count, moment, money)
+                                         MarketEvent, MarketItem, MarketOption, MarketOrder,
+                                         MarketPayment, count, moment, money)
 
 KINDS = {"CREATED": EventKind.PLACED, "CANCELLED": EventKind.CANCELLED,
          **{code: EventKind.NOTED for code in (
@@ -42,6 +42,19 @@ def _value(price: Any, what: str) -> Decimal:
     return money((price or {}).get("value", 0) if isinstance(price, dict) else price, what)
 
 
+def _options(item: dict) -> tuple[MarketOption, ...]:
+    """An item's options (externalCode, name, quantity, unitPrice ``{value, currency}``)."""
+    options = item.get("options") or []
+    if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
+        raise MalformedOrder("an Open Delivery item's options are not a list of objects")
+    return tuple(MarketOption(
+        external_code=str(option["externalCode"]) if option.get("externalCode") else None,
+        name=str(option.get("name") or "?"),
+        quantity=count(option.get("quantity", 1), "options.quantity"),
+        unit_price=_value(option.get("unitPrice"), "options.unitPrice"))
+        for option in options)
+
+
 def _items(raw: dict) -> tuple[MarketItem, ...]:
     items = raw.get("items")
     if not isinstance(items, list):
@@ -50,7 +63,7 @@ def _items(raw: dict) -> tuple[MarketItem, ...]:
         external_code=str(item["externalCode"]) if item.get("externalCode") else None,
         name=str(item.get("name") or "?"), quantity=count(item.get("quantity")),
         unit_price=_value(item.get("unitPrice"), "unitPrice"),
-        notes=item.get("specialInstructions")) for item in items)
+        notes=item.get("specialInstructions"), options=_options(item)) for item in items)
 
 
 def _address(raw: dict) -> dict | None:

@@ -3,7 +3,8 @@ from the catalog (the catalog plugin's ``modifier_groups``, read here as ``produ
 
 An item chooses options by id. Each must be an active option of an active group attached to the
 item's product, named once; each group's count must lie within its ``min_choices`` and
-``max_choices`` (a group with ``min_choices`` ≥ 1 is required even when the item names nothing).
+``max_choices`` (a group with ``min_choices`` ≥ 1 is required even when the item names nothing),
+except for an item whose options were chosen on a delivery app's menu (``chosen_elsewhere``).
 The item keeps the options as sold — group, name, price — so its history does not change when
 the menu does.
 """
@@ -52,9 +53,12 @@ def _problem(loc: list, kind: str, message: str, **about: Any) -> dict[str, Any]
 
 
 def choose(index: int, product_name: str, groups: Sequence[Any],
-           option_ids: Sequence[uuid.UUID]) -> tuple[list[dict[str, Any]], list[dict]]:
+           option_ids: Sequence[uuid.UUID], *, counted: bool = True
+           ) -> tuple[list[dict[str, Any]], list[dict]]:
     """The options item ``index`` chose, as sold (in the groups' order), and what is wrong with
-    them (problems pointing at the item's ``modifiers``; empty when it may be ordered)."""
+    them (problems pointing at the item's ``modifiers``; empty when it may be ordered).
+    ``counted=False`` leaves the groups' min and max choices unchecked (options chosen on a
+    delivery app's menu: the customer has already ordered)."""
     where = ["items", index, "modifiers"]
     offered = {}
     for group in groups:
@@ -78,7 +82,7 @@ def choose(index: int, product_name: str, groups: Sequence[Any],
     chosen = []
     for group in groups:
         picked = [option for option in group.options or [] if option["option_id"] in wanted]
-        if not group.min_choices <= len(picked) <= group.max_choices:
+        if counted and not group.min_choices <= len(picked) <= group.max_choices:
             kind = "too_few_modifiers" if len(picked) < group.min_choices else "too_many_modifiers"
             bounds = (f"exactly {group.min_choices}" if group.min_choices == group.max_choices
                       else f"{group.min_choices} to {group.max_choices}")

@@ -82,9 +82,9 @@ async def price_lines(conn: AsyncConnection, store_id: str, items: Sequence[Item
             problems.append(_problem(index, item.product_id, "inactive_product",
                                      f"{product.name} is not on sale"))
         else:
-            options, wrong = modifiers.choose(index, product.name, groups.get(product.product_id,
-                                                                              []),
-                                              item.modifiers)
+            options, wrong = modifiers.choose(index, product.name,
+                                              groups.get(product.product_id, []),
+                                              item.modifiers, counted=not item.chosen_elsewhere)
             problems += [dict(problem, product_id=str(item.product_id)) for problem in wrong]
             if product.price + modifiers.price_of(options) > MAX_MONEY:
                 problems.append(_problem(index, item.product_id, "price_too_large",

@@ -5,9 +5,10 @@ Both: OAuth2 client credentials (a wrong secret is a 401; ``expire_tokens`` make
 issued so far answer 401, as an expired one does), event polling filtered by
 ``x-polling-merchants`` (200 with the events not acknowledged, in the order a test sets, or 204),
 acknowledgment, the order, the actions on it (recorded), merchant status. A test places orders
-(``place``), cancels them (``cancel``), repeats events (``repeat``), adds unknown codes
-(``event``), makes a route fail (``fail``: the next answers of that route are the given statuses)
-or hang until released (``hang``, for a process killed mid-call).
+(``place``, each item with the options the customer chose), cancels them (``cancel``), repeats
+events (``repeat``), adds unknown codes (``event``), makes a route fail (``fail``: the next
+answers of that route are the given statuses) or hang until released (``hang``, for a process
+killed mid-call).
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ CLIENT_ID, CLIENT_SECRET = "app-client", "app-secret"
 async def form_of(request: Request) -> dict[str, str]:
     """An x-www-form-urlencoded body (what an OAuth2 token request sends)."""
     return {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
+
+
+def _lines(items: list[tuple]) -> list[tuple[str, float, float, list[tuple]]]:
+    """``place``'s items: (externalCode, quantity, unitPrice) or with a fourth element, the
+    options chosen for each unit: [(externalCode, name, quantity, unitPrice)]."""
+    return [(code, float(q), float(p), [(oc, on, float(oq), float(op))
+                                        for oc, on, oq, op in (rest[0] if rest else [])])
+            for code, q, p, *rest in items]
+
+
+def _line_total(quantity: float, price: float, options: list[tuple]) -> float:
+    return round(quantity * (price + sum(oq * op for _, _, oq, op in options)), 2)
 
 
 class FakeMarketplace:
@@ -184,23 +197,32 @@ class FakeIFood(FakeMarketplace):
         with self._lock:
             self.events.append(dict(event))
 
-    def place(self, items: list[tuple[str, str, str]], *, merchant: str | None = None,
+    def place(self, items: list[tuple], *, merchant: str | None = None,
               delivery_fee: str = "5.00", benefits: str = "0", prepaid: bool = True,
               scheduled: bool = False, order_id: str | None = None, raw: dict | None = None
               ) -> dict:
-        """An order of (externalCode, quantity, unitPrice) items and its PLC event."""
+        """An order of (externalCode, quantity, unitPrice[, options]) items and its PLC event;
+        options are (externalCode, name, quantity per unit, unitPrice)."""
         order_id = order_id or str(uuid.uuid4())
         merchant = merchant or self.merchant
-        subtotal = sum(float(q) * float(p) for _, q, p in items)
+        lines = _lines(items)
+        subtotal = round(sum(_line_total(q, p, o) for _, q, p, o in lines), 2)
         amount = round(subtotal + float(delivery_fee) - float(benefits), 2)
         order = raw or {
             "id": order_id, "displayId": order_id[:4].upper(), "orderType": "DELIVERY",
             "orderTiming": "SCHEDULED" if scheduled else "IMMEDIATE",
             "createdAt": self.stamp(), "merchant": {"id": merchant, "name": "Cantina"},
             "items": [{"id": uuid.uuid4().hex, "name": f"item {code}", "externalCode": code,
-                       "quantity": float(q), "unitPrice": float(p),
-                       "totalPrice": float(q) * float(p), "observations": None}
-                      for code, q, p in items],
+                       "quantity": q, "unitPrice": p, "price": round(q * p, 2),
+                       "optionsPrice": round(_line_total(q, p, options) - q * p, 2),
+                       "totalPrice": _line_total(q, p, options), "observations": None,
+                       "options": [{"index": index, "id": uuid.uuid4().hex, "name": name,
+                                    "externalCode": option_code, "unit": "UN",
+                                    "quantity": oq, "unitPrice": op, "addition": 0,
+                                    "price": round(oq * op, 2)}
+                                   for index, (option_code, name, oq, op)
+                                   in enumerate(options)] or None}
+                      for code, q, p, options in lines],
             "total": {"subTotal": subtotal, "deliveryFee": float(delivery_fee),
                       "benefits": float(benefits), "orderAmount": amount,
                       "additionalFees": 0},
@@ -307,21 +329,33 @@ class FakeOpenDelivery(FakeMarketplace):
             self.events.append(event)
         return event
 
-    def place(self, items: list[tuple[str, str, str]], *, merchant: str | None = None,
+    def place(self, items: list[tuple], *, merchant: str | None = None,
               delivery_fee: str = "4.00") -> dict:
+        """As :meth:`FakeIFood.place`: (externalCode, quantity, unitPrice[, options]) items."""
         order_id = str(uuid.uuid4())
         merchant = merchant or self.merchant
-        subtotal = sum(float(q) * float(p) for _, q, p in items)
+        lines = _lines(items)
+        subtotal = round(sum(_line_total(q, p, o) for _, q, p, o in lines), 2)
         amount = round(subtotal + float(delivery_fee), 2)
         order = {
             "id": order_id, "displayId": order_id[:6], "type": "DELIVERY",
             "orderTiming": "INSTANT", "createdAt": self.stamp(),
             "merchant": {"id": merchant, "name": "Cantina"},
             "items": [{"id": uuid.uuid4().hex, "name": f"item {code}", "externalCode": code,
-                       "quantity": float(q), "unit": "UN",
-                       "unitPrice": {"value": float(p), "currency": "BRL"},
-                       "totalPrice": {"value": float(q) * float(p), "currency": "BRL"}}
-                      for code, q, p in items],
+                       "quantity": q, "unit": "UN",
+                       "unitPrice": {"value": p, "currency": "BRL"},
+                       "optionsPrice": {"value": round(_line_total(q, p, options) - q * p, 2),
+                                        "currency": "BRL"},
+                       "totalPrice": {"value": _line_total(q, p, options), "currency": "BRL"},
+                       **({"options": [{"index": index, "id": uuid.uuid4().hex, "name": name,
+                                        "externalCode": option_code, "unit": "UN",
+                                        "quantity": oq,
+                                        "unitPrice": {"value": op, "currency": "BRL"},
+                                        "totalPrice": {"value": round(oq * op, 2),
+                                                       "currency": "BRL"}}
+                                       for index, (option_code, name, oq, op)
+                                       in enumerate(options)]} if options else {})}
+                      for code, q, p, options in lines],
             "otherFees": [{"name": "Taxa de entrega", "type": "DELIVERY_FEE",
                            "receivedBy": "MARKETPLACE",
                            "price": {"value": float(delivery_fee), "currency": "BRL"}}],
