@@ -48,7 +48,8 @@ def pos_routes(settings):
 @hookimpl
 def pos_table_access():
     return [TableAccess("remote_orders", owns=("remote_orders", "remote_events", "remote_actions"),
-                        reads=("orders", "products"))]
+                        reads=("orders", "products", "modifier_groups",
+                               "product_modifier_groups"))]
 
 
 @hookimpl
