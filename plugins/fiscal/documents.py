@@ -71,6 +71,9 @@ def view(row: Any, *, with_xml: bool = False) -> dict[str, Any]:
              "protocol": row.protocol, "status_code": row.status_code, "reason": row.reason,
              "issued_at": row.issued_at, "qr_url": row.qr_url, "xml_sha256": row.xml_sha256,
              "replaces_id": row.replaces_id, "missing": meta.get("missing", []),
+             "cancel_protocol": meta.get("cancel_protocol"),
+             "cancel_event": meta.get("cancel_event"),
+             "substitute_key": meta.get("substitute_key"),
              "environment": meta.get("environment"), "created_at": row.created_at,
              "updated_at": row.updated_at}
     if with_xml:

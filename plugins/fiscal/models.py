@@ -82,6 +82,11 @@ class DocumentCreate(Strict):
 class DocumentCancel(Strict):
     reason: str = Field(min_length=15, max_length=255,
                         description="Why the note is cancelled (15 to 255 characters)")
+    substitute_key: str | None = Field(
+        None, pattern=r"^\d{44}$",
+        description="The access key of the authorised contingency NFC-e of the same sale that "
+                    "replaced this one: cancels by substitution (event 110112, within 168 h) "
+                    "instead of event 110111 (within 30 minutes)")
 
 
 class DocumentQuery(Strict):

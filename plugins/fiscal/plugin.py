@@ -39,7 +39,8 @@ def pos_routes(settings):
         route("documents.xml", "GET", DOCUMENT + "/xml", routes.document_xml, CASHIERS,
               "The signed XML (with its protocol once authorised)"),
         route("documents.cancel", "POST", DOCUMENT + "/cancel", routes.cancel_document,
-              MANAGERS, "Cancel an authorised NFC-e within the legal window (event 110111)",
+              MANAGERS, "Cancel an authorised NFC-e within the legal window (event 110111), or "
+              "by substitution with the key of the note that replaced it (event 110112)",
               body=models.DocumentCancel, errors=(504,)),
         route("status", "GET", BASE + "/status", health.status, MANAGERS,
               "The store's NFC-e health: certificate expiry, contingency outstanding, alerts"),

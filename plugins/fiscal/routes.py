@@ -72,5 +72,5 @@ async def create_document(ctx: RequestContext):
 async def cancel_document(ctx: RequestContext):
     body: DocumentCancel = ctx.body
     row = await cancel(ctx.runtime, ctx.client_id, ctx.store_id, ctx.path["document_id"],
-                       body.reason, check_window=True)
+                       body.reason, check_window=True, substitute_key=body.substitute_key)
     return view(row)

@@ -265,11 +265,28 @@ class Sender:
                          next_attempt_at=utcnow() if stand_in is not None else None)
 
     async def _cancel_substituted(self, client_id: str, row: Any, store: StoreFiscal) -> None:
-        if not (row.metadata or {}).get("substituted_by"):
+        """Cancel by substitution (event 110112) a note authorised after all while the contingency
+        note stood in for it, once that one is authorised too (SEFAZ requires both)."""
+        stand_in_id = (row.metadata or {}).get("substituted_by")
+        if not stand_in_id:
+            await self._later(client_id, row.document_id)
+            return
+        async with self.runtime.db.transaction(client_id) as conn:
+            stand_in = await find_document(conn, uuid.UUID(stand_in_id), row.store_id)
+            if stand_in is not None and stand_in.status in (S.REJECTED, S.VOIDED,
+                                                            S.CANCELLED):
+                # The contingency note was refused (or cancelled): nothing stands for this
+                # one, which stays the sale's note.
+                await change(conn, row.document_id, next_attempt_at=None,
+                             reason=f"a NFC-e de contingência está {stand_in.status}: esta "
+                                    "continua a nota da venda")
+                return
+        if stand_in is None or stand_in.status != S.AUTHORISED:
             await self._later(client_id, row.document_id)
             return
         try:
-            await cancel(self.runtime, client_id, row.store_id, row.document_id, SUBSTITUTED)
+            await cancel(self.runtime, client_id, row.store_id, row.document_id, SUBSTITUTED,
+                         substitute_key=stand_in.access_key)
         except GatewayTimeout:
             self._went_offline(client_id, row.store_id)
             await self._later(client_id, row.document_id)

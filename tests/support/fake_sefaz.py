@@ -4,7 +4,9 @@ It checks what a real one checks first (the SOAP 1.2 envelope, the service's nam
 ``nfeDadosMsg``, each message against the official schema) and answers as documented:
 authorisation (100 in a retEnviNFe 104), duplicity (539) for a number it already authorised
 under another key, rejections on demand, protocol queries (100, 101 cancelled, 217 unknown),
-cancellation events (135) and number voiding (102). ``silence`` makes it hold every answer
+cancellation events (135: 110111, and 110112 by substitution once it has checked the substitute,
+as NT 2018.004 asks: authorised, in contingency, the same total; its refusals' codes are its
+own) and number voiding (102). ``silence`` makes it hold every answer
 longer than the client waits; ``lose_answers`` makes it authorise what it got and answer
 nothing (a send without answer that did reach SEFAZ).
 """
@@ -52,6 +54,8 @@ class FakeSefaz:
         self.authorised: dict[str, dict] = {}   # key -> {"protocol", "number", "xml"}
         self.by_number: dict[tuple[int, int], str] = {}
         self.cancelled: set[str] = set()
+        #: (tpEvento, chNFe, chNFeRef or None) of every event registered.
+        self.events: list[tuple[str, str, str | None]] = []
         self.voided: list[tuple[int, int, int]] = []
         self.requests: list[tuple[str, bytes]] = []
         self.errors: list[str] = []
@@ -64,6 +68,8 @@ class FakeSefaz:
         self.answers: list[str] = []
         self.lose_answers = False
         self.reject: tuple[str, str] | None = None
+        #: tpEvento → (cStat, xMotivo): events of that kind refused so.
+        self.refuse_events: dict[str, tuple[str, str]] = {}
         self._protocol = 135260000000000
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -135,6 +141,12 @@ class FakeSefaz:
         if root.tag != f"{{{SOAP}}}Envelope" or data is None or len(data) != 1:
             return f"not a SOAP 1.2 envelope with nfeDadosMsg of {service}", None
         message = data[0]
+        if message.findtext(f".//{{{NFE}}}tpEvento") == messages.CANCEL_BY_SUBSTITUTION:
+            try:
+                messages.validate_substitution(message)
+            except nfce.SchemaInvalid as exc:
+                return f"schema: {exc}", None
+            return None, message
         schema = _schema(service)
         if not schema.validate(message):
             return "schema: " + "; ".join(str(e.message) for e in schema.error_log), None
@@ -211,11 +223,20 @@ class FakeSefaz:
         info = message.find(f".//{{{NFE}}}infEvento")
         key = info.findtext(f"{{{NFE}}}chNFe")
         protocol = info.findtext(f".//{{{NFE}}}nProt")
+        kind = info.findtext(f"{{{NFE}}}tpEvento")
+        substitute = info.findtext(f".//{{{NFE}}}chNFeRef")
         known = self.authorised.get(key)
+        problem = self._substitution_problem(key, substitute) \
+            if kind == messages.CANCEL_BY_SUBSTITUTION else None
         if known is None or known["protocol"] != protocol:
             status, reason, number = "217", "Rejeição: NF-e não consta na base", None
+        elif key in self.cancelled:
+            status, reason, number = "573", "Rejeição: Duplicidade de evento", None
+        elif problem or kind in self.refuse_events:
+            (status, reason), number = problem or self.refuse_events[kind], None
         else:
             self.cancelled.add(key)
+            self.events.append((kind, key, substitute))
             status, reason, number = ("135", "Evento registrado e vinculado a NF-e",
                                       self._next_protocol())
         inf = _with(_e("infEvento"), _e("tpAmb", 2), _e("verAplic", "FAKE"), _e("cOrgao", 35),
@@ -226,6 +247,26 @@ class FakeSefaz:
                      _e("verAplic", "FAKE"), _e("cOrgao", 35), _e("cStat", 128),
                      _e("xMotivo", "Lote de evento processado"),
                      _with(_e("retEvento", versao="1.00"), inf))
+
+    def _facts(self, key: str) -> tuple[str, str]:
+        """(tpEmis, vNF) of an authorised note."""
+        inf = etree.fromstring(self.authorised[key]["xml"]).find(f"{{{NFE}}}infNFe")
+        return (inf.findtext(f"{{{NFE}}}ide/{{{NFE}}}tpEmis"),
+                inf.findtext(f"{{{NFE}}}total/{{{NFE}}}ICMSTot/{{{NFE}}}vNF"))
+
+    def _substitution_problem(self, key: str, substitute: str) -> tuple[str, str] | None:
+        """Why the event 110112 of ``key`` replaced by ``substitute`` is refused, or None."""
+        if substitute not in self.authorised or substitute in self.cancelled:
+            return "690", "Rejeição: NFC-e substituta não autorizada"
+        if key not in self.authorised:
+            return None  # answered as unknown
+        (kind, total), (substitute_kind, substitute_total) = (self._facts(key),
+                                                              self._facts(substitute))
+        if kind != "1" or substitute_kind != "9":
+            return "691", "Rejeição: substituição só de NFC-e normal por NFC-e em contingência"
+        if total != substitute_total:
+            return "692", "Rejeição: valor total da NFC-e substituta difere"
+        return None
 
     def _NFeInutilizacao4(self, message: etree._Element) -> etree._Element:
         info = message.find(f"{{{NFE}}}infInut")

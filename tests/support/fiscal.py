@@ -3,6 +3,11 @@ order, and waiting for a note to reach a status."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
+import pytest
+from lxml import etree
 from support.menu import order_body
 from support.tenant_db import wait_for
 from support.tenders import pay
@@ -16,6 +21,19 @@ CNPJ = "11.222.333/0001-81"
 PRODUCT_DATA = {"ncm": "21069090", "cfop": "5102", "cst": "102", "origin": 0,
                 "cst_ibscbs": "000", "cclass_trib": "000001", "ibs_rate": "0.1",
                 "cbs_rate": "0.9"}
+
+
+def xmlsec_verifies(folder, root, certificate, signed_tag: str) -> None:
+    """``xmlsec1`` (an independent verifier) checks the signature over ``signed_tag`` of
+    ``root`` with the test certificate; the test is skipped where it is not installed."""
+    if shutil.which("xmlsec1") is None:
+        pytest.skip("xmlsec1 is not installed (.ci/system-packages xmlsec1)")
+    path = folder / f"{signed_tag}.xml"
+    path.write_bytes(etree.tostring(root))
+    check = subprocess.run(["xmlsec1", "--verify", "--id-attr:Id", signed_tag,
+                            "--pubkey-cert-pem", str(certificate[1]), str(path)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
 
 
 def store_settings(sefaz_url: str, pfx, password: str, **extra) -> dict:

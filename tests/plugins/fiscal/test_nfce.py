@@ -2,8 +2,6 @@
 verifies it, with the IBS/CBS groups, the tenders, the consumer's CPF and a QR code v2;
 numbered once per series; authorised by SEFAZ."""
 
-import shutil
-import subprocess
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,7 +10,8 @@ from lxml import etree
 from nfelib.nfe.bindings.v4_0.nfe_v4_00 import Nfe
 from posmodern.plugins.fiscal import emission, keys, nfce
 from support.fake_asaas import valid_cpf
-from support.fiscal import DOCS, configure, paid_order, wait_document
+from support.fiscal import (
+    DOCS, configure, paid_order, wait_document, xmlsec_verifies)
 
 N = {"n": nfce.NFE}
 ISSUER = nfce.Issuer("11222333000181", "111222333444", "1", "RESTAURANTE TESTE LTDA", "Teste",
@@ -62,14 +61,7 @@ def test_a_paid_order_gets_an_authorised_nfce_valid_and_signed(api, menu, sefaz,
     qr = note.findtext("n:infNFeSupl/n:qrCode", namespaces=N)
     assert qr == doc["qr_url"] and f"?p={doc['access_key']}|2|2|1|" in qr
     assert sefaz.services() == ["NFeAutorizacao4"] and not sefaz.errors
-    if shutil.which("xmlsec1") is None:
-        pytest.skip("xmlsec1 is not installed (.ci/system-packages xmlsec1)")
-    signed = tmp_path / "nfce.xml"
-    signed.write_bytes(etree.tostring(note))
-    check = subprocess.run(["xmlsec1", "--verify", "--id-attr:Id", "infNFe",
-                            "--pubkey-cert-pem", str(certificate[1]), str(signed)],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
+    xmlsec_verifies(tmp_path, note, certificate, "infNFe")
 
 
 def test_a_note_on_request_carries_the_consumer_cpf(api, menu, sefaz):

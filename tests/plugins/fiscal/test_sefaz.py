@@ -1,6 +1,7 @@
 """Transmission against the fake SEFAZ: silence puts the note in offline contingency (printed
-at once, sent when SEFAZ answers again), a send without answer is consulted before anything,
-refused notes get their number voided, authorised ones can be cancelled."""
+at once, sent when SEFAZ answers again), a send without answer is consulted before anything (and
+cancelled by substitution if it was authorised after all), refused notes get their number
+voided, authorised ones can be cancelled."""
 
 from lxml import etree
 from posmodern.plugins.fiscal import nfce
@@ -71,6 +72,10 @@ def test_a_send_whose_answer_was_lost_is_consulted_not_resent(api, menu, sefaz):
     first, offline = found["CANCELLED"], found["AUTHORISED"]
     assert offline["replaces_id"] == first["document_id"] and offline["contingency"]
     assert first["access_key"] in sefaz.cancelled
+    # Cancelled by substitution (event 110112), referencing the contingency note.
+    assert sefaz.events == [("110112", first["access_key"], offline["access_key"])]
+    assert first["cancel_event"] == "110112" and first["cancel_protocol"]
+    assert first["substitute_key"] == offline["access_key"] and first["protocol"]
     sends = [body for service, body in sefaz.requests if service == "NFeAutorizacao4"]
     assert sum(first["access_key"].encode() in body for body in sends) == 1
 
