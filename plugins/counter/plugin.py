@@ -39,6 +39,9 @@ def pos_routes(settings):
         route("shifts.movement", "POST", SHIFT + "/movements", shifts.add_movement,
               "A sangria (cash out) or suprimento (cash in) of an open shift",
               body=models.MovementCreate, status_code=201, idempotent=True),
+        route("shifts.read", "POST", SHIFT + "/reading", shifts.read_shift,
+              "Leitura X: the open shift's report now (printed at the receipt printer when the "
+              "peripherals plugin runs)"),
         route("shifts.close", "POST", SHIFT + "/close", shifts.close_shift,
               "Close the shift with the cash counted; answers expected and difference",
               body=models.ShiftClose, idempotent=True),

@@ -4,6 +4,10 @@ count. What the drawer should hold is worked out from the store's cash tenders o
 suprimentos − sangrias.
 
 A store has one drawer, so at most one shift is open at a time (a unique index says so too).
+
+A reading of an open shift (leitura X) and the closing (fechamento) publish the shift's report —
+the drawer's figures and the store's tenders of the shift by payment method — as
+``counter.shift_read`` and ``counter.shift_closed``: the peripherals plugin prints it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from posmodern.core import audit
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.errors import Conflict
+from posmodern.core.events import emit
 from posmodern.core.ids import new_uuid
 from posmodern.core.money import ZERO
 from posmodern.core.pagination import after, decode_cursor, page
@@ -29,7 +34,9 @@ from posmodern.schema.tables import cash_movements, cash_shifts, payments
 from posmodern.schema.types import utcnow
 
 OPEN, CLOSED = "OPEN", "CLOSED"
-#: Tenders whose cash went into the drawer (a refunded one counts minus what went back).
+SHIFT_READ, SHIFT_CLOSED = "counter.shift_read", "counter.shift_closed"
+#: Tenders whose money was taken (a refunded one counts minus what went back); for cash, what
+#: went into the drawer.
 CASH_KEPT = (TenderStatus.CONFIRMED, TenderStatus.PARTIALLY_REFUNDED, TenderStatus.REFUNDED)
 
 
@@ -74,6 +81,29 @@ async def summary(conn: AsyncConnection, shift: Any, until=None) -> dict[str, An
     expected = (shift.opening_amount + cash["cash_tendered"] - cash["change_given"]
                 - cash["cash_refunded"] + moved["suprimentos"] - moved["sangrias"])
     return {**cash, **moved, "expected_amount": expected.quantize(Decimal("0.01"))}
+
+
+async def tenders_by_method(conn: AsyncConnection, shift: Any, until) -> list[dict[str, Any]]:
+    """The store's tenders between the shift's opening and ``until``, by payment method: how
+    many, and what they took (less what was refunded)."""
+    rows = (await conn.execute(
+        select(payments.c.payment_method, func.count(), _sum(payments.c.amount),
+               _sum(payments.c.refunded_amount))
+        .where(payments.c.store_id == shift.store_id, payments.c.status.in_(CASH_KEPT),
+               payments.c.created_at >= shift.opened_at, payments.c.created_at < until)
+        .group_by(payments.c.payment_method).order_by(payments.c.payment_method))).all()
+    return [{"method": method, "count": int(count),
+             "amount": (Decimal(str(amount)) - Decimal(str(refunded))).quantize(Decimal("0.01"))}
+            for method, count, amount, refunded in rows]
+
+
+async def report(conn: AsyncConnection, shift: Any) -> dict[str, Any]:
+    """The shift's report: a reading (``reading``, leitura X) while it is open, the closing
+    (``closing``, fechamento) once it is closed."""
+    until = shift.closed_at or utcnow()
+    return {"kind": "closing" if shift.status == CLOSED else "reading", "at": until,
+            "shift": await shift_view(conn, shift),
+            "tenders": await tenders_by_method(conn, shift, until)}
 
 
 async def shift_view(conn: AsyncConnection, shift: Any) -> dict[str, Any]:
@@ -196,5 +226,20 @@ async def close_shift(ctx: RequestContext) -> dict:
                            resource_id=shift.shift_id,
                            details={"counted_amount": body.counted_amount,
                                     "expected_amount": totals["expected_amount"]})
+        await emit(conn, SHIFT_CLOSED, client_id=ctx.client_id, store_id=ctx.store_id,
+                   data=await report(conn, closed))
         return await shift_view(conn, closed)
+
+
+async def read_shift(ctx: RequestContext) -> dict:
+    """Leitura X: the open shift's report now, published for the receipt printer (audited)."""
+    async with ctx.transaction() as conn:
+        shift = await _load(conn, ctx)
+        _check_open(shift)
+        found = await report(conn, shift)
+        await audit.record(conn, ctx, "counter.shift_read", resource_type="shift",
+                           resource_id=shift.shift_id,
+                           details={"expected_amount": found["shift"]["expected_amount"]})
+        await emit(conn, SHIFT_READ, client_id=ctx.client_id, store_id=ctx.store_id, data=found)
+        return found
 

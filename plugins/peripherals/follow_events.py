@@ -1,6 +1,6 @@
 """Tickets from events: kitchen tickets per station when an order is confirmed, additions and
 voids while it is in the kitchen, the customer receipt when it is paid, a table's conferência when
-it asks for the bill, the drawer's pulse on a cash payment.
+it asks for the bill, the drawer's pulse on a cash payment, the shift's reading and closing.
 
 Exactly one job per order, kind and station: each job carries a dedupe key, so a redelivered or
 replayed event finds the job it made. Items go to the store's kitchen stations, the same the
@@ -218,6 +218,25 @@ async def cash_drawer(envelope: Envelope, conn: AsyncConnection) -> None:
                   document=layouts.drawer_pulse())
 
 
+async def shift_report(settings: Settings, envelope: Envelope, conn: AsyncConnection) -> None:
+    """The counter's shift reading (leitura X, each one) or closing (fechamento, once per shift)
+    at the receipt printer."""
+    printer = await printer_for_role(conn, envelope.store_id, RECEIPT)
+    report = envelope.data
+    if printer is None or not isinstance(report.get("shift"), dict):
+        return
+    shift_id = _uuid(report["shift"].get("shift_id"))
+    closing = report.get("kind") == "closing"
+    values = await store_values(conn, settings, envelope.store_id,
+                                [spec.RECEIPT_HEADER, spec.TIMEZONE])
+    await enqueue(conn, client_id=envelope.client_id, store_id=envelope.store_id,
+                  printer=printer, kind=JobKind.SHIFT_REPORT, reference_type="shift",
+                  reference_id=shift_id,
+                  dedupe_key=f"{shift_id}:closing" if closing else f"{envelope.id}:reading",
+                  document=layouts.shift_report(report, values[spec.RECEIPT_HEADER.name],
+                                                values[spec.TIMEZONE.name]))
+
+
 def subscriptions(settings: Settings, hooks: pluggy.HookRelay) -> list[Subscription]:
     return [
         Subscription("peripherals.kitchen_tickets",
@@ -227,4 +246,6 @@ def subscriptions(settings: Settings, hooks: pluggy.HookRelay) -> list[Subscript
         Subscription("peripherals.cash_drawer", ("payment.confirmed",), cash_drawer),
         Subscription("peripherals.bill_checks", ("waiter.bill_requested",),
                      lambda envelope, conn: bill_check(settings, envelope, conn)),
+        Subscription("peripherals.shift_reports", ("counter.shift_read", "counter.shift_closed"),
+                     lambda envelope, conn: shift_report(settings, envelope, conn)),
     ]

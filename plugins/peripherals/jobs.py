@@ -37,6 +37,7 @@ class JobKind(enum.StrEnum):
     VOID = "void"
     RECEIPT = "receipt"
     BILL_CHECK = "bill_check"
+    SHIFT_REPORT = "shift_report"
     DRAWER = "drawer"
     TEST = "test"
 

@@ -1,4 +1,5 @@
-"""What is printed, in pt-BR: kitchen tickets, the customer receipt, a test page, the drawer pulse.
+"""What is printed, in pt-BR: kitchen tickets, the customer receipt, the shift's reading and
+closing, a test page, the drawer pulse.
 
 Each function returns a document (see ``escpos.py``); widths and code pages are the renderer's.
 """
@@ -143,6 +144,63 @@ def bill_check(order: dict[str, Any], table_number: str, balance: dict[str, Any]
     lines.append({"op": "pair", "left": "A PAGAR", "right": brl(balance.get("remaining", 0)),
                   "bold": True})
     return doc[:end - 1] + lines + doc[end - 1:]
+
+
+REPORT_TITLES = {"reading": "LEITURA X", "closing": "FECHAMENTO DE CAIXA"}
+MOVEMENTS = {"sangria": "Sangria", "suprimento": "Suprimento"}
+
+
+def shift_report(report: dict[str, Any], header: str, timezone: str) -> list[dict]:
+    """A shift's reading (leitura X) or closing (fechamento): the tenders by payment method and
+    the drawer — float, cash in and out, what it should hold and, at the closing, what was
+    counted and the difference."""
+    shift = report["shift"]
+    closing = report.get("kind") == "closing"
+    money = lambda name: Decimal(str(shift.get(name) or 0))  # noqa: E731
+    doc: list[dict] = [{"op": "text", "text": line.strip(), "align": "center", "bold": True}
+                       for line in header.split("|") if line.strip()]
+    doc += [{"op": "text", "text": REPORT_TITLES["closing" if closing else "reading"],
+             "align": "center", "bold": True, "large": True},
+            {"op": "text", "text": "NÃO É DOCUMENTO FISCAL", "align": "center"},
+            {"op": "pair", "left": "Abertura", "right": local_time(shift["opened_at"], timezone)},
+            {"op": "pair", "left": "Aberto por", "right": str(shift.get("opened_by") or "")},
+            {"op": "pair", "left": "Fechamento" if closing else "Leitura",
+             "right": local_time(report["at"], timezone)}]
+    if closing:
+        doc.append({"op": "pair", "left": "Fechado por", "right": str(shift.get("closed_by"))})
+    doc += [{"op": "rule"}, {"op": "text", "text": "VENDAS POR FORMA DE PAGAMENTO", "bold": True}]
+    total = ZERO
+    for tender in report.get("tenders") or []:
+        amount = Decimal(str(tender["amount"]))
+        total += amount
+        method = METHODS.get(tender["method"], str(tender["method"]).title())
+        doc.append({"op": "pair", "left": f"{method} ({tender['count']})", "right": brl(amount)})
+    doc += [{"op": "pair", "left": "Total", "right": brl(total), "bold": True},
+            {"op": "rule"}, {"op": "text", "text": "GAVETA", "bold": True},
+            {"op": "pair", "left": "Fundo de troco", "right": brl(money("opening_amount"))},
+            {"op": "pair", "left": "Dinheiro recebido", "right": brl(money("cash_tendered"))},
+            {"op": "pair", "left": "Troco dado", "right": brl(-money("change_given"))}]
+    if money("cash_refunded"):
+        doc.append({"op": "pair", "left": "Devolvido em dinheiro",
+                    "right": brl(-money("cash_refunded"))})
+    doc += [{"op": "pair", "left": "Suprimentos", "right": brl(money("suprimentos"))},
+            {"op": "pair", "left": "Sangrias", "right": brl(-money("sangrias"))},
+            {"op": "pair", "left": "Esperado na gaveta", "right": brl(money("expected_amount")),
+             "bold": True}]
+    if closing and shift.get("counted_amount") is not None:
+        doc += [{"op": "pair", "left": "Contado", "right": brl(money("counted_amount"))},
+                {"op": "pair", "left": "Diferença", "right": brl(money("difference")),
+                 "bold": True}]
+    movements = shift.get("movements") or []
+    if movements:
+        doc += [{"op": "rule"}, {"op": "text", "text": "SANGRIAS E SUPRIMENTOS", "bold": True}]
+        for movement in movements:
+            kind = MOVEMENTS.get(movement["kind"], movement["kind"])
+            doc.append({"op": "pair", "right": brl(movement["amount"]), "left":
+                        f"{local_time(movement['created_at'], timezone)[-5:]} {kind}"})
+            if movement.get("reason"):
+                doc.append({"op": "text", "text": f"  {movement['reason']}"})
+    return doc + [{"op": "feed", "lines": 2}, {"op": "cut"}]
 
 
 def test_page(printer_name: str, at: datetime, timezone: str) -> list[dict]:
