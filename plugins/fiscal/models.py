@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from posmodern.core.bodies import Strict
 from posmodern.plugins.fiscal.checks import cpf_problem, digits
@@ -30,9 +30,10 @@ class ProductFiscal(Strict):
     cbs_rate: Decimal = Field(Decimal("0.9"), ge=0, le=100, decimal_places=4,
                               description="CBS rate in % (2026 test rate: 0.9)")
     icms_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=4,
+                                      validate_default=True,
                                       description="pICMS in %: CST 00 and 20 only, and required")
     icms_base_reduction: Decimal | None = Field(
-        None, ge=0, le=100, decimal_places=4,
+        None, ge=0, le=100, decimal_places=4, validate_default=True,
         description="pRedBC in % (the share of the base left out): CST 20 only, and required")
 
     @field_validator("ncm")
@@ -50,18 +51,20 @@ class ProductFiscal(Strict):
                              f"{', '.join(ICMS_GROUPS)}")
         return value
 
-    @model_validator(mode="after")
-    def _icms_rates(self) -> "ProductFiscal":
-        if self.cst in TAXED and self.icms_rate is None:
-            raise ValueError(f"CST {self.cst} is taxed: icms_rate (pICMS, %) is required")
-        if self.cst not in TAXED and self.icms_rate is not None:
-            raise ValueError(f"CST/CSOSN {self.cst} computes no ICMS: leave icms_rate out")
-        if self.cst == "20" and self.icms_base_reduction is None:
-            raise ValueError("CST 20 reduces the base: icms_base_reduction (pRedBC, %) is "
-                             "required")
-        if self.cst != "20" and self.icms_base_reduction is not None:
-            raise ValueError("icms_base_reduction (pRedBC) is for CST 20 only")
-        return self
+    @field_validator("icms_rate", "icms_base_reduction")
+    @classmethod
+    def _icms_rates(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        # Checked field by field (validate_default), so an error names its field.
+        cst = info.data.get("cst")
+        if cst is None:
+            return value  # the CST itself was refused
+        rate, needs = (("icms_rate (pICMS, %)", TAXED) if info.field_name == "icms_rate"
+                       else ("icms_base_reduction (pRedBC, %)", ("20",)))
+        if cst in needs and value is None:
+            raise ValueError(f"CST {cst} needs {rate}")
+        if cst not in needs and value is not None:
+            raise ValueError(f"{rate} is only for CST {' and '.join(needs)}, not {cst}")
+        return value
 
 
 class DocumentCreate(Strict):

@@ -60,7 +60,7 @@ async def put_product(ctx: RequestContext):
             message = (f"CST/CSOSN {body.cst} does not fit the store's CRT {crt}; use one of "
                        f"{', '.join(allowed)}")
             raise ValidationFailed(message, details=[
-                {"loc": ["body", "cst"], "msg": message, "type": "cst_not_for_crt"}])
+                {"loc": ["cst"], "msg": message, "type": "cst_not_for_crt"}])
         now, values = utcnow(), body.model_dump()
         row = await _fiscal(conn, ctx)
         if row is None:
