@@ -3,6 +3,8 @@ order without anyone asking, and sends its confirmation soon after."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -15,14 +17,21 @@ from support.tenant_db import wait_for
 PLUGINS = ["auth", "catalog", "orders", "payments", "kds", "settings", "remote_orders", "ifood"]
 
 
-@pytest.fixture
-def api(database_url, tmp_path, exchange, ifood):
+@contextlib.contextmanager
+def selling_through_ifood(database_url, tmp_path, exchange, ifood, poll_seconds: str):
+    """A server of its own polling iFood every ``poll_seconds``, and a store selling there."""
     settings = make_settings(database_url, tmp_path, exchange=exchange, IFOOD_API_URL=ifood.url,
-                             REMOTE_ORDERS_POLL_SECONDS="0.2")
+                             REMOTE_ORDERS_POLL_SECONDS=poll_seconds)
     with TestClient(create_app(settings, plugins=PLUGINS)) as client:
         staff = Api(client, make_tenant(settings))
         add_menu(staff)
         sell_through_ifood(staff, ifood.merchant)
+        yield staff
+
+
+@pytest.fixture
+def api(database_url, tmp_path, exchange, ifood):
+    with selling_through_ifood(database_url, tmp_path, exchange, ifood, "0.2") as staff:
         yield staff
 
 
@@ -38,12 +47,7 @@ def test_what_we_tell_the_marketplace_goes_when_it_is_queued_not_at_the_next_pol
         database_url, tmp_path, exchange, ifood):
     # Polls every 5 minutes here: our confirmation and our "preparing" reach iFood within the
     # test's 10 s only because the poller is told when the transaction that queued them commits.
-    settings = make_settings(database_url, tmp_path, exchange=exchange, IFOOD_API_URL=ifood.url,
-                             REMOTE_ORDERS_POLL_SECONDS="300")
-    with TestClient(create_app(settings, plugins=PLUGINS)) as client:
-        staff = Api(client, make_tenant(settings))
-        add_menu(staff)
-        sell_through_ifood(staff, ifood.merchant)
+    with selling_through_ifood(database_url, tmp_path, exchange, ifood, "300") as staff:
         placed = ifood.place([("XB", "1", "26.90")])
         polled = staff.post("/api/v1/remote-orders/poll", "manager")
         assert polled.status_code == 200, polled.text
