@@ -32,7 +32,7 @@ serve: install
 ## The whole test suite, against the machine's real PostgreSQL, RabbitMQ and Redis (started,
 ## with RabbitMQ's management API, when they are not running).
 test: install-test
-	bash .ci/system-packages docker.io debootstrap chromium xmlsec1
+	bash .ci/system-packages docker.io debootstrap chromium xmlsec1 gcc libc6-dev
 	bash .ci/services
 	POS_TEST_CONTAINERS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
