@@ -22,6 +22,7 @@ from posmodern.core.db import Database, schema_name
 from posmodern.core.migrations import migration_branches
 from posmodern.core.plugins import get_plugin_manager
 from posmodern.hosts.app import create_app
+from posmodern.plugins.sat import tables as sat_tables
 from posmodern.schema import migrate, tables
 from posmodern.schema.migrations import include_name
 from support.api import Api, make_tenant
@@ -30,6 +31,8 @@ from support.tenant_db import fetch
 
 LOYALTY = Path(__file__).resolve().parents[1] / "fixtures" / "loyalty"
 WITHOUT_LOYALTY = "auth,customers"
+#: The built-in plugin with a branch of its own (sat), loaded with every installed plugin.
+SAT = "; sat: sat_0001"
 
 
 @pytest.fixture
@@ -107,13 +110,14 @@ def test_db_upgrade_builds_the_plugins_table_in_every_tenant(pos, database_url):
         pos("--plugins", WITHOUT_LOYALTY, "tenant", "create", client)
         assert _columns(database_url, client) is None
     current = pos("db", "current").output
-    assert current.splitlines()[0] == f"head: {migrate.head()}; loyalty: loyalty_0002"
-    assert all(_revisions(current, c) == f"{migrate.head()}; loyalty: none" for c in before)
+    assert current.splitlines()[0] == f"head: {migrate.head()}; loyalty: loyalty_0002{SAT}"
+    assert all(_revisions(current, c) == f"{migrate.head()}; loyalty: none; sat: none"
+               for c in before)
 
-    assert "with the tables of: loyalty" in pos("db", "upgrade").output
+    assert "with the tables of: loyalty, sat" in pos("db", "upgrade").output
     current = pos("db", "current").output
     for client in before:
-        assert _revisions(current, client) == f"{migrate.head()}; loyalty: loyalty_0002"
+        assert _revisions(current, client) == f"{migrate.head()}; loyalty: loyalty_0002{SAT}"
         assert _columns(database_url, client) == ["entry_id", "client_id", "store_id",
                                                   "customer_id", "points", "created_at",
                                                   "order_id"]
@@ -125,7 +129,7 @@ def test_db_upgrade_builds_the_plugins_table_in_every_tenant(pos, database_url):
     after = _client()
     pos("tenant", "create", after)
     assert _revisions(pos("db", "current").output, after) == (
-        f"{migrate.head()}; loyalty: loyalty_0002")
+        f"{migrate.head()}; loyalty: loyalty_0002{SAT}")
     assert _columns(database_url, after) is not None
 
 
@@ -135,11 +139,12 @@ def test_a_branch_applied_before_stays_when_its_plugin_is_not_loaded(pos, databa
     upgraded = pos("--plugins", WITHOUT_LOYALTY, "db", "upgrade").output
     assert client in upgraded and "with the tables of" not in upgraded
     assert _revisions(pos("--plugins", WITHOUT_LOYALTY, "db", "current").output, client) == (
-        f"{migrate.head()}; loyalty_0002 (of a plugin not loaded: not migrated)")
+        f"{migrate.head()}; loyalty_0002 (of a plugin not loaded: not migrated); "
+        "sat_0001 (of a plugin not loaded: not migrated)")
     assert _columns(database_url, client) is not None
     # Loaded again, it is where it was.
     assert _revisions(pos("db", "current").output, client) == (
-        f"{migrate.head()}; loyalty: loyalty_0002")
+        f"{migrate.head()}; loyalty: loyalty_0002{SAT}")
     pos("db", "upgrade")
 
 
@@ -154,7 +159,8 @@ def test_the_plugins_branch_goes_back_alone_and_its_migrations_match_its_tables(
             sync_conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
         context = MigrationContext.configure(sync_conn, opts={
             "version_table_schema": schema, "compare_type": False, "include_name": include_name})
-        return compare_metadata(context, [tables.metadata, loyalty.tables.metadata])
+        return compare_metadata(context, [tables.metadata, loyalty.tables.metadata,
+                                          sat_tables.metadata])
     assert _in_tenant(database_url, client, _sync(differences)) == []
 
     def downgrade(revision):
@@ -163,13 +169,14 @@ def test_the_plugins_branch_goes_back_alone_and_its_migrations_match_its_tables(
     downgrade("loyalty@-1")
     assert "order_id" not in _columns(database_url, client)
     assert _revisions(pos("db", "current").output, client) == (
-        f"{migrate.head()}; loyalty: loyalty_0001")
+        f"{migrate.head()}; loyalty: loyalty_0001{SAT}")
     downgrade("loyalty@base")
     assert _columns(database_url, client) is None
-    assert _revisions(pos("db", "current").output, client) == f"{migrate.head()}; loyalty: none"
+    assert _revisions(pos("db", "current").output, client) == (
+        f"{migrate.head()}; loyalty: none{SAT}")
     pos("db", "upgrade")
     assert _revisions(pos("db", "current").output, client) == (
-        f"{migrate.head()}; loyalty: loyalty_0002")
+        f"{migrate.head()}; loyalty: loyalty_0002{SAT}")
 
 
 def test_the_plugin_writes_its_table_from_an_event_and_serves_it(settings, loyalty):
