@@ -140,9 +140,15 @@ def signed_note(store: StoreFiscal, note: nfce.Note, now: datetime) -> tuple[str
     signature = sign(root[0], store.certificate(now))
     qr_page, consult_page = store.pages()
     digest = signature.findtext(".//{http://www.w3.org/2000/09/xmldsig#}DigestValue")
-    params = keys.qr_parameters(note.key, store.environment, store[spec.CSC_ID],
-                                store[spec.CSC], offline=note.contingency_at is not None,
-                                issued=note.issued, total=note.total, digest=digest)
+    offline = note.contingency_at is not None
+    if store[spec.QR_VERSION] == "3":
+        params = keys.qr_parameters_v3(note.key, store.environment, offline=offline,
+                                       issued=note.issued, total=note.total, cpf=note.cpf,
+                                       sign=store.certificate(now).sign_text)
+    else:
+        params = keys.qr_parameters(note.key, store.environment, store[spec.CSC_ID],
+                                    store[spec.CSC], offline=offline, issued=note.issued,
+                                    total=note.total, digest=digest)
     qr_url = f"{qr_page}?p={params}"
     nfce.add_supplement(root, qr_url, consult_page)
     nfce.validate(root)

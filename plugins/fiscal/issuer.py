@@ -66,8 +66,10 @@ class StoreFiscal:
 
     def missing(self) -> list[str]:
         """What an operator must fill in before the store can issue a note."""
+        # The QR code v3 needs no CSC.
+        unused = (spec.CSC_ID, spec.CSC) if self[spec.QR_VERSION] == "3" else ()
         found = [f"{spec_.name} ({label})" for spec_, label in REQUIRED.items()
-                 if not str(self[spec_] or "").strip()]
+                 if spec_ not in unused and not str(self[spec_] or "").strip()]
         if self.pages() is None:
             found.append(f"{spec.QR_URL.name} (URL de consulta da NFC-e de {self[spec.UF]})")
         return found

@@ -1,4 +1,6 @@
-"""The NFC-e's access key (chave de acesso) and its QR code, version 2 (NT 2015.002 / 2016.002).
+"""The NFC-e's access key (chave de acesso) and its QR code: version 2 (NT 2015.002 / 2016.002),
+signed with the CSC, and version 3 (NT 2025.001), without CSC, whose contingency form is signed
+with the A1 certificate.
 
 The CSC's id goes into the QR code without its leading zeros only ("000010" is "10", never
 "1": PyNFe's bug strips every zero).
@@ -8,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 MODEL = "65"
 QR_VERSION = "2"
+QR_VERSION_3 = "3"
 #: NFC-e consultation pages by state and environment (tpAmb 1 production, 2 homologação):
 #: (QR code URL, urlChave). Other states: POS_FISCAL_QR_URL.
 QR_PAGES = {
@@ -87,3 +91,19 @@ def qr_parameters(key: str, environment: str, csc_id: str, csc: str, *,
     else:
         text = "|".join([key, QR_VERSION, environment, token])
     return f"{text}|{_hash(text, csc)}"
+
+
+def qr_parameters_v3(key: str, environment: str, *, offline: bool = False,
+                     issued: datetime | None = None, total: Decimal | None = None,
+                     cpf: str | None = None,
+                     sign: Callable[[str], str] | None = None) -> str:
+    """The ``p`` parameter of a version 3 QR code: ``key|3|tpAmb`` online; an offline note
+    (tpEmis 9) adds the day of issue, the total, the consumer's identification (type 2 and the
+    CPF, or both empty) and ``sign`` of those seven fields (RSA-SHA1 with the A1 certificate,
+    Base64)."""
+    text = "|".join([key, QR_VERSION_3, environment])
+    if not offline:
+        return text
+    consumer = "".join(ch for ch in cpf or "" if ch.isdigit())
+    text = "|".join([text, f"{issued:%d}", f"{total:.2f}", "2" if consumer else "", consumer])
+    return f"{text}|{sign(text)}"

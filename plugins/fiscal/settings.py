@@ -53,6 +53,9 @@ CERT_PASSWORD = _store("POS_FISCAL_CERT_PASSWORD", "Password of the A1 certifica
                        secret=True)
 SEFAZ_URL = _store("POS_FISCAL_SEFAZ_URL", "Base URL of the authorising web services, instead "
                    "of the state's (a test SEFAZ)")
+QR_VERSION = _store("POS_FISCAL_QR_VERSION", "QR code version: 2 (signed with the CSC) or 3 (NT "
+                     "2025.001: no CSC; a contingency note's QR code is signed with the A1 "
+                     "certificate)", "2", choices=("2", "3"))
 QR_URL = _store("POS_FISCAL_QR_URL", "NFC-e consultation URL printed in the QR code, instead of "
                 "the state's")
 TIMEOUT = SettingSpec(
@@ -68,5 +71,6 @@ RETRY = SettingSpec(
     max=3600)
 
 ISSUER = [CNPJ, IE, CRT, NAME, TRADE_NAME, STREET, STREET_NUMBER, DISTRICT, CITY, CITY_CODE,
-          UF, CEP, SERIES, ENVIRONMENT, CSC_ID, CSC, CERT_FILE, CERT_PASSWORD, SEFAZ_URL, QR_URL]
+          UF, CEP, SERIES, ENVIRONMENT, CSC_ID, CSC, CERT_FILE, CERT_PASSWORD, SEFAZ_URL, QR_URL,
+          QR_VERSION]
 ALL = [ENABLED, *ISSUER, TIMEOUT, POLL, RETRY]

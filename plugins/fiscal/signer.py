@@ -43,6 +43,12 @@ class Certificate:
     def not_after(self) -> datetime:
         return self.cert.not_valid_after_utc
 
+    def sign_text(self, text: str) -> str:
+        """RSA-SHA1 (PKCS#1 v1.5) of ``text`` in UTF-8, in Base64: the QR code v3 of a
+        contingency note carries it."""
+        raw = self.key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+        return base64.b64encode(raw).decode()
+
     def pem(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
