@@ -38,6 +38,8 @@ def pos_routes(settings):
               "One NFC-e: status, key, protocol, SEFAZ's last answer"),
         route("documents.xml", "GET", DOCUMENT + "/xml", routes.document_xml, CASHIERS,
               "The signed XML (with its protocol once authorised)"),
+        route("documents.danfe", "GET", DOCUMENT + "/danfe.html", routes.document_danfe,
+              CASHIERS, "The DANFE NFC-e as one self-contained HTML page (for e-mail)"),
         route("documents.cancel", "POST", DOCUMENT + "/cancel", routes.cancel_document,
               MANAGERS, "Cancel an authorised NFC-e within the legal window (event 110111), or "
               "by substitution with the key of the note that replaced it (event 110112)",

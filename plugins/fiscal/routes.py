@@ -1,4 +1,4 @@
-"""The fiscal documents' API: list, one, its XML, issue on request, cancel."""
+"""The fiscal documents' API: list, one, its XML and DANFE, issue on request, cancel."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from posmodern.core.api import Reply, RequestContext
 from posmodern.core.errors import NotFound
 from posmodern.plugins.fiscal import emission
 from posmodern.plugins.fiscal.cancelling import cancel
+from posmodern.plugins.fiscal.danfe import danfe_html
 from posmodern.plugins.fiscal.documents import DocumentStatus, find_document, view
 from posmodern.plugins.fiscal.models import DocumentCancel, DocumentCreate, DocumentQuery
 from posmodern.plugins.fiscal.nfce import NFE
 from posmodern.plugins.fiscal.state import wake
 from posmodern.schema.tables import fiscal_documents
 from sqlalchemy import select
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 
 async def list_documents(ctx: RequestContext):
@@ -53,6 +54,14 @@ async def document_xml(ctx: RequestContext):
     return Response(f'<?xml version="1.0" encoding="UTF-8"?>{body}',
                     media_type="application/xml", headers={
                         "Content-Disposition": f'attachment; filename="{row.access_key}.xml"'})
+
+
+async def document_danfe(ctx: RequestContext):
+    """The DANFE NFC-e as a self-contained HTML page (to e-mail to the consumer)."""
+    row = await _document(ctx)
+    if not row.xml:
+        raise NotFound("this document has no XML yet (it waits for data)", code="no_xml")
+    return HTMLResponse(danfe_html(row))
 
 
 async def create_document(ctx: RequestContext):
