@@ -126,11 +126,9 @@ async def cancel(runtime: Runtime, client_id: str, store_id: str, document_id: u
         message = messages.cancellation(row.access_key, row.protocol, reason,
                                         store.issuer().cnpj, store.environment, when,
                                         certificate, row.number)
-    url = sefaz.endpoint(store[spec.UF], store.environment, "NFeRecepcaoEvento4",
-                         store[spec.SEFAZ_URL])
     try:
-        answer = await sefaz.call(url, "NFeRecepcaoEvento4", message,
-                                  spec.TIMEOUT.value(runtime.settings), certificate)
+        answer = await sefaz.store_call(store, "NFeRecepcaoEvento4", message,
+                                        spec.TIMEOUT.value(runtime.settings))
     except sefaz.NoAnswer as exc:
         raise GatewayTimeout(f"SEFAZ did not answer the cancellation: {exc}",
                              code="sefaz_no_answer") from exc

@@ -3,7 +3,8 @@ query, protocol query, events (cancellation) and number voiding (inutilização)
 
 The state's endpoints come from :data:`ENDPOINTS` (production and homologação); a store may
 point at other ones (``POS_FISCAL_SEFAZ_URL``: ``<base>/<Service>``). With an https endpoint the
-A1 certificate authenticates the store (mutual TLS).
+A1 certificate authenticates the store (mutual TLS), and SEFAZ's certificate is checked against
+the system's CAs or those of ``POS_FISCAL_SEFAZ_CA_FILE``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from dataclasses import dataclass
 
 import httpx
 from lxml import etree
+from posmodern.plugins.fiscal import settings as spec
+from posmodern.plugins.fiscal.issuer import StoreFiscal
 from posmodern.plugins.fiscal.nfce import NFE
 from posmodern.plugins.fiscal.signer import Certificate
+from posmodern.schema.types import utcnow
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 WSDL = "http://www.portalfiscal.inf.br/nfe/wsdl/"
@@ -115,9 +119,13 @@ def parse_answer(raw: bytes) -> Answer:
                   outer_decides=result.tag == f"{{{NFE}}}retConsSitNFe")
 
 
-def _tls(certificate: Certificate | None) -> ssl.SSLContext | bool:
-    """Mutual TLS with the A1 certificate (its key lives in a file only while it loads)."""
-    context = ssl.create_default_context()
+def _tls(certificate: Certificate | None, ca_file: str = "") -> ssl.SSLContext:
+    """Mutual TLS with the A1 certificate (its key lives in a file only while it loads),
+    trusting the CAs of ``ca_file`` when given, else the system's."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file or None)
+    except OSError as exc:  # a missing or unreadable CA file: nothing can be sent
+        raise NoAnswer(f"the CA file {ca_file} cannot be read: {exc}") from exc
     if certificate is None:
         return context
     handle, path = tempfile.mkstemp(suffix=".pem")
@@ -131,12 +139,12 @@ def _tls(certificate: Certificate | None) -> ssl.SSLContext | bool:
 
 
 async def call(url: str, service: str, message: etree._Element, timeout: float,
-               certificate: Certificate | None = None,
-               verify: ssl.SSLContext | None = None) -> Answer:
-    """Post ``message`` to ``service`` at ``url``; :class:`NoAnswer` when it gets none."""
+               certificate: Certificate | None = None, ca_file: str = "") -> Answer:
+    """Post ``message`` to ``service`` at ``url``; :class:`NoAnswer` when it gets none (a
+    refused TLS handshake included: nothing reached SEFAZ's service)."""
     headers = {"Content-Type": f'application/soap+xml; charset=utf-8; '
                                f'action="{WSDL}{service}/{SERVICES[service]}"'}
-    tls = verify or (_tls(certificate) if url.startswith("https") else True)
+    tls = _tls(certificate, ca_file) if url.startswith("https") else True
     try:
         async with httpx.AsyncClient(timeout=timeout, verify=tls) as client:
             response = await client.post(url, content=envelope(service, message),
@@ -146,3 +154,12 @@ async def call(url: str, service: str, message: etree._Element, timeout: float,
     if response.status_code >= 500 or response.status_code in (404, 408, 429):
         raise NoAnswer(f"SEFAZ answered HTTP {response.status_code}")
     return parse_answer(response.content)
+
+
+async def store_call(store: StoreFiscal, service: str, message: etree._Element,
+                     timeout: float) -> Answer:
+    """:func:`call` the store's SEFAZ (its state's, or ``POS_FISCAL_SEFAZ_URL``) with its A1
+    certificate and the CAs it trusts."""
+    url = endpoint(store[spec.UF], store.environment, service, store[spec.SEFAZ_URL])
+    return await call(url, service, message, timeout, store.certificate(utcnow()),
+                      store[spec.SEFAZ_CA_FILE] or "")

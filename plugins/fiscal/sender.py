@@ -205,13 +205,8 @@ class Sender:
         self.offline[(client_id, store_id)] = utcnow() + timedelta(
             seconds=self.value(spec.RETRY))
 
-    def _url(self, store: StoreFiscal, service: str) -> str:
-        return sefaz.endpoint(store[spec.UF], store.environment, service, store[spec.SEFAZ_URL])
-
     async def _call(self, store: StoreFiscal, service: str, message) -> sefaz.Answer:
-        certificate = store.certificate(utcnow())
-        return await sefaz.call(self._url(store, service), service, message,
-                                self.value(spec.TIMEOUT), certificate)
+        return await sefaz.store_call(store, service, message, self.value(spec.TIMEOUT))
 
     async def _send(self, client_id: str, row: Any, store: StoreFiscal) -> None:
         if row.status == S.CONTINGENCY and self._is_offline(client_id, row.store_id):

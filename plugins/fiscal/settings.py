@@ -53,6 +53,9 @@ CERT_PASSWORD = _store("POS_FISCAL_CERT_PASSWORD", "Password of the A1 certifica
                        secret=True)
 SEFAZ_URL = _store("POS_FISCAL_SEFAZ_URL", "Base URL of the authorising web services, instead "
                    "of the state's (a test SEFAZ)")
+SEFAZ_CA_FILE = _store("POS_FISCAL_SEFAZ_CA_FILE", "PEM file of the CAs trusted for SEFAZ's "
+                       "https web services, instead of the system's (ICP-Brasil's chain, or a "
+                       "test SEFAZ's CA)")
 QR_VERSION = _store("POS_FISCAL_QR_VERSION", "QR code version: 2 (signed with the CSC) or 3 (NT "
                      "2025.001: no CSC; a contingency note's QR code is signed with the A1 "
                      "certificate)", "2", choices=("2", "3"))
@@ -72,5 +75,5 @@ RETRY = SettingSpec(
 
 ISSUER = [CNPJ, IE, CRT, NAME, TRADE_NAME, STREET, STREET_NUMBER, DISTRICT, CITY, CITY_CODE,
           UF, CEP, SERIES, ENVIRONMENT, CSC_ID, CSC, CERT_FILE, CERT_PASSWORD, SEFAZ_URL, QR_URL,
-          QR_VERSION]
+          QR_VERSION, SEFAZ_CA_FILE]
 ALL = [ENABLED, *ISSUER, TIMEOUT, POLL, RETRY]

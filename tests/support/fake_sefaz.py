@@ -8,12 +8,15 @@ cancellation events (135: 110111, and 110112 by substitution once it has checked
 as NT 2018.004 asks: authorised, in contingency, the same total; its refusals' codes are its
 own) and number voiding (102). ``silence`` makes it hold every answer
 longer than the client waits; ``lose_answers`` makes it authorise what it got and answer
-nothing (a send without answer that did reach SEFAZ).
+nothing (a send without answer that did reach SEFAZ). Given ``tls`` (its certificate, key and
+the CA its clients' certificates must come from) it serves HTTPS and requires a client
+certificate, as SEFAZ does: ``clients`` holds the DER of each one presented.
 """
 
 from __future__ import annotations
 
 import random
+import ssl
 import threading
 import time
 from functools import lru_cache
@@ -50,7 +53,10 @@ def _with(parent: etree._Element, *children: etree._Element) -> etree._Element:
 
 
 class FakeSefaz:
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[Path, Path, Path] | None = None) -> None:
+        #: (certificate, key, client CA) PEM files: HTTPS with mutual TLS.
+        self.tls = tls
+        self.clients: list[bytes] = []
         self.authorised: dict[str, dict] = {}   # key -> {"protocol", "number", "xml"}
         self.by_number: dict[tuple[int, int], str] = {}
         self.cancelled: set[str] = set()
@@ -83,6 +89,8 @@ class FakeSefaz:
                 pass
 
             def do_POST(self):
+                if sefaz.tls:
+                    sefaz.clients.append(self.connection.getpeercert(binary_form=True))
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 service = self.path.rstrip("/").rsplit("/", 1)[-1]
                 status, answer = sefaz.handle(service, self.headers.get("Content-Type", ""),
@@ -97,6 +105,13 @@ class FakeSefaz:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls:
+            cert, key, client_ca = self.tls
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            context.load_verify_locations(client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED  # no client certificate, no handshake
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -107,7 +122,8 @@ class FakeSefaz:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/ws"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}/ws"
 
     # --- protocol -------------------------------------------------------------------------
     def handle(self, service: str, content_type: str, body: bytes):
