@@ -1,10 +1,11 @@
-"""Many rows into a table at once, inserted or brought up to date by primary key.
+"""Many rows into a table at once: inserted (all new) or brought up to date by primary key.
 
-PostgreSQL: the rows are copied (``COPY``, asyncpg's binary protocol) into a temporary staging
-table, then one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` moves them; SQLite: one
-``INSERT … ON CONFLICT DO UPDATE`` executed for the whole batch. Either way a row whose stored
-copy already has the same values is left alone (its ``updated_at`` too), so loading the same rows
-twice changes nothing, and the count returned is of the rows really inserted or changed.
+PostgreSQL: rows are copied with ``COPY`` (asyncpg's binary protocol). :func:`insert_rows`
+copies them straight into the table; :func:`upsert_rows` copies them into a temporary staging
+table and moves them with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``. SQLite: one
+``INSERT`` (``… ON CONFLICT DO UPDATE``) executed for the whole batch. An upsert leaves a row
+whose stored copy already has the same values alone (its ``updated_at`` too), so loading the
+same rows twice changes nothing, and the count returned is of the rows really inserted or changed.
 
 The caller passes the table it owns: these helpers name none.
 """
@@ -13,10 +14,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Column, MetaData, Table, any_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.jsonable import dumps
@@ -36,16 +40,41 @@ def _statement(dialect_insert, table: Table, columns: Sequence[str]):
     return insert, keys, compared, changes
 
 
-async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` into ``table`` or update the stored rows with the same primary key;
-    return how many were inserted or changed. Every row has the same keys."""
-    if not rows:
-        return 0
+def _with_created_at(table: Table, rows: Sequence[dict[str, Any]]
+                     ) -> tuple[list[str], Sequence[dict[str, Any]]]:
+    """The rows' columns, and the rows with ``created_at`` set to now where the table has one
+    and the rows do not."""
     columns = list(rows[0])
     if "created_at" in table.c and "created_at" not in columns:
         now = utcnow()
         rows = [{**row, "created_at": now} for row in rows]
         columns.append("created_at")
+    return columns, rows
+
+
+async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows``, none of which ``table`` holds yet, and return how many: one COPY
+    straight into the table on PostgreSQL (no staging, no conflict check), one ``INSERT`` on
+    SQLite. A row whose primary key is taken fails the whole call with ``IntegrityError``:
+    callers that may meet one run it in a savepoint. Every row has the same keys."""
+    if not rows:
+        return 0
+    columns, rows = _with_created_at(table, rows)
+    if conn.dialect.name == "postgresql":
+        schema = (conn.sync_connection.get_execution_options()
+                  .get("schema_translate_map", {}).get(table.schema))
+        await _copy(conn, table.name, schema, columns, _records(table, columns, rows))
+    else:
+        await conn.execute(sqlite.insert(table), list(rows))
+    return len(rows)
+
+
+async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows`` into ``table`` or update the stored rows with the same primary key;
+    return how many were inserted or changed. Every row has the same keys."""
+    if not rows:
+        return 0
+    columns, rows = _with_created_at(table, rows)
     if conn.dialect.name == "postgresql":
         return await _copy_and_merge(conn, table, columns, rows)
     insert, keys, compared, changes = _statement(sqlite.insert, table, columns)
@@ -57,22 +86,44 @@ async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
     return max(result.rowcount, 0)
 
 
+def _records(table: Table, columns: list[str], rows: Sequence[dict[str, Any]]) -> list[tuple]:
+    """The rows as tuples in ``columns``' order, JSON documents as text (asyncpg's COPY
+    encodes JSONB from text)."""
+    pick = itemgetter(*columns)
+    records = [pick(row) for row in rows] if len(columns) > 1 else [(pick(row),) for row in rows]
+    documents = [index for index, name in enumerate(columns)
+                 if isinstance(table.c[name].type, JSONDocument)]
+    if not documents:
+        return records
+    encoded = []
+    for record in records:
+        if any(record[index] is not None for index in documents):
+            record = tuple(dumps(value) if index in documents and value is not None else value
+                           for index, value in enumerate(record))
+        encoded.append(record)
+    return encoded
+
+
+async def _copy(conn: AsyncConnection, table_name: str, schema: str | None, columns: list[str],
+                records: list[tuple]) -> None:
+    raw = (await conn.get_raw_connection()).driver_connection
+    try:
+        await raw.copy_records_to_table(table_name, schema_name=schema, columns=columns,
+                                        records=records)
+    except asyncpg.PostgresError as exc:
+        # asyncpg called directly: its error is given SQLAlchemy's shape, as an execute's is.
+        kind = (IntegrityError if isinstance(exc, asyncpg.IntegrityConstraintViolationError)
+                else DBAPIError)
+        raise kind(f"COPY {table_name}", None, exc) from exc
+
+
 async def _copy_and_merge(conn: AsyncConnection, table: Table, columns: list[str],
                           rows: Sequence[dict[str, Any]]) -> int:
     stage = Table(f"stage_{table.name}_{uuid.uuid4().hex[:8]}", MetaData(schema="pg_temp"),
                   *(Column(name, table.c[name].type) for name in columns),
                   prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
     await conn.run_sync(stage.create)
-    raw = (await conn.get_raw_connection()).driver_connection
-    documents = [index for index, name in enumerate(columns)
-                 if isinstance(table.c[name].type, JSONDocument)]
-    records = [tuple(row[name] for name in columns) for row in rows]
-    if documents:
-        # asyncpg's COPY encodes JSONB from text.
-        records = [tuple(dumps(value) if index in documents and value is not None else value
-                         for index, value in enumerate(record)) for record in records]
-    await raw.copy_records_to_table(stage.name, schema_name="pg_temp", columns=columns,
-                                    records=records)
+    await _copy(conn, stage.name, "pg_temp", columns, _records(table, columns, rows))
     insert, keys, compared, changes = _statement(postgresql.insert, table, columns)
     statement = insert.from_select(columns, select(*(stage.c[name] for name in columns)))
     statement = statement.on_conflict_do_update(

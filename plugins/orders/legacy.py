@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, cast, delete, func, select
+from sqlalchemy import BigInteger, and_, cast, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import counters
 from posmodern.core import legacy_import as legacy
-from posmodern.core.bulk import among, upsert_rows
+from posmodern.core.bulk import among, insert_rows, upsert_rows
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.core.orders import (GONE_ITEM_STATUSES, ORDER_STATUSES, ItemStatus,
                                    PaymentStatus)
@@ -24,35 +25,42 @@ from posmodern.schema.tables import customers, order_items, orders, products
 from posmodern.schema.types import utcnow
 
 ITEM_STATUSES = tuple(ItemStatus)
+PAYMENT_STATUSES = tuple(PaymentStatus)
+#: Looked up once: an enum member's attribute is slow to read, and every row reads one.
+ITEM_PENDING, PAYMENT_PENDING = ItemStatus.PENDING, PaymentStatus.PENDING
+#: The columns whose lengths every row is checked against, likewise looked up once.
+STORE_ID, ORDER_NUMBER, ORDER_NOTES, ITEM_NOTES = (orders.c.store_id, orders.c.order_number,
+                                                   orders.c.notes, order_items.c.notes)
+CENT = Decimal("0.01")
 #: How many digits an order number may have to count as a number of the store's counter.
 NUMERIC = 18
 
 
-def _item(order_key: str, position: int, record: dict, created_at) -> dict:
-    prefix = f"items[{position}]."
+def _item(order_id: uuid.UUID, order_key: str, position: int, record: dict, created_at) -> dict:
     if not isinstance(record, dict):
-        raise RowProblem(prefix[:-1], "each item must be a JSON object")
+        raise RowProblem(f"items[{position}]", "each item must be a JSON object")
     try:
         item_id = record.get("id")
         row = {"item_id": legacy.legacy_uuid("order_item", item_id) if item_id is not None
-               else uuid.uuid5(legacy.LEGACY_NAMESPACE, f"order_item:{order_key}:{position}"),
+               else legacy.derived_uuid(f"order_item:{order_key}:{position}"),
+               "order_id": order_id,
                "product_id": legacy.reference(record, "product_id", "product", required=True),
                "quantity": legacy.number(record, "quantity", places=3, required=True),
                "unit_price": legacy.money(record, "unit_price", required=True),
                "subtotal": legacy.money(record, "subtotal"),
-               "status": legacy.one_of(record, "status", ITEM_STATUSES, ItemStatus.PENDING),
-               "notes": legacy.text(record, "notes", order_items.c.notes),
+               "status": legacy.one_of(record, "status", ITEM_STATUSES, ITEM_PENDING),
+               "notes": legacy.text(record, "notes", ITEM_NOTES),
                "customizations": legacy.document(record, "customizations"),
                "created_at": legacy.timestamp(record, "created_at", default=created_at)}
     except RowProblem as problem:
-        raise RowProblem(prefix + problem.field, problem.reason) from None
+        raise RowProblem(f"items[{position}].{problem.field}", problem.reason) from None
     if row["quantity"] <= 0:
-        raise RowProblem(prefix + "quantity", "must be above 0")
-    line = (row["quantity"] * row["unit_price"]).quantize(Decimal("0.01"))
+        raise RowProblem(f"items[{position}].quantity", "must be above 0")
+    line = (row["quantity"] * row["unit_price"]).quantize(CENT)
     if row["subtotal"] is None:
         row["subtotal"] = line
     elif row["subtotal"] != line:
-        raise RowProblem(prefix + "subtotal", f"{row['subtotal']} is not quantity × unit_price "
+        raise RowProblem(f"items[{position}].subtotal", f"{row['subtotal']} is not quantity × unit_price "
                                               f"({line})")
     return row
 
@@ -67,9 +75,10 @@ def _order(record: dict, ctx: ImportContext) -> tuple[dict, list[dict]]:
     meta = legacy.document(record, "metadata")
     if table_id is not None:  # the legacy floor plan is not imported: kept for the record
         meta = {**(meta if isinstance(meta, dict) else {}), "legacy_table_id": str(table_id)}
-    order = {"order_id": legacy.legacy_uuid("order", record.get("id")),
-             "client_id": ctx.client_id, "store_id": legacy.store_of(record, ctx, orders.c.store_id),
-             "order_number": legacy.text(record, "order_number", orders.c.order_number,
+    order_id = legacy.legacy_uuid("order", record.get("id"))
+    order = {"order_id": order_id,
+             "client_id": ctx.client_id, "store_id": legacy.store_of(record, ctx, STORE_ID),
+             "order_number": legacy.text(record, "order_number", ORDER_NUMBER,
                                          required=True),
              "status": legacy.one_of(record, "status", ORDER_STATUSES, None),
              "customer_id": legacy.reference(record, "customer_id", "customer"),
@@ -78,15 +87,16 @@ def _order(record: dict, ctx: ImportContext) -> tuple[dict, list[dict]]:
              "tax": legacy.money(record, "tax", default=0),
              "discount": legacy.money(record, "discount", default=0),
              "total": legacy.money(record, "total", required=True),
-             "payment_status": legacy.one_of(record, "payment_status", tuple(PaymentStatus),
-                                             PaymentStatus.PENDING),
-             "notes": legacy.text(record, "notes", orders.c.notes),
+             "payment_status": legacy.one_of(record, "payment_status", PAYMENT_STATUSES,
+                                             PAYMENT_PENDING),
+             "notes": legacy.text(record, "notes", ORDER_NOTES),
              "metadata": meta, "source": "pos", "external_id": None,
              "created_at": created_at}
     raw_items = record.get("items", [])
     if not isinstance(raw_items, list):
         raise RowProblem("items", "must be a list")
-    items = [_item(key, position, item, created_at) for position, item in enumerate(raw_items)]
+    items = [_item(order_id, key, position, item, created_at)
+             for position, item in enumerate(raw_items)]
     counted = sum((i["subtotal"] for i in items if i["status"] not in GONE_ITEM_STATUSES),
                   Decimal("0.00"))
     if items and counted != order["subtotal"]:
@@ -106,22 +116,21 @@ async def _lookup(conn: AsyncConnection, table, key, ids: set) -> dict:
     return {row[0]: row for row in rows}
 
 
-async def _stored_orders(conn: AsyncConnection, ids: list) -> set:
-    if not ids:
-        return set()
-    return set(await conn.scalars(select(orders.c.order_id).where(
-        among(conn, orders.c.order_id, ids))))
-
-
-async def _numbers_taken(conn: AsyncConnection, batch: list[Prepared]) -> dict:
-    """(store, order number) -> order id, of the stored orders sharing a number with the batch."""
+async def _stored(conn: AsyncConnection, batch: list[Prepared]) -> tuple[set, dict]:
+    """The ids of the batch's orders already stored, and (store, order number) -> order id of
+    the stored orders sharing a number with the batch: one query, through the primary key and
+    the unique index (store_id, order_number) (both columns, so that the index answers)."""
+    ids = {p.rows[0]["order_id"] for p in batch}
     numbers = {p.rows[0]["order_number"] for p in batch}
     stores = {p.rows[0]["store_id"] for p in batch}
-    # Both columns, so the unique index (store_id, order_number) answers.
-    rows = await conn.execute(select(orders.c.store_id, orders.c.order_number, orders.c.order_id)
-                              .where(among(conn, orders.c.store_id, stores),
-                                     among(conn, orders.c.order_number, numbers)))
-    return {(row.store_id, row.order_number): row.order_id for row in rows}
+    rows = (await conn.execute(
+        select(orders.c.order_id, orders.c.store_id, orders.c.order_number)
+        .where(or_(among(conn, orders.c.order_id, ids),
+                   and_(among(conn, orders.c.store_id, stores),
+                        among(conn, orders.c.order_number, numbers)))))).all()
+    return ({row.order_id for row in rows if row.order_id in ids},
+            {(row.store_id, row.order_number): row.order_id for row in rows
+             if row.store_id in stores and row.order_number in numbers})
 
 
 def _problem_of(order: dict, items: list[dict], known_products: dict, known_customers: dict,
@@ -142,33 +151,55 @@ def _problem_of(order: dict, items: list[dict], known_products: dict, known_cust
     return None
 
 
+async def _insert_new(conn: AsyncConnection, order_rows: list[dict], item_rows: list[dict]
+                      ) -> int | None:
+    """Insert orders not stored yet with their items (a COPY straight into the tables: no
+    staging, no conflict check); None when a row's id was taken after all (an item moved from
+    another order, an order written meanwhile), with nothing written."""
+    if not order_rows:
+        return 0
+    try:
+        async with conn.begin_nested():
+            return (await insert_rows(conn, orders, order_rows)
+                    + await insert_rows(conn, order_items, item_rows))
+    except IntegrityError:
+        return None
+
+
 async def write_orders(conn: AsyncConnection, batch: list[Prepared], ctx: ImportContext):
     known_products = await _lookup(conn, products, products.c.product_id,
                                    {i["product_id"] for p in batch for i in p.rows[1]})
     known_customers = await _lookup(conn, customers, customers.c.customer_id,
                                     {p.rows[0]["customer_id"] for p in batch})
-    taken = await _numbers_taken(conn, batch)
-    kept, problems = [], []
+    stored, taken = await _stored(conn, batch)
+    problems = []
+    new_orders, new_items, old_orders, old_items = [], [], [], []
     for prepared in batch:
         order, items = prepared.rows
         problem = _problem_of(order, items, known_products, known_customers, taken)
         if problem is not None:
             problems.append((prepared, problem))
+            continue
+        for item in items:  # the name when ordered, as an order placed through the API keeps
+            item["product_name"] = known_products[item["product_id"]].name
+        if order["order_id"] in stored:
+            old_orders.append(order)
+            old_items += items
         else:
-            kept.append(prepared)
-    order_rows = [p.rows[0] for p in kept]
-    item_rows = [{**item, "order_id": p.rows[0]["order_id"],
-                  "product_name": known_products[item["product_id"]].name}
-                 for p in kept for item in p.rows[1]]
-    existed = await _stored_orders(conn, [row["order_id"] for row in order_rows])
-    changed = await upsert_rows(conn, orders, order_rows)
-    changed += await upsert_rows(conn, order_items, item_rows)
-    if existed:
+            new_orders.append(order)
+            new_items += items
+    changed = await _insert_new(conn, new_orders, new_items)
+    if changed is None:  # one of their rows was stored after all: all go through the upsert
+        changed, old_orders, old_items = 0, old_orders + new_orders, old_items + new_items
+    changed += await upsert_rows(conn, orders, old_orders)
+    changed += await upsert_rows(conn, order_items, old_items)
+    replaced = [order["order_id"] for order in old_orders if order["order_id"] in stored]
+    if replaced:
         # A later copy of an order replaces its items: those it no longer has go.
         gone = await conn.execute(delete(order_items).where(
-            among(conn, order_items.c.order_id, existed),
+            among(conn, order_items.c.order_id, replaced),
             ~among(conn, order_items.c.item_id,
-                   [row["item_id"] for row in item_rows if row["order_id"] in existed])))
+                   [item["item_id"] for item in old_items if item["order_id"] in stored])))
         changed += max(gone.rowcount, 0)
     return changed, problems
 

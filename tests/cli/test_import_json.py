@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -184,3 +185,47 @@ def test_a_record_repeated_in_one_file_ends_as_its_last_copy(settings, pos, tmp_
     found, customer = asyncio.run(read())
     assert [(p.name, str(p.price)) for p in found] == [("Café coado", "6.00")]
     assert (customer.email, customer.phone) == ("ze@example.com", "11987654321")
+
+
+def order(order_id, number, *items):
+    """A legacy order of ``items`` (id, product, quantity) at 9.90 each."""
+    lines = [{"id": item_id, "product_id": product, "quantity": quantity, "unit_price": "9.90",
+              "subtotal": f"{Decimal('9.90') * quantity:.2f}"}
+             for item_id, product, quantity in items]
+    subtotal = f"{sum(Decimal(line['subtotal']) for line in lines):.2f}"
+    return {"id": order_id, "store_id": "store-1", "order_number": number, "status": "COMPLETED",
+            "subtotal": subtotal, "total": subtotal, "payment_status": "PAID", "items": lines}
+
+
+def test_an_order_repeated_or_an_item_moved_to_a_new_order_ends_as_the_last_copy(
+        settings, pos, tmp_path):
+    tenant = make_tenant(settings)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "products.json").write_text(json.dumps([
+        {"id": P1, "name": "X-Burger", "price": "9.90"}]))
+    (folder / "orders.json").write_text(json.dumps([
+        order("o-1", "1", ("i-1", P1, 1), ("i-2", P1, 2)),
+        order("o-2", "2", ("i-3", P1, 1)),
+        order("o-2", "2", ("i-3", P1, 3)),  # a later copy in the same file
+    ]))
+    done = pos("import-json", str(folder), "--client", tenant.client_id)
+    assert "orders.json: 3 read, 3 imported" in done.output, done.output
+
+    # The next export has i-2 in a new order: it moves there.
+    (folder / "orders.json").write_text(json.dumps([order("o-3", "3", ("i-2", P1, 2))]))
+    moved = pos("import-json", str(folder), "--client", tenant.client_id)
+    assert "orders.json: 1 read, 1 imported, 2 row(s) written" in moved.output, moved.output
+
+    async def read():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(tenant.client_id) as conn:
+                return (await conn.execute(
+                    select(tables.orders.c.order_number, tables.order_items.c.quantity)
+                    .join(tables.order_items)
+                    .order_by(tables.orders.c.order_number))).all()
+        finally:
+            await db.dispose()
+    assert [(number, str(quantity)) for number, quantity in asyncio.run(read())] == [
+        ("1", "1.000"), ("2", "3.000"), ("3", "2.000")]
