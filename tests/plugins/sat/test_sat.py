@@ -1,6 +1,6 @@
 """A paid order gets its CF-e from the store's SAT (the fake library, through satcfe's own
 ctypes calls and parsing): authorised, kept and listed; cancelled within 30 minutes and refused
-after; refused for São Paulo; a device's rejection kept with its code; a silent device consulted
+after; refused for São Paulo; a store missing data or library told why; a device's rejection kept with its code; a silent device consulted
 by session, never sold to twice; no CF-e for a store that did not choose SAT.
 
 The main flow runs on both databases; each device behaviour on one (the same code either way),
@@ -78,8 +78,35 @@ def test_a_paid_order_gets_its_cfe_authorised_listed_and_cancelled(api, menu, de
     assert len(_calls(device, "CancelarUltimaVenda")) == 1
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_sao_paulo_is_refused_and_a_store_missing_data_is_told_what(api, sat_store, device):
+    refused = api.patch("/api/v1/settings", json={"POS_SAT_ENABLED": True, "POS_SAT_UF": "SP"})
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["error"]["details"]
+    assert problem["loc"] == ["body", "POS_SAT_UF"] and "2026-01-01" in problem["msg"]
+    values = {item["name"]: item["value"]
+              for item in api.get("/api/v1/settings").json()["items"]}
+    assert values["POS_SAT_ENABLED"] is False and values["POS_SAT_UF"] is None
+    # Ceará, but without the device's data: the CF-e says what is missing, nothing is called.
+    menu = create_menu(api)
+    answer = api.patch("/api/v1/settings", json={"POS_SAT_ENABLED": True, "POS_SAT_UF": "CE"})
+    assert answer.status_code == 200, answer.text
+    order = paid_order(api, menu, ("Misto quente", "1"))
+    doc = _wait(api, order["order_id"], "INVALID")
+    assert "POS_SAT_LIBRARY" in doc["message"] and "POS_SAT_SIGN_AC" in doc["message"]
+    # A library that does not load: the CF-e waits, with the reason, and is never lost.
+    answer = api.patch("/api/v1/settings", json={**sat_store,
+                                                 "POS_SAT_LIBRARY": "/nowhere/libsat.so"})
+    assert answer.status_code == 200, answer.text
+    other = paid_order(api, menu, ("Misto quente", "1"))
+    waiting = wait_for(lambda: next((d for d in _documents(api, other["order_id"])
+                                     if d["message"]), None))
+    assert waiting["status"] == "PENDING" and "biblioteca do SAT" in waiting["message"]
+    assert not (device / "calls.log").exists()
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_cancel_after_30_minutes_is_409_and_never_reaches_the_device(api, menu, device):
+def test_a_late_cancel_is_409_and_a_rejection_is_kept_with_its_code(api, menu, device):
     (device / "age").write_text("1900")  # the device's clock says the sale is 31+ minutes old
     order = paid_order(api, menu, ("Misto quente", "1"))
     doc = _wait(api, order["order_id"], "AUTHORISED")
@@ -90,20 +117,6 @@ def test_cancel_after_30_minutes_is_409_and_never_reaches_the_device(api, menu, 
     assert _calls(device, "CancelarUltimaVenda") == []
     assert _documents(api, order["order_id"])[0]["status"] == "AUTHORISED"
 
-
-@pytest.mark.parametrize("backend", ["postgresql"])
-def test_sao_paulo_is_refused(api, fake_library, device):
-    refused = api.patch("/api/v1/settings", json={"POS_SAT_ENABLED": True, "POS_SAT_UF": "SP"})
-    assert refused.status_code == 422, refused.text
-    [problem] = refused.json()["error"]["details"]
-    assert problem["loc"] == ["body", "POS_SAT_UF"] and "2026-01-01" in problem["msg"]
-    values = {item["name"]: item["value"]
-              for item in api.get("/api/v1/settings").json()["items"]}
-    assert values["POS_SAT_ENABLED"] is False and values["POS_SAT_UF"] is None
-
-
-@pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_rejection_is_kept_with_its_code_and_reason(api, menu, device):
     (device / "mode").write_text(
         "reject|06010|Erro de validacao do conteudo.|1999|Rejeicao: IE do emitente invalida")
     order = paid_order(api, menu, ("Misto quente", "1"))
@@ -111,12 +124,12 @@ def test_a_rejection_is_kept_with_its_code_and_reason(api, menu, device):
     assert doc["code"] == "06010" and doc["sefaz_code"] == "1999"
     assert "IE do emitente invalida" in doc["message"] and doc["access_key"] is None
     time.sleep(0.6)  # two retry periods: a rejected CF-e is not sent again
-    assert len(_calls(device, "EnviarDadosVenda")) == 1
+    assert len(_calls(device, "EnviarDadosVenda")) == 2
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_silent_device_is_consulted_and_never_sold_to_twice(api, menu, device):
-    (device / "mode").write_text("hang|3")  # the sale is made; its answer comes 3 s late
+    (device / "mode").write_text("hang|2")  # the sale is made; its answer comes 2 s late
     order = paid_order(api, menu, ("X-Burger", "1"))
     _wait(api, order["order_id"], "UNANSWERED", "SENDING")
     doc = _wait(api, order["order_id"], "AUTHORISED", timeout=15)
