@@ -42,10 +42,16 @@ class Device:
         with _GUARD:
             library = _LIBRARIES.get(self.library)
             if library is None:
+                if not self.library:
+                    raise DeviceMissing("a loja não informou a biblioteca do SAT "
+                                        "(POS_SAT_LIBRARY)")
                 try:
                     library = BibliotecaSAT(self.library)
                 except OSError as exc:
                     raise DeviceMissing(f"a biblioteca do SAT não carregou: {exc}") from exc
+                if not hasattr(library.ref, "EnviarDadosVenda"):
+                    raise DeviceMissing(f"{self.library} não é uma biblioteca SAT "
+                                        "(sem EnviarDadosVenda)")
                 _LIBRARIES[self.library] = library
         return ClienteSATLocal(library, codigo_ativacao=self.activation_code,
                                numerador_sessao=lambda: session)
