@@ -99,9 +99,17 @@ def _errors(*entities: Any) -> str:
 
 def cancel_xml(store: dict[str, Any], access_key: str, cpf: str | None = None) -> str:
     """The CF-e de cancelamento of the CF-e ``access_key`` ("CFe" + 44 digits)."""
+    import cerberus
     from satcfe import entidades as e
 
-    return e.CFeCancelamento(
+    missing = [s.name for s in (spec.SOFTWARE_HOUSE_CNPJ, spec.SIGN_AC) if not store.get(s.name)]
+    if missing:
+        raise CFeInvalid("a loja não tem os dados do SAT: " + ", ".join(missing))
+    cancel = e.CFeCancelamento(
         chCanc=access_key, CNPJ=store[spec.SOFTWARE_HOUSE_CNPJ.name],
         signAC=store[spec.SIGN_AC.name], numeroCaixa=store[spec.REGISTER.name],
-        destinatario=e.Destinatario(CPF=cpf) if cpf else None).documento()
+        destinatario=e.Destinatario(CPF=cpf) if cpf else None)
+    try:
+        return cancel.documento()
+    except cerberus.DocumentError as exc:
+        raise CFeInvalid(f"{exc}: {cancel.erros}") from exc

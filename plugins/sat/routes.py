@@ -15,7 +15,7 @@ from posmodern.core.bodies import Strict
 from posmodern.core.errors import Conflict, GatewayTimeout, NotFound
 from posmodern.core.store_settings import store_values
 from posmodern.plugins.sat import settings as spec
-from posmodern.plugins.sat.cfe import cancel_xml
+from posmodern.plugins.sat.cfe import CFeInvalid, cancel_xml
 from posmodern.plugins.sat.device import DeviceBusy, DeviceMissing, DeviceSilent, new_session
 from posmodern.plugins.sat.documents import DocumentStatus, change, find_document, view
 from posmodern.plugins.sat.sender import DEVICE_TIME, device_of, recent_sessions
@@ -69,7 +69,10 @@ async def cancel_document(ctx: RequestContext):
     from satcfe.excecoes import ErroRespostaSATInvalida, ExcecaoRespostaSAT
 
     row, store, device, session = await _cancellable(ctx)
-    xml = cancel_xml(store, row.access_key)
+    try:
+        xml = cancel_xml(store, row.access_key)
+    except CFeInvalid as exc:
+        raise Conflict(str(exc), code="sat_settings_missing") from None
     try:
         answer = await device.call(session, spec.TIMEOUT.value(ctx.runtime.settings),
                                    lambda sat: sat.cancelar_ultima_venda(row.access_key, xml))
