@@ -4,7 +4,10 @@
 ``PENDING`` (built, waiting for the device) → ``SENDING`` (its session number saved before the
 call leaves) → ``AUTHORISED`` or ``REJECTED`` (the device's code and reason kept), or
 ``UNANSWERED`` (no answer in time: its session is consulted before anything is sent again).
-``CANCELLED``: cancelled through ``CancelarUltimaVenda`` within the legal window.
+``AUTHORISED`` → ``CANCELLING`` (the cancellation's session saved before the call leaves) →
+``CANCELLED`` through ``CancelarUltimaVenda`` within the legal window, or back to
+``AUTHORISED`` when the device refuses; a cancellation without an answer stays ``CANCELLING``
+and the next request asks the device about its session first.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class DocumentStatus(enum.StrEnum):
     UNANSWERED = "UNANSWERED"
     AUTHORISED = "AUTHORISED"
     REJECTED = "REJECTED"
+    CANCELLING = "CANCELLING"
     CANCELLED = "CANCELLED"
 
 

@@ -18,7 +18,8 @@ from posmodern.plugins.sat import settings as spec
 from posmodern.plugins.sat.cfe import CFeInvalid, cancel_xml
 from posmodern.plugins.sat.device import DeviceBusy, DeviceMissing, DeviceSilent, new_session
 from posmodern.plugins.sat.documents import DocumentStatus, change, find_document, view
-from posmodern.plugins.sat.sender import DEVICE_TIME, device_of, recent_sessions
+from posmodern.plugins.sat.sender import (
+    DEVICE_TIME, NO_SUCH_SESSION, device_of, recent_sessions)
 from posmodern.plugins.sat.sender import refused_values
 from posmodern.plugins.sat.tables import sat_documents
 from posmodern.schema.types import utcnow
@@ -46,43 +47,68 @@ async def list_documents(ctx: RequestContext):
     return {"documents": [view(row) for row in rows]}
 
 
-async def _cancellable(ctx: RequestContext):
-    document_id = ctx.path["document_id"]
+async def _claim(ctx: RequestContext):
+    """Lock the CF-e, check it may be cancelled, and save the call's session (``CANCELLING``)
+    before the call leaves. A CF-e left ``CANCELLING`` by a call without an answer is consulted
+    by that session instead (``consulting``)."""
     async with ctx.transaction() as conn:
-        row = await find_document(conn, document_id, ctx.store_id)
+        row = await find_document(conn, ctx.path["document_id"], ctx.store_id, lock=True)
         if row is None:
             raise NotFound("CF-e not found", code="document_not_found")
-        if row.status != DocumentStatus.AUTHORISED:
+        consulting = row.status == DocumentStatus.CANCELLING
+        if row.status != DocumentStatus.AUTHORISED and not consulting:
             raise Conflict(f"only an authorised CF-e can be cancelled (this one is {row.status})",
                            code="not_authorised")
-        if utcnow() - row.issued_at > CANCEL_WINDOW:
+        if not consulting and utcnow() - row.issued_at > CANCEL_WINDOW:
             raise Conflict("the CF-e was issued more than 30 minutes ago: the SAT no longer "
                            "cancels it", code="cancel_window_closed",
                            details={"issued_at": row.issued_at.isoformat()})
         store = await store_values(conn, ctx.runtime.settings, ctx.store_id, spec.STORE)
+        try:
+            xml = cancel_xml(store, row.access_key)
+        except CFeInvalid as exc:
+            raise Conflict(str(exc), code="sat_settings_missing") from None
         device = await device_of(conn, ctx.runtime, ctx.store_id)
         session = new_session(await recent_sessions(conn, ctx.store_id))
-    return row, store, device, session
+        if not consulting:
+            await change(conn, row.document_id, status=DocumentStatus.CANCELLING,
+                         session=session)
+    return row, xml, device, session, consulting
+
+
+async def _back(ctx: RequestContext, row, **values) -> None:
+    async with ctx.transaction() as conn:
+        await change(conn, row.document_id, status=DocumentStatus.AUTHORISED, **values)
 
 
 async def cancel_document(ctx: RequestContext):
     from satcfe.excecoes import ErroRespostaSATInvalida, ExcecaoRespostaSAT
 
-    row, store, device, session = await _cancellable(ctx)
+    row, xml, device, session, consulting = await _claim(ctx)
+    timeout = spec.TIMEOUT.value(ctx.runtime.settings)
     try:
-        xml = cancel_xml(store, row.access_key)
-    except CFeInvalid as exc:
-        raise Conflict(str(exc), code="sat_settings_missing") from None
-    try:
-        answer = await device.call(session, spec.TIMEOUT.value(ctx.runtime.settings),
-                                   lambda sat: sat.cancelar_ultima_venda(row.access_key, xml))
+        if consulting:
+            answer = await device.call(session, timeout,
+                                       lambda sat: sat.consultar_numero_sessao(row.session))
+        else:
+            answer = await device.call(
+                session, timeout, lambda sat: sat.cancelar_ultima_venda(row.access_key, xml))
     except (DeviceBusy, DeviceMissing) as exc:
+        if not consulting:  # nothing left
+            await _back(ctx, row, session=row.session)
         raise Conflict(str(exc), code="sat_unavailable") from None
     except DeviceSilent as exc:
-        raise GatewayTimeout(f"{exc}: check the CF-e before cancelling again",
-                             details={"session": session}) from None
+        raise GatewayTimeout(f"{exc}: the next cancel asks the SAT about this one first",
+                             details={"session": row.session if consulting else session}) \
+            from None
     except ExcecaoRespostaSAT as exc:
         refused = refused_values(exc.resposta)
+        if consulting and refused["code"] == NO_SUCH_SESSION:
+            # The cancellation never reached the device: the CF-e is as it was; cancel again.
+            await _back(ctx, row, message="o cancelamento não chegou ao SAT")
+            return await cancel_document(ctx)
+        if not consulting or (refused["code"] or "").startswith("07"):
+            await _back(ctx, row, message=f"cancelamento recusado: {refused['message']}")
         raise Conflict("the SAT refused the cancellation", code="sat_refused",
                        details=refused) from None
     except ErroRespostaSATInvalida as exc:

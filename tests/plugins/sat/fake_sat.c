@@ -3,7 +3,8 @@
  *
  * Its behaviour comes from the folder named by FAKE_SAT_DIR, read at every call:
  *   mode          "authorise" (default), "reject|EEEEE|mensagem|cod|mensagemSEFAZ",
- *                 "hang|SECONDS" (the sale is made, its answer comes SECONDS late)
+ *                 "hang|SECONDS" (the sale is made, its answer comes SECONDS late),
+ *                 "hang-cancel|SECONDS" (the same for CancelarUltimaVenda)
  *   age           seconds to take off the authorisation's timeStamp (an old sale)
  * and it writes there: sales.log (one line per EnviarDadosVenda that made a sale),
  * calls.log (every call), last_sale.xml, last_cancel.xml, session-N (each answer by session,
@@ -250,6 +251,11 @@ const char *CancelarUltimaVenda(int session, const char *code, const char *key,
     }
     free(last);
     keep(session, answer);
+    char *mode = read_file("mode");
+    char *f[3] = {"authorise"};
+    int n = mode ? mode_fields(mode, f, 3) : 1;
+    if (strcmp(f[0], "hang-cancel") == 0 && n >= 2) sleep((unsigned)atoi(f[1]));
+    free(mode);
     return answer;
 }
 

@@ -128,7 +128,7 @@ def test_a_late_cancel_is_409_and_a_rejection_is_kept_with_its_code(api, menu, d
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
-def test_a_silent_device_is_consulted_and_never_sold_to_twice(api, menu, device):
+def test_a_silent_device_is_consulted_and_never_sold_to_or_cancelled_twice(api, menu, device):
     (device / "mode").write_text("hang|2")  # the sale is made; its answer comes 2 s late
     order = paid_order(api, menu, ("X-Burger", "1"))
     _wait(api, order["order_id"], "UNANSWERED", "SENDING")
@@ -138,6 +138,19 @@ def test_a_silent_device_is_consulted_and_never_sold_to_twice(api, menu, device)
     assert len(_calls(device, "EnviarDadosVenda")) == 1
     consulted = _calls(device, "ConsultarNumeroSessao")
     assert consulted, "the unanswered sale was not consulted"
+    # A cancellation without an answer: 504, then the next request asks about its session.
+    (device / "mode").write_text("hang-cancel|2")
+    silent = api.post(f"{DOCS}/{doc['document_id']}/cancel", "manager")
+    assert silent.status_code == 504, silent.text
+    assert _documents(api, order["order_id"])[0]["status"] == "CANCELLING"
+
+    def cancelled():
+        answer = api.post(f"{DOCS}/{doc['document_id']}/cancel", "manager")
+        return answer if answer.status_code != 409 else None  # 409 while the SAT is busy
+    answer = wait_for(cancelled)
+    assert answer.status_code == 200 and answer.json()["status"] == "CANCELLED", answer.text
+    assert len(_calls(device, "CancelarUltimaVenda")) == 1
+    assert len(_calls(device, "ConsultarNumeroSessao")) == len(consulted) + 1
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
