@@ -149,7 +149,9 @@ async def call(url: str, service: str, message: etree._Element, timeout: float,
         async with httpx.AsyncClient(timeout=timeout, verify=tls) as client:
             response = await client.post(url, content=envelope(service, message),
                                          headers=headers)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, OSError) as exc:
+        # OSError: a TLS alert read after the handshake (the server refused our certificate)
+        # reaches us as a bare ssl.SSLError, not wrapped by httpx.
         raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
     if response.status_code >= 500 or response.status_code in (404, 408, 429):
         raise NoAnswer(f"SEFAZ answered HTTP {response.status_code}")
