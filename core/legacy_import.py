@@ -130,18 +130,20 @@ def _legacy_uuid(kind: str, value: str | int) -> uuid.UUID:
     return derived_uuid(f"{kind}:{text_value}")
 
 
-#: The bits a version 5 UUID has set (RFC 4122): its version, and its variant.
-_UUID5_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID5_SET = (0x5000 << 64) | (0x8000 << 48)
-_NAMESPACE_BYTES = LEGACY_NAMESPACE.bytes
+#: The namespace hashed once: each derived UUID hashes only its own name on from there.
+_NAMESPACE_HASH = sha1(LEGACY_NAMESPACE.bytes)
 
 
 def derived_uuid(name: str) -> uuid.UUID:
     """``uuid.uuid5(LEGACY_NAMESPACE, name)``, several times faster: an import derives one
     per row. asyncpg's UUID (a :class:`uuid.UUID`) is made from bytes without
     ``uuid.UUID.__init__``'s checks, and COPY writes it as it is."""
-    digest = int.from_bytes(sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
-    return FastUUID((digest & _UUID5_CLEAR | _UUID5_SET).to_bytes(16))
+    digest = _NAMESPACE_HASH.copy()
+    digest.update(name.encode())
+    value = bytearray(digest.digest()[:16])
+    value[6] = value[6] & 0x0F | 0x50  # version 5
+    value[8] = value[8] & 0x3F | 0x80  # RFC 4122 variant
+    return FastUUID(bytes(value))
 
 
 #: References repeat (an order's products, a store's customers); row ids do not.
