@@ -9,6 +9,8 @@ from posmodern.core.ownership import TableAccess
 from posmodern.plugins.fiscal import (
     follow_payments, health, models, products, routes, settings)
 from posmodern.plugins.fiscal.issuer import certificate_warnings
+from posmodern.plugins.fiscal.reconcile_schedule import (  # noqa: F401 - its hooks
+    start_reconcile_schedule, stop_reconcile_schedule)
 from posmodern.plugins.fiscal.sender import Sender
 from posmodern.plugins.fiscal.state import NAME
 from posmodern.schema.types import utcnow

@@ -72,8 +72,13 @@ RETRY = SettingSpec(
     "POS_FISCAL_RETRY_SECONDS", float, 30.0,
     "Wait before sending again a contingency note or consulting an unanswered one", min=0.05,
     max=3600)
+RECONCILE = SettingSpec(
+    "POS_FISCAL_RECONCILE_SECONDS", float, 3600.0,
+    "How often one process of the deployment runs what `pos fiscal reconcile` does (contingency "
+    "notes sent, unanswered ones consulted, refused and skipped numbers voided); 0: never",
+    min=0, max=86400)
 
 ISSUER = [CNPJ, IE, CRT, NAME, TRADE_NAME, STREET, STREET_NUMBER, DISTRICT, CITY, CITY_CODE,
           UF, CEP, SERIES, ENVIRONMENT, CSC_ID, CSC, CERT_FILE, CERT_PASSWORD, SEFAZ_URL, QR_URL,
           QR_VERSION, SEFAZ_CA_FILE]
-ALL = [ENABLED, *ISSUER, TIMEOUT, POLL, RETRY]
+ALL = [ENABLED, *ISSUER, TIMEOUT, POLL, RETRY, RECONCILE]
