@@ -8,7 +8,15 @@ authorised at the first send, from the payment's answer to the note's last chang
 script on one machine). Prints p50/p95/max, and the numbers: used, authorised twice, voided,
 contingency notes, SEFAZ's 539 answers.
 
+`--offline N` measures instead the offline receipt: SEFAZ silent, the store's receipt printer a
+raw ESC/POS printer of this script on 127.0.0.1 (tests/support/fake_printer.py), N orders paid one
+after the other; for each, the time from the payment's answer to the printer's paper cut of a
+receipt saying "EMITIDA EM CONTINGÊNCIA" with the contingency note's (tpEmis 9) key, less the
+threshold (POS_FISCAL_TIMEOUT_SECONDS, `--threshold`, 10 s as in production). Also what the
+first receipt printed for the order showed.
+
     .venv/bin/python bench/fiscal_sefaz.py [--notes 100] [--rate 1] [--latency 0.2] [--silence-ratio 0.1]
+    .venv/bin/python bench/fiscal_sefaz.py --offline 3 [--threshold 10]
 """
 
 from __future__ import annotations
@@ -31,12 +39,15 @@ from support.api import Api, make_tenant  # noqa: E402
 from support.fake_sefaz import FakeSefaz  # noqa: E402
 from support.fiscal import (  # noqa: E402
     DOCS, configure, give_fiscal_data, paid_order, store_settings)
+from support.fake_printer import NetworkPrinter  # noqa: E402
 from support.fiscal_cert import PASSWORD, make_certificate  # noqa: E402
 from support.menu import create_menu  # noqa: E402
+from support.peripherals import add_printer  # noqa: E402
 from support.settings import make_settings  # noqa: E402
 from support.tenant_db import wait_for  # noqa: E402
 
 PLUGINS = ["auth", "catalog", "orders", "payments", "settings", "fiscal"]
+CONTINGENCY_LINE = "EMITIDA EM CONTINGÊNCIA".encode("cp860")
 SETTLED = ("AUTHORISED", "VOIDED", "CANCELLED", "REJECTED")
 
 
@@ -52,6 +63,68 @@ def _settled(found: list[dict], notes: int) -> list[dict] | None:
     return found if done and set(authorised.values()) == {1} else None
 
 
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
+def _key_line(key: str) -> bytes:
+    """The key's first line as the receipt prints it (follow_payments.key_lines)."""
+    return " ".join(key[i:i + 4] for i in range(0, 24, 4)).encode()
+
+
+def offline(args) -> None:
+    """The offline receipt: SEFAZ silent, each order's tpEmis 9 receipt at the printer."""
+    tmp = Path(tempfile.mkdtemp(prefix="fiscal-offline-"))
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp / 'var' / 'pos.db'}", tmp,
+                             POS_FISCAL_TIMEOUT_SECONDS=str(args.threshold),
+                             POS_LOG_LEVEL="ERROR")
+    sefaz, printer = FakeSefaz().start(), NetworkPrinter().start()
+    pfx, _ = make_certificate(tmp)
+    lates = []
+    with TestClient(create_app(settings, plugins=[*PLUGINS, "peripherals"])) as client:
+        api = Api(client, make_tenant(settings))
+        configure(api, store_settings(sefaz.url, pfx, PASSWORD))
+        menu = create_menu(api)
+        give_fiscal_data(api, menu, "X-Burger")
+        add_printer(api, "Caixa", role="receipt", connection=printer.connection)
+        sefaz.silence = args.threshold * 3
+        for index in range(args.offline):
+            before = len(printer.tickets())
+            order = paid_order(api, menu, ("X-Burger", "1"))
+            paid = time.time()
+            cuts: list[tuple[float, bytes]] = []
+            offline_key, printed = None, None
+            while time.time() < paid + args.threshold + 20 and printed is None:
+                time.sleep(0.02)
+                for ticket in printer.tickets()[before + len(cuts):]:
+                    cuts.append((time.time(), ticket))
+                if offline_key is None:
+                    notes = api.get(DOCS, params={"order_id": order["order_id"]}).json()
+                    offline_key = next((d["access_key"] for d in notes["documents"]
+                                        if d["contingency"]), None)
+                printed = next((at for at, ticket in cuts if offline_key and CONTINGENCY_LINE
+                                in ticket and _key_line(offline_key) in ticket), None)
+            first = (f"first receipt after {cuts[0][0] - paid:.2f} s, "
+                     f"{'tpEmis 9' if CONTINGENCY_LINE in cuts[0][1] else 'no contingency'}"
+                     if cuts else "no receipt printed")
+            if printed is None:
+                print(f"  order {index + 1}: tpEmis 9 receipt NOT printed within "
+                      f"{args.threshold + 20:g} s (contingency note "
+                      f"{'issued' if offline_key else 'not issued'}); {first}; "
+                      f"{len(cuts)} receipt(s)")
+            else:
+                lates.append(printed - paid - args.threshold)
+                print(f"  order {index + 1}: tpEmis 9 receipt {printed - paid:.2f} s after "
+                      f"payment, {lates[-1]:+.2f} s after the threshold; {first}")
+        sefaz.silence = 0
+    sefaz.stop()
+    printer.stop()
+    print(f"offline receipts: {len(lates)} of {args.offline} printed, threshold "
+          f"{args.threshold:g} s" + (f", after the threshold: max {max(lates):.2f} s, p50 "
+                                     f"{statistics.median(lates):.2f} s" if lates else ""))
+    print(f"load average after: {loadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=100)
@@ -60,7 +133,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1.0, help="orders paid per second")
     parser.add_argument("--timeout", type=float, default=1.0,
                         help="POS_FISCAL_TIMEOUT_SECONDS (the legal-ish 10 s makes a long run)")
+    parser.add_argument("--offline", type=int, default=0,
+                        help="measure the offline receipt of this many orders instead")
+    parser.add_argument("--threshold", type=float, default=10.0,
+                        help="POS_FISCAL_TIMEOUT_SECONDS of --offline")
     args = parser.parse_args()
+    print(f"load average before: {loadavg()}", flush=True)
+    if args.offline:
+        return offline(args)
     tmp = Path(tempfile.mkdtemp(prefix="fiscal-bench-"))
     settings = make_settings(f"sqlite+aiosqlite:///{tmp / 'var' / 'pos.db'}", tmp,
                              POS_FISCAL_POLL_SECONDS="0.05",
@@ -111,6 +191,7 @@ def main() -> None:
     orders_with_two = Counter(d["order_id"] for d in docs if d["status"] == "AUTHORISED")
     print(f"orders with more than one authorised note: "
           f"{sum(1 for n in orders_with_two.values() if n > 1)}")
+    print(f"load average after: {loadavg()}")
 
 
 if __name__ == "__main__":
