@@ -1,5 +1,6 @@
 """The messages sent to SEFAZ, each checked against its official schema (nfelib's copies):
-the batch with one note (enviNFe), the protocol query (consSitNFe), the cancellation events
+the batch with one note (enviNFe), the protocol query (consSitNFe), the service's status
+(consStatServ), the cancellation events
 (envEvento 110111, and 110112 by substitution) and the voiding of numbers (inutNFe), the last
 three signed.
 
@@ -68,6 +69,14 @@ def query(key: str, environment: str) -> etree._Element:
     root = _root("consSitNFe", "4.00")
     _fill(root, ("tpAmb", environment), ("xServ", "CONSULTAR"), ("chNFe", key))
     validate(root, SCHEMAS / "consSitNFe_v4.00.xsd")
+    return root
+
+
+def service_status(uf_code: str, environment: str) -> etree._Element:
+    """consStatServ: is the state's authorisation service in operation (107)?"""
+    root = _root("consStatServ", "4.00")
+    _fill(root, ("tpAmb", environment), ("cUF", uf_code), ("xServ", "STATUS"))
+    validate(root, SCHEMAS / "consStatServ_v4.00.xsd")
     return root
 
 

@@ -1,6 +1,8 @@
 """The sender: one asyncio task that sends signed notes to SEFAZ, issues a contingency note
 when a send gets no answer, sends contingency notes when SEFAZ answers again, consults notes
 whose send got no answer (never resent blindly), and voids the numbers of refused notes.
+Whether a store's SEFAZ answers (and may have its contingency notes again) is
+:mod:`~posmodern.plugins.fiscal.availability`'s.
 
 Every step claims its note in a short transaction (status and next attempt saved) before the
 request leaves, and records the answer in another: a process killed in between leaves a note
@@ -21,6 +23,7 @@ from posmodern.core.errors import GatewayTimeout, PosError
 from posmodern.core.runtime import Runtime
 from posmodern.core.tenancy import tenants_with_rows
 from posmodern.plugins.fiscal import emission, messages, sefaz
+from posmodern.plugins.fiscal.availability import Availability
 from posmodern.plugins.fiscal.cancelling import cancel
 from posmodern.plugins.fiscal import settings as spec
 from posmodern.plugins.fiscal.documents import DocumentStatus as S
@@ -54,8 +57,8 @@ CONTINGENCY_REASON = "SEFAZ sem resposta em {seconds:g} s: NFC-e emitida em cont
 @dataclass
 class Sender:
     runtime: Runtime
-    #: Stores whose SEFAZ did not answer lately: (client, store) → until when.
-    offline: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: Whose SEFAZ did not answer lately, and whose says it is in operation again.
+    availability: Availability = field(init=False)
     #: Notes being moved on now: a silent SEFAZ holds one note, not the ones behind it.
     in_flight: dict[uuid.UUID, asyncio.Task] = field(default_factory=dict)
     #: Tenants whose notes have work ahead (or that were woken): the passes between two full
@@ -65,6 +68,9 @@ class Sender:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENT))
     _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self.availability = Availability(self.value(spec.RETRY))
 
     def value(self, setting):
         return setting.value(self.runtime.settings)
@@ -183,33 +189,22 @@ class Sender:
             timeout = self.value(spec.TIMEOUT)
             lease = now + timedelta(seconds=timeout * 3 + self.value(spec.RETRY))
             status = S.SENDING if row.status == S.SIGNED else row.status
-            if row.status == S.SIGNED and self._is_offline(client_id, store_id):
+            if row.status == S.SIGNED and self.availability.is_offline(client_id, store_id):
                 return await self._to_contingency_in_place(conn, row, store)
             await change(conn, row.document_id, status=status, next_attempt_at=lease,
                          attempts=row.attempts + 1)
             return row, store
 
     def warnings(self) -> list[str]:
-        """The stores whose SEFAZ did not answer lately (``/ready``): their notes go out in
-        offline contingency until it answers again."""
-        now = utcnow()
-        return [f"fiscal: SEFAZ did not answer for {client_id}/{store_id}: notes are issued in "
-                "offline contingency and sent when it answers"
-                for (client_id, store_id), until in sorted(self.offline.items()) if until > now]
-
-    def _is_offline(self, client_id: str, store_id: str) -> bool:
-        until = self.offline.get((client_id, store_id))
-        return until is not None and until > utcnow()
-
-    def _went_offline(self, client_id: str, store_id: str) -> None:
-        self.offline[(client_id, store_id)] = utcnow() + timedelta(
-            seconds=self.value(spec.RETRY))
+        """The stores whose SEFAZ did not answer lately (``/ready``)."""
+        return self.availability.warnings()
 
     async def _call(self, store: StoreFiscal, service: str, message) -> sefaz.Answer:
         return await sefaz.store_call(store, service, message, self.value(spec.TIMEOUT))
 
     async def _send(self, client_id: str, row: Any, store: StoreFiscal) -> None:
-        if row.status == S.CONTINGENCY and self._is_offline(client_id, row.store_id):
+        if row.status == S.CONTINGENCY and not await self.availability.back_online(
+                client_id, row.store_id, store, self.value(spec.TIMEOUT)):
             await self._later(client_id, row.document_id)
             return
         batch = messages.batch(row.xml, row.number)
@@ -217,7 +212,7 @@ class Sender:
             answer = await self._call(store, "NFeAutorizacao4", batch)
         except sefaz.NoAnswer as exc:
             log.warning("fiscal: note %s got no answer: %s", row.number, exc)
-            self._went_offline(client_id, row.store_id)
+            self.availability.went_offline(client_id, row.store_id)
             if row.status == S.CONTINGENCY:
                 await self._later(client_id, row.document_id, str(exc))
             else:
@@ -283,7 +278,7 @@ class Sender:
             await cancel(self.runtime, client_id, row.store_id, row.document_id, SUBSTITUTED,
                          substitute_key=stand_in.access_key)
         except GatewayTimeout:
-            self._went_offline(client_id, row.store_id)
+            self.availability.went_offline(client_id, row.store_id)
             await self._later(client_id, row.document_id)
         except PosError as exc:
             log.error("fiscal: note %s, stood in for, cannot be cancelled: %s", row.number, exc)
@@ -298,7 +293,7 @@ class Sender:
             answer = await self._call(store, "NFeConsultaProtocolo4",
                                       messages.query(row.access_key, store.environment))
         except sefaz.NoAnswer as exc:
-            self._went_offline(client_id, row.store_id)
+            self.availability.went_offline(client_id, row.store_id)
             await self._later(client_id, row.document_id, str(exc), status=S.UNANSWERED)
             return
         code = answer.final

@@ -6,7 +6,7 @@ authorisation (100 in a retEnviNFe 104), duplicity (539) for a number it already
 under another key, rejections on demand, protocol queries (100, 101 cancelled, 217 unknown),
 cancellation events (135: 110111, and 110112 by substitution once it has checked the substitute,
 as NT 2018.004 asks: authorised, in contingency, the same total; its refusals' codes are its
-own) and number voiding (102). ``silence`` makes it hold every answer
+own), number voiding (102) and the service's status (``service_status``: 107 in operation). ``silence`` makes it hold every answer
 longer than the client waits; ``lose_answers`` makes it authorise what it got and answer
 nothing (a send without answer that did reach SEFAZ). Given ``tls`` (its certificate, key and
 the CA its clients' certificates must come from) it serves HTTPS and requires a client
@@ -32,6 +32,7 @@ WSDL = "http://www.portalfiscal.inf.br/nfe/wsdl/"
 SCHEMAS = {"NFeAutorizacao4": nfce.SCHEMAS / "enviNFe_v4.00.xsd",
            "NFeConsultaProtocolo4": nfce.SCHEMAS / "consSitNFe_v4.00.xsd",
            "NFeInutilizacao4": nfce.SCHEMAS / "inutNFe_v4.00.xsd",
+           "NFeStatusServico4": nfce.SCHEMAS / "consStatServ_v4.00.xsd",
            "NFeRecepcaoEvento4": messages.EVENT_SCHEMAS / "envEventoCancNFe_v1.00.xsd"}
 
 
@@ -74,6 +75,8 @@ class FakeSefaz:
         self.answers: list[str] = []
         self.lose_answers = False
         self.reject: tuple[str, str] | None = None
+        #: What NFeStatusServico4 answers (cStat, xMotivo).
+        self.service_status = ("107", "Serviço em Operação")
         #: tpEvento → (cStat, xMotivo): events of that kind refused so.
         self.refuse_events: dict[str, tuple[str, str]] = {}
         self._protocol = 135260000000000
@@ -303,6 +306,13 @@ class FakeSefaz:
                   _e("mod", 65), _e("serie", series), _e("nNFIni", first), _e("nNFFin", last),
                   _e("dhRecbto", "2026-01-01T10:00:00-03:00"), _e("nProt", number))
         return _with(_e("retInutNFe", versao="4.00"), inf)
+
+    def _NFeStatusServico4(self, message: etree._Element) -> etree._Element:
+        status, reason = self.service_status
+        return _with(_e("retConsStatServ", versao="4.00"), _e("tpAmb", 2),
+                     _e("verAplic", "FAKE"), _e("cStat", status), _e("xMotivo", reason),
+                     _e("cUF", message.findtext(f"{{{NFE}}}cUF")),
+                     _e("dhRecbto", "2026-01-01T10:00:00-03:00"))
 
     def services(self) -> list[str]:
         return [service for service, _ in self.requests]

@@ -7,6 +7,7 @@ from lxml import etree
 from posmodern.plugins.fiscal import nfce
 from support.api import assert_error
 from support.fiscal import DOCS, documents, paid_order, wait_document
+from support.tenant_db import wait_for
 
 N = {"n": nfce.NFE}
 
@@ -44,10 +45,14 @@ def test_silence_issues_an_offline_contingency_note_sent_when_sefaz_is_back(api,
     # An offline QR code carries the day, the total and the digest (7 fields and the hash).
     assert len(offline["qr_url"].split("?p=")[1].split("|")) == 8
     # The operator's probe says so, and stays ready: the store keeps selling.
-    ready = api.client.get("/ready")
-    assert ready.status_code == 200
-    assert any(w.startswith(f"fiscal: SEFAZ did not answer for {api.tenant.client_id}/")
-               for w in ready.json()["warnings"])
+    # (While SEFAZ is silent: each send or status query without answer keeps the store
+    # offline for POS_FISCAL_RETRY_SECONDS, 0.3 s here, so the probe is asked until it says so.)
+    def warned():
+        ready = api.client.get("/ready")
+        assert ready.status_code == 200
+        return any(w.startswith(f"fiscal: SEFAZ did not answer for {api.tenant.client_id}/")
+                   for w in ready.json()["warnings"])
+    wait_for(warned, timeout=4.0)
     sefaz.silence = 0
     docs = wait_document(api, order["order_id"], "AUTHORISED")
     docs = wait_document(api, order["order_id"], "VOIDED")
