@@ -11,8 +11,11 @@ read a record at a time), hands the records over in batches and gathers the repo
   in the array, its legacy id, the field and the reason, and left out whole; the good rows go in.
   A file cut short is reported at the record where it breaks.
 - **Idempotent.** Rows are keyed by their legacy id (the UUID itself, or a UUID derived from it),
-  and written with :func:`posmodern.core.bulk.upsert_rows`: a second run changes nothing, a later
-  copy of a record updates it.
+  and written with :func:`posmodern.core.bulk.upsert_rows` (or, those not stored yet,
+  :func:`~posmodern.core.bulk.insert_rows`): a second run changes nothing, a later copy of a
+  record updates it.
+- **Overlapped.** The next batch is read and checked in a worker thread while the current one
+  is written.
 - **Dry run.** Every batch is written and rolled back: the report is the one a real run gives.
 """
 
