@@ -87,7 +87,8 @@ class Prepared:
 class LegacyImporter:
     """One file of the legacy export, read by the plugin owning its tables.
 
-    ``prepare(record, ctx)`` turns one JSON object into rows (raise :class:`RowProblem`);
+    ``prepare(record, ctx)`` turns one JSON object into rows (raise :class:`RowProblem`); it
+    runs in a worker thread, a batch ahead of the writes, and must not touch the database;
     ``write(conn, batch, ctx)`` writes a batch of prepared records in one transaction and returns
     ``(rows changed, problems)`` where each problem is ``(prepared, RowProblem)`` for a record it
     left out (a reference to nothing, a duplicate); ``finish(ctx)``, if given, runs once after
