@@ -51,6 +51,7 @@ from posmodern.core.plugins import get_plugin_manager  # noqa: E402
 from posmodern.schema.tables import (  # noqa: E402
     orders, outbox, processed_events, stock_items, stock_movements, tables)
 from support.api import TenantUsers, create_tenant_with_users  # noqa: E402
+from support.cpu import CpuMeter  # noqa: E402
 from support.private_services import PrivateServices  # noqa: E402
 from support.server import Server  # noqa: E402
 from support.services import free_port  # noqa: E402
@@ -101,6 +102,8 @@ class Report:
     load_seconds: float = 0.0
     total_seconds: float = 0.0
     machine: str = ""
+    #: Milliseconds of CPU per acknowledged order while the load ran, by group of processes.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -407,6 +410,30 @@ def count(report: Report, clients: Clients, snap: dict,
     report.expected = _expected(subs, snap["events"])
 
 
+def _postmaster(services: PrivateServices) -> list[int]:
+    return [int((services.postgres.data / "postmaster.pid").read_text().split()[0])]
+
+
+def _meter(services: PrivateServices, serving: Supervised, consuming: Supervised) -> CpuMeter:
+    """Where the machine's CPU goes while the load runs (the clients are this process)."""
+    return CpuMeter({
+        "serving": (lambda: [serving.server.process.pid], True),
+        "consuming": (lambda: [consuming.server.process.pid], True),
+        "clients": (lambda: [os.getpid()], False),
+        "RabbitMQ": (lambda: [services.rabbit.process.pid], True),
+        "PostgreSQL": (lambda: _postmaster(services), True),
+    })
+
+
+def _cpu_row(report: Report) -> str:
+    if not report.cpu_ms:
+        return "-"
+    total = sum(report.cpu_ms.values())
+    parts = ", ".join(f"{name} {ms:.1f}" for name, ms in report.cpu_ms.items())
+    return (f"{total:.1f} ms ({parts}): at most {1000 * (os.cpu_count() or 1) / total:.0f} "
+            f"orders/s on this machine's {os.cpu_count()} CPUs")
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -433,8 +460,10 @@ def run(plan: Plan) -> Report:
             faults = Faults(plan, services, serving, consuming)
             load_started = time.monotonic()
             faults.start()
-            report.load_seconds = asyncio.run(clients.run(
-                lambda: faults.over() and time.monotonic() - load_started >= plan.seconds))
+            with _meter(services, serving, consuming) as meter:
+                report.load_seconds = asyncio.run(clients.run(
+                    lambda: faults.over() and time.monotonic() - load_started >= plan.seconds))
+            report.cpu_ms = meter.per(len(clients.acked))
             if faults.errors:
                 raise RuntimeError("a fault could not be injected: " + "; ".join(faults.errors))
             report.restarts = faults.done
@@ -478,6 +507,7 @@ def render(report: Report) -> str:
         ("client retries (same key)", report.retries),
         ("rate", f"{report.rate:.1f} acknowledged orders/s over {report.load_seconds:.0f} s "
                  f"({plan.clients} clients; target 100/s)"),
+        ("CPU per acknowledged order", _cpu_row(report)),
         ("wall time", f"{report.total_seconds:.0f} s"),
         ("machine", report.machine),
         ("verdict", "valid" if report.ok else "INVALID"),
