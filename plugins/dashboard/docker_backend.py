@@ -347,6 +347,20 @@ def _short_name(attrs: dict[str, Any]) -> str:
     return f"{labels.get(SERVICE, '?')}-{_number(attrs)}"
 
 
+WARNING = "warning: "
+
+
+def _warnings(state: dict[str, Any]) -> list[str]:
+    """The lines ``warning: …`` of the replica's last passing health check (deploy/compose.yaml
+    prints /ready's warnings so); Docker keeps the first 4 KiB of its output."""
+    passed = [check for check in (state.get("Health") or {}).get("Log") or []
+              if check.get("ExitCode") == 0]
+    if not passed:
+        return []
+    lines = (passed[-1].get("Output") or "").splitlines()
+    return [line[len(WARNING):].strip() for line in lines if line.startswith(WARNING)]
+
+
 def _replica(attrs: dict[str, Any], usage: Usage | None) -> Replica:
     state = attrs["State"]
     running = state.get("Status") == "running"
@@ -367,6 +381,7 @@ def _replica(attrs: dict[str, Any], usage: Usage | None) -> Replica:
         number=int(_number(attrs)),
         state=state.get("Status", "unknown"),
         health=(state.get("Health") or {}).get("Status") if running else None,
+        warnings=_warnings(state) if running else [],
         started_at=iso_from_ns(parse_docker_time(started_at)) if uptime is not None else None,
         uptime_seconds=uptime,
         restart_count=attrs.get("RestartCount", 0),

@@ -39,6 +39,8 @@ class Replica:
     image: str | None = None
     ports: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage | None = None
+    #: What its last passing health check said needs an operator (``/ready``'s warnings).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def running(self) -> bool:
@@ -105,6 +107,9 @@ def summarize(replicas: list[Replica]) -> tuple[str, str]:
     if unhealthy or len(running) < total:
         extra = f", {len(unhealthy)} unhealthy" if unhealthy else ""
         return "degraded", counts + extra
+    warned = sorted({text for r in running for text in r.warnings})
+    if warned:  # serving, but something needs an operator
+        return "degraded", f"{counts}, {len(warned)} warning(s): " + "; ".join(warned)
     if starting:
         return "starting", f"{counts}, health check starting"
     checked = any(r.health == "healthy" for r in running)

@@ -10,6 +10,8 @@ from posmodern.plugins.dashboard.docker_backend import DockerBackend, docker_cli
 from posmodern.plugins.dashboard.docker_streams import Cursor, parse_docker_time
 from posmodern.plugins.dashboard.model import open_follow
 
+from .conftest import QUIET, _labels
+
 pytestmark = pytest.mark.containers
 TICK = re.compile(r"^tick (\d+)$")
 
@@ -60,6 +62,36 @@ async def test_services_grouped_with_replicas_state_health_and_ports(backend, co
     assert await DockerBackend(docker_client({}), "no-such-project").services() == []
     with pytest.raises(NotFound):
         await backend.service("nope")
+
+
+async def test_a_service_whose_ready_check_warns_is_degraded_with_the_warnings(
+        backend, compose_project, debian_base_image):
+    # The health check prints what deploy/compose.yaml's prints for /ready's warnings: one
+    # "warning: …" line each, exit 0 (the service still serves).
+    compose_project.client.containers.run(
+        debian_base_image, ["sh", "-c", QUIET], detach=True,
+        name=f"{compose_project.name}-fiscal-1",
+        labels=_labels(compose_project.name, "fiscal", 1),
+        healthcheck={"test": ["CMD", "sh", "-c", "cat /tmp/warnings 2>/dev/null; true"],
+                     "interval": 500_000_000, "start_period": 0, "retries": 3})
+    compose_project.wait_healthy("fiscal")
+    fiscal = await backend.service("fiscal")
+    assert fiscal.status == "healthy" and fiscal.replicas[0].warnings == []
+
+    warning = "store loja-1: A1 certificate expires in 6 day(s), on 2026-12-08"
+    compose_project.container("fiscal").exec_run(
+        ["sh", "-c", f"printf 'warning: {warning}\\nnot a warning\\n' > /tmp/warnings"])
+    async with asyncio.timeout(15):
+        while (fiscal := await backend.service("fiscal")).status != "degraded":
+            await asyncio.sleep(0.3)
+    assert fiscal.status_text == f"1/1 running, 1 warning(s): {warning}"
+    assert fiscal.replicas[0].warnings == [warning]
+    assert fiscal.to_dict()["replicas"][0]["warnings"] == [warning]
+
+    compose_project.container("fiscal").exec_run(["rm", "/tmp/warnings"])
+    async with asyncio.timeout(15):
+        while (fiscal := await backend.service("fiscal")).status != "healthy":
+            await asyncio.sleep(0.3)
 
 
 async def test_details_with_cpu_from_two_samples_and_memory(backend):
