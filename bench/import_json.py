@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -198,6 +199,7 @@ async def main(args: argparse.Namespace) -> None:
               f"Python {platform.python_version()}, {db.dialect}")
     finally:
         await db.dispose()
+        shutil.rmtree(work, ignore_errors=True)
         if not args.database_url:
             services.drop_database(url)
 
