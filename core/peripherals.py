@@ -71,3 +71,6 @@ class ReceiptExtras:
 
     lines: tuple[str, ...] = ()
     qr: str | None = None
+    #: What the lines show (the note's access key): a receipt of the order showing another one
+    #: is printed again, one showing the same is not.
+    key: str | None = None

@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 from posmodern.core.config import Settings
 from posmodern.core.errors import Conflict, NotFound
+from posmodern.core.events import emit
 from posmodern.core.ids import new_uuid
 from posmodern.core.orders import GONE_ITEM_STATUSES
 from posmodern.core.writes import insert_ignore
@@ -284,3 +285,19 @@ async def reissue_offline(conn: AsyncConnection, store: StoreFiscal, row: Any, s
                  xml_sha256=hashlib.sha256(xml.encode()).hexdigest(), qr_url=qr_url,
                  status=DocumentStatus.CONTINGENCY, contingency=True, issued_at=now,
                  next_attempt_at=now)
+
+
+#: Published when a note becomes a contingency note after the sale (SEFAZ did not answer): the
+#: receipt printed at payment shows a key that will not be authorised, so the peripherals plugin
+#: prints the customer's receipt again with the contingency note's.
+CONTINGENCY_ISSUED = "fiscal.contingency_issued"
+
+
+async def announce_contingency(conn: AsyncConnection, client_id: str, order_id: uuid.UUID,
+                               store_id: str, tenders: list[dict[str, Any]]) -> None:
+    row = await current_document(conn, order_id, store_id)
+    if row is None or not row.contingency:
+        return
+    await emit(conn, CONTINGENCY_ISSUED, client_id=client_id, store_id=store_id, data={
+        "order_id": order_id, "document_id": row.document_id, "access_key": row.access_key,
+        "series": row.series, "number": row.number, "tenders": tenders})

@@ -93,4 +93,4 @@ async def receipt_extras(conn: AsyncConnection, order_id: uuid.UUID,
             return None
     if row is None or row.status == DocumentStatus.PENDING_DATA or not row.access_key:
         return None
-    return ReceiptExtras(lines=tuple(receipt_lines(row)), qr=row.qr_url)
+    return ReceiptExtras(lines=tuple(receipt_lines(row)), qr=row.qr_url, key=row.access_key)

@@ -190,7 +190,7 @@ class Sender:
             lease = now + timedelta(seconds=timeout * 3 + self.value(spec.RETRY))
             status = S.SENDING if row.status == S.SIGNED else row.status
             if row.status == S.SIGNED and self.availability.is_offline(client_id, store_id):
-                return await self._to_contingency_in_place(conn, row, store)
+                return await self._to_contingency_in_place(conn, client_id, row, store)
             await change(conn, row.document_id, status=status, next_attempt_at=lease,
                          attempts=row.attempts + 1)
             return row, store
@@ -341,17 +341,21 @@ class Sender:
             await emission.issue(conn, self.runtime.settings, client_id, row.store_id, sale,
                                  strict=False, contingency=(utcnow(), self._reason()),
                                  replaces=row.document_id)
+            await emission.announce_contingency(conn, client_id, row.order_id, row.store_id,
+                                                sale.tenders)
 
     def _reason(self) -> str:
         return CONTINGENCY_REASON.format(seconds=self.value(spec.TIMEOUT))
 
-    async def _to_contingency_in_place(self, conn, row: Any, store: StoreFiscal):
+    async def _to_contingency_in_place(self, conn, client_id: str, row: Any, store: StoreFiscal):
         """SEFAZ is known to be silent and this note never left: it is signed again as a
         contingency note with its own number (no gap, no send)."""
         order = await emission.load_order(conn, row.order_id, row.store_id)
         meta = row.metadata or {}
         sale = emission.Sale(order, meta.get("tenders", []), meta.get("cpf"))
         await emission.reissue_offline(conn, store, row, sale, self._reason())
+        await emission.announce_contingency(conn, client_id, row.order_id, row.store_id,
+                                            sale.tenders)
         return None
 
     def _retry_at(self):

@@ -172,8 +172,9 @@ def receipts(settings: Settings, hooks: pluggy.HookRelay):
             return
         found = await call_hook(hooks.pos_receipt_extras, conn=conn, order_id=order_id,
                                 store_id=envelope.store_id)
-        extras = [{"lines": list(e.lines), "qr": e.qr} for e in found
-                  if isinstance(e, ReceiptExtras)]
+        found = [e for e in found if isinstance(e, ReceiptExtras)]
+        extras = [{"lines": list(e.lines), "qr": e.qr} for e in found]
+        shows = "".join(f":{e.key}" for e in found if e.key)  # the note's key, when fiscal
         values = await store_values(conn, settings, envelope.store_id,
                                     [spec.RECEIPT_HEADER, spec.TIMEZONE])
         document = layouts.receipt(
@@ -181,7 +182,7 @@ def receipts(settings: Settings, hooks: pluggy.HookRelay):
             envelope.occurred_at, values[spec.TIMEZONE.name], extras)
         await enqueue(conn, client_id=envelope.client_id, store_id=envelope.store_id,
                       printer=printer, kind=JobKind.RECEIPT, reference_type=ORDER,
-                      reference_id=order_id, dedupe_key=f"{order_id}:receipt",
+                      reference_id=order_id, dedupe_key=f"{order_id}:receipt{shows}",
                       document=document)
     return handle
 
@@ -242,7 +243,9 @@ def subscriptions(settings: Settings, hooks: pluggy.HookRelay) -> list[Subscript
         Subscription("peripherals.kitchen_tickets",
                      ("order.status_updated", "order.items_changed", "order.cancelled"),
                      kitchen(settings)),
-        Subscription("peripherals.receipts", ("payment.completed",), receipts(settings, hooks)),
+        # Again when the fiscal note became a contingency note after the sale (its new key).
+        Subscription("peripherals.receipts", ("payment.completed", "fiscal.contingency_issued"),
+                     receipts(settings, hooks)),
         Subscription("peripherals.cash_drawer", ("payment.confirmed",), cash_drawer),
         Subscription("peripherals.bill_checks", ("waiter.bill_requested",),
                      lambda envelope, conn: bill_check(settings, envelope, conn)),

@@ -49,3 +49,35 @@ def test_the_receipt_prints_the_nfce_key_and_its_qr_code(counter, sefaz, certifi
     assert doc["qr_url"].encode() in printer.data()
     # One note for the order, whichever of the receipt and the fiscal handler came first.
     assert len(sefaz.by_number) == 1
+
+
+def test_a_note_that_goes_offline_after_the_sale_is_printed_again_with_its_contingency_key(
+        counter, sefaz, certificate):
+    api, printer = counter
+    configure(api, store_settings(sefaz.url, certificate[0], PASSWORD))
+    menu = create_menu(api)
+    give_fiscal_data(api, menu, "X-Burger")
+    add_printer(api, "Caixa", role="receipt", connection=printer.connection)
+    sefaz.silence = 6.0  # longer than POS_FISCAL_TIMEOUT_SECONDS (2 s)
+    order = paid_order(api, menu, ("X-Burger", "1"))
+    docs = wait_document(api, order["order_id"], "CONTINGENCY")
+    [offline] = [doc for doc in docs if doc["status"] == "CONTINGENCY"]
+    key = offline["access_key"]
+
+    def receipts():
+        jobs = api.get("/api/v1/peripherals/print-jobs", params={"kind": "receipt"}).json()
+        return jobs["print_jobs"] if jobs["print_jobs"] else None
+    # The receipt of the payment, then (when it showed the note that got no answer) the
+    # contingency note's: the customer is handed a key that will be authorised.
+    for job in wait_for(receipts):
+        wait_job(api, job["job_id"])
+    last = " ".join(key[i:i + 4] for i in range(24, 44, 4))
+    wait_for(lambda: last in printer.text(), timeout=10)
+    text = printer.text()
+    assert f"NFC-e nº {offline['number']:09d} Série 001" in text
+    assert "EMITIDA EM CONTINGÊNCIA" in text
+    assert " ".join(key[i:i + 4] for i in range(0, 24, 4)) in text
+    assert offline["qr_url"].encode() in printer.data()
+    # Printed once with the contingency key, however the payment's receipt and the sender met.
+    assert text.count(last) == 1
+    sefaz.silence = 0
