@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core import legacy_import as legacy
+from posmodern.core import legacy_fields as legacy
 from posmodern.core.bulk import among, upsert_rows
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.schema.tables import categories, products

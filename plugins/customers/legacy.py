@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from posmodern.core import legacy_import as legacy
+from posmodern.core import legacy_fields as legacy
 from posmodern.core.bulk import among, upsert_rows
 from posmodern.core.errors import ValidationFailed
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
