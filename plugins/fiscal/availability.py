@@ -30,22 +30,30 @@ class Availability:
     offline: dict[Store, datetime] = field(default_factory=dict)
     #: Stores whose status service said 107 lately → until when that holds.
     operating: dict[Store, datetime] = field(default_factory=dict)
+    #: Stores whose SEFAZ went silent and has not answered since → since when.
+    silent: dict[Store, datetime] = field(default_factory=dict)
 
     def warnings(self) -> list[str]:
-        """The stores whose SEFAZ did not answer lately (``/ready``): their notes go out in
-        offline contingency until it answers again."""
-        now = utcnow()
+        """The stores whose SEFAZ went silent and has not answered since (``/ready``): their
+        notes go out in offline contingency until it answers again. The warning lasts as long
+        as the silence, not just the retry window after each unanswered call."""
         return [f"fiscal: SEFAZ did not answer for {client_id}/{store_id}: notes are issued in "
                 "offline contingency and sent when it answers"
-                for (client_id, store_id), until in sorted(self.offline.items()) if until > now]
+                for client_id, store_id in sorted(self.silent)]
 
     def is_offline(self, client_id: str, store_id: str) -> bool:
         until = self.offline.get((client_id, store_id))
         return until is not None and until > utcnow()
 
     def went_offline(self, client_id: str, store_id: str) -> None:
-        self.offline[(client_id, store_id)] = utcnow() + timedelta(seconds=self.retry_seconds)
+        now = utcnow()
+        self.offline[(client_id, store_id)] = now + timedelta(seconds=self.retry_seconds)
         self.operating.pop((client_id, store_id), None)
+        self.silent.setdefault((client_id, store_id), now)
+
+    def answered(self, client_id: str, store_id: str) -> None:
+        """SEFAZ answered the store (whatever it said): the silence is over."""
+        self.silent.pop((client_id, store_id), None)
 
     async def back_online(self, client_id: str, store_id: str, store: StoreFiscal,
                           timeout: float) -> bool:
@@ -64,6 +72,7 @@ class Availability:
                         store_id, exc)
             self.went_offline(client_id, store_id)
             return False
+        self.answered(client_id, store_id)
         if answer.status != IN_OPERATION:
             log.warning("fiscal: SEFAZ's service is not in operation for store %s: %s %s",
                         store_id, answer.status, answer.reason)

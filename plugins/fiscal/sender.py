@@ -218,6 +218,7 @@ class Sender:
             else:
                 await self._stand_in(client_id, row, str(exc))
             return
+        self.availability.answered(client_id, row.store_id)
         await self._record(client_id, row, store, answer)
 
     async def _record(self, client_id: str, row: Any, store: StoreFiscal,
@@ -296,6 +297,7 @@ class Sender:
             self.availability.went_offline(client_id, row.store_id)
             await self._later(client_id, row.document_id, str(exc), status=S.UNANSWERED)
             return
+        self.availability.answered(client_id, row.store_id)
         code = answer.final
         if code in AUTHORISED:
             await self._authorised(client_id, row, answer)
@@ -385,6 +387,7 @@ class Sender:
             await self._later(client_id, row.document_id, None)
             log.warning("fiscal: voiding %s got no answer: %s", row.number, exc)
             return
+        self.availability.answered(client_id, row.store_id)
         async with self.runtime.db.transaction(client_id) as conn:
             if answer.final in VOIDED:
                 meta = {**(row.metadata or {}), "voided": True,
