@@ -61,6 +61,45 @@ def create_database() -> str:
     return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+def tenant_ids(url: str) -> set[str]:
+    """The tenants registered in the database at ``url`` (none before its control tables)."""
+    import asyncpg
+
+    async def read() -> set[str]:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            if not await conn.fetchval("SELECT to_regclass('pos_modern.tenants') IS NOT NULL"):
+                return set()
+            return {row[0] for row in await conn.fetch("SELECT client_id FROM pos_modern.tenants")}
+        finally:
+            await conn.close()
+
+    return _run(read())
+
+
+def drop_tenants(url: str, keep: set[str]) -> list[str]:
+    """Drop (``pos tenant drop``) every tenant of the database at ``url`` but ``keep``; the ones
+    that could not be dropped within a few seconds (a lock still held) are left and named."""
+    from posmodern.core import tenancy
+    from posmodern.core.db import Database
+
+    async def drop(client_ids: set[str]) -> list[str]:
+        left = []
+        db = Database(url)
+        try:
+            for client_id in sorted(client_ids):
+                try:
+                    await asyncio.wait_for(tenancy.drop_tenant(db, client_id), 10)
+                except Exception:  # noqa: BLE001 - left for the end of the run
+                    left.append(client_id)
+        finally:
+            await db.dispose()
+        return left
+
+    made = tenant_ids(url) - keep
+    return _run(drop(made)) if made else []
+
+
 def drop_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
