@@ -13,6 +13,9 @@ here, also listens for the commits of the others and sweeps for what was missed.
   the kernel releases it when its holder exits.
 
 ``on_change(leading)`` is called, in the event loop, each time the role is won or lost.
+
+:func:`election_for` picks the kind for a database; :class:`ElectedLoop` runs a loop in the
+holder only (the remote-orders poller, the fiscal reconcile schedule).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ import fcntl
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import URL
@@ -147,3 +151,56 @@ class FileElection(Election):
         finally:
             self._set(False)
             os.close(fd)
+
+
+def election_for(db: Any, role: str, on_change: Callable[[bool], None], *,
+                 channel: str | None = None, on_notify: Callable[[str], None] | None = None,
+                 retry_seconds: float = RETRY_SECONDS) -> Election:
+    """The election of ``role`` among the processes sharing ``db``: an advisory lock on
+    PostgreSQL (listening on ``channel`` while held), a file lock in the data dir on SQLite
+    (named after the role's first part)."""
+    key = lock_key(role)
+    if db.is_sqlite:
+        path = db.data_dir / f".{role.split(':', 1)[0]}-{key & 0xFFFFFFFF:08x}.lock"
+        return FileElection(path, on_change, retry_seconds=retry_seconds)
+    return PostgresElection(db.url, key, on_change, channel=channel, on_notify=on_notify,
+                            retry_seconds=retry_seconds)
+
+
+class ElectedLoop:
+    """``body`` run by the one process of the deployment holding ``role``: started in a task of
+    its own when this process wins the role, cancelled when it loses it or stops."""
+
+    def __init__(self, db: Any, role: str, body: Callable[[], Awaitable[None]], *,
+                 name: str) -> None:
+        self.db, self.role, self.body, self.name = db, role, body, name
+        self.election: Election | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self.election is not None and self.election.leading
+
+    async def start(self) -> None:
+        """Campaign for the role (the loop starts when it is won)."""
+        self.election = election_for(self.db, self.role, self._role_changed)
+        await self.election.start()
+
+    async def stop(self) -> None:
+        """Give the role up and stop the loop."""
+        if self.election is not None:
+            await self.election.stop()
+        await self._stop_loop()
+
+    def _role_changed(self, leading: bool) -> None:
+        if leading and self._task is None:
+            self._task = asyncio.create_task(self.body(), name=self.name)
+        elif not leading:
+            asyncio.create_task(self._stop_loop())
+
+    async def _stop_loop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from sqlalchemy import Text, bindparam, cast, column, func, select, table, text, update
 
 from posmodern.core.db import Database
-from posmodern.core.election import Election, FileElection, PostgresElection, lock_key
+from posmodern.core.election import Election, election_for
 from posmodern.core.errors import NotFound
 from posmodern.core.retention import PurgeSchedule, Retention
 from posmodern.core.writes import fetch, one_of, write
@@ -162,12 +162,8 @@ class OutboxRelay:
 
     def _election(self) -> Election:
         timing = {} if self.election_seconds is None else {"retry_seconds": self.election_seconds}
-        key = lock_key(f"outbox-relay:{self.deployment}")
-        if self.db.is_sqlite:
-            path = self.db.data_dir / f".outbox-relay-{key & 0xFFFFFFFF:08x}.lock"
-            return FileElection(path, self._role_changed, **timing)
-        return PostgresElection(self.db.url, key, self._role_changed, channel=WAKEUP_CHANNEL,
-                                on_notify=self._heard, **timing)
+        return election_for(self.db, f"outbox-relay:{self.deployment}", self._role_changed,
+                            channel=WAKEUP_CHANNEL, on_notify=self._heard, **timing)
 
     async def stop(self) -> None:
         """Finish the round under way, send what this process committed, and stop listening.

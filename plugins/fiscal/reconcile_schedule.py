@@ -12,12 +12,11 @@ another takes it over when its holder stops. Its hooks are registered by
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
 from posmodern.core import hookimpl
-from posmodern.core.election import Election, FileElection, PostgresElection, lock_key
+from posmodern.core.election import Election, ElectedLoop
 from posmodern.core.runtime import Runtime
 from posmodern.plugins.fiscal import settings as spec
 from posmodern.plugins.fiscal.sender import Sender
@@ -31,8 +30,7 @@ STATE = NAME + ".reconcile_schedule"
 class ReconcileSchedule:
     runtime: Runtime
     sender: Sender
-    election: Election | None = None
-    _task: asyncio.Task | None = None
+    elected: ElectedLoop | None = None
     #: Passes run by this process (for the logs and the tests).
     passes: int = 0
 
@@ -40,38 +38,22 @@ class ReconcileSchedule:
     def seconds(self) -> float:
         return spec.RECONCILE.value(self.runtime.settings)
 
+    @property
+    def election(self) -> Election | None:
+        return None if self.elected is None else self.elected.election
+
     async def start(self) -> None:
         """Campaign for the role (nothing when the schedule is off)."""
         if self.seconds <= 0:
             return
-        self.election = self._election()
-        await self.election.start()
+        self.elected = ElectedLoop(self.runtime.db,
+                                   f"fiscal-reconcile:{self.runtime.settings.bus_exchange}",
+                                   self._loop, name="fiscal.reconcile_schedule")
+        await self.elected.start()
 
     async def stop(self) -> None:
-        if self.election is not None:
-            await self.election.stop()
-        await self._stop_loop()
-
-    def _election(self) -> Election:
-        db = self.runtime.db
-        key = lock_key(f"fiscal-reconcile:{self.runtime.settings.bus_exchange}")
-        if db.is_sqlite:
-            return FileElection(db.data_dir / f".fiscal-reconcile-{key & 0xFFFFFFFF:08x}.lock",
-                                self._role_changed)
-        return PostgresElection(db.url, key, self._role_changed)
-
-    def _role_changed(self, leading: bool) -> None:
-        if leading and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="fiscal.reconcile_schedule")
-        elif not leading:
-            asyncio.create_task(self._stop_loop())
-
-    async def _stop_loop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self.elected is not None:
+            await self.elected.stop()
 
     async def _loop(self) -> None:
         # The sender made a full pass at its start: the first scheduled one comes a period later.

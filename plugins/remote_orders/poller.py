@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from posmodern.core import tenancy
-from posmodern.core.election import Election, FileElection, PostgresElection, lock_key
+from posmodern.core.election import ElectedLoop
 from posmodern.core.events import emit
 from posmodern.core.marketplaces import Marketplace, Merchant
 from posmodern.core.runtime import Runtime
@@ -57,8 +57,7 @@ class Poller:
     runtime: Runtime
     marketplaces: dict[str, Marketplace]
     health: dict[tuple[str, str, str], MerchantHealth] = field(default_factory=dict)
-    election: Election | None = None
-    _task: asyncio.Task | None = None
+    elected: ElectedLoop | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _poll_now: bool = False
     _to_send: set[str] = field(default_factory=set)
@@ -73,14 +72,15 @@ class Poller:
         if not POLLING.value(self.runtime.settings):
             return
         self.runtime.db.on_commit(outbound.ACTIONS_WRITTEN, self.send_soon)
-        self.election = self._election()
-        await self.election.start()
+        self.elected = ElectedLoop(self.runtime.db,
+                                   f"remote-orders:{self.runtime.settings.bus_exchange}",
+                                   self._loop, name="remote_orders.poller")
+        await self.elected.start()
 
     async def stop(self) -> None:
         self.runtime.db.off_commit(outbound.ACTIONS_WRITTEN, self.send_soon)
-        if self.election is not None:
-            await self.election.stop()
-        await self._stop_loop()
+        if self.elected is not None:
+            await self.elected.stop()
         for marketplace in self.marketplaces.values():
             await marketplace.aclose()
 
@@ -94,27 +94,6 @@ class Poller:
         that queued some committed); only the polling process sends."""
         self._to_send.add(client_id)
         self._wake.set()
-
-    def _election(self) -> Election:
-        db = self.runtime.db
-        key = lock_key(f"remote-orders:{self.runtime.settings.bus_exchange}")
-        if db.is_sqlite:
-            return FileElection(db.data_dir / f".remote-orders-{key & 0xFFFFFFFF:08x}.lock",
-                                self._role_changed)
-        return PostgresElection(db.url, key, self._role_changed)
-
-    def _role_changed(self, leading: bool) -> None:
-        if leading and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="remote_orders.poller")
-        elif not leading:
-            asyncio.create_task(self._stop_loop())
-
-    async def _stop_loop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _loop(self) -> None:
         clock = asyncio.get_running_loop().time
