@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from posmodern.core.errors import GatewayTimeout, PosError
-from posmodern.core.runtime import Runtime
-from posmodern.core.tenancy import tenants_with_rows
+from posmodern.core.due_work import DueWorker
 from posmodern.plugins.fiscal import emission, messages, sefaz
 from posmodern.plugins.fiscal.availability import Availability
 from posmodern.plugins.fiscal.cancelling import cancel
@@ -31,7 +29,7 @@ from posmodern.plugins.fiscal.documents import change, find_document
 from posmodern.plugins.fiscal.issuer import StoreFiscal, store_fiscal
 from posmodern.schema.tables import fiscal_documents
 from posmodern.schema.types import utcnow
-from sqlalchemy import select
+from sqlalchemy import Select, Table, select
 
 log = logging.getLogger("posmodern.fiscal")
 AUTHORISED = ("100", "150")
@@ -45,115 +43,53 @@ NUMBER_USED = ("241",)
 #: contingency note stands in for it and it must be cancelled).
 WORK = (S.SIGNED, S.SENDING, S.CONTINGENCY, S.UNANSWERED, S.REJECTED, S.AUTHORISED)
 CONCURRENT = 8
-#: How often the sender visits every tenant that has notes (between two such passes, every
-#: POS_FISCAL_POLL_SECONDS, only the tenants with work ahead).
-FULL_PASS_SECONDS = 60.0
-#: How long a tenant woken by a new note stays in the passes before its note is seen.
-WOKEN_SECONDS = 30.0
 SUBSTITUTED = "NFC-e substituida pela emitida em contingencia offline"
 CONTINGENCY_REASON = "SEFAZ sem resposta em {seconds:g} s: NFC-e emitida em contingencia offline"
 
 
 @dataclass
-class Sender:
-    runtime: Runtime
+class Sender(DueWorker):
+    """Passes over the tenants' notes (:class:`~posmodern.core.due_work.DueWorker`), each due
+    note moved on in a task of its own: a silent SEFAZ holds one note, not the ones behind it."""
+
     #: Whose SEFAZ did not answer lately, and whose says it is in operation again.
     availability: Availability = field(init=False)
-    #: Notes being moved on now: a silent SEFAZ holds one note, not the ones behind it.
+    #: Notes being moved on now.
     in_flight: dict[uuid.UUID, asyncio.Task] = field(default_factory=dict)
-    #: Tenants whose notes have work ahead (or that were woken): the passes between two full
-    #: ones visit only these.
-    busy: dict[str, float] = field(default_factory=dict)
-    _task: asyncio.Task | None = None
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENT))
-    _stopping: bool = False
+
+    name: ClassVar[str] = "fiscal"
+    table: ClassVar[Table] = fiscal_documents
+    poll: ClassVar[Any] = spec.POLL
 
     def __post_init__(self) -> None:
         self.availability = Availability(self.value(spec.RETRY))
 
-    def value(self, setting):
-        return setting.value(self.runtime.settings)
+    def running(self) -> list[asyncio.Task | None]:
+        return [self._task, *self.in_flight.values()]
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="fiscal.sender")
+    def waiting(self) -> Select:
+        return (select(fiscal_documents.c.document_id, fiscal_documents.c.store_id,
+                       fiscal_documents.c.next_attempt_at)
+                .where(fiscal_documents.c.status.in_([s.value for s in WORK]),
+                       fiscal_documents.c.next_attempt_at.is_not(None))
+                .order_by(fiscal_documents.c.number))
 
-    def wake(self, client_id: str | None = None) -> None:
-        """Look now (at ``client_id``'s notes, when given, also in the passes to come)."""
-        if client_id is not None:
-            # Kept a while even if its notes are not seen at once: the waker's transaction may
-            # not have committed yet.
-            self.busy[client_id] = time.monotonic() + WOKEN_SECONDS
-        self._wake.set()
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        tasks = [t for t in (self._task, *self.in_flight.values()) if t is not None]
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=30)
-            if late:
-                log.warning("fiscal: %d sends did not end in 30 s: cancelled", len(late))
-                for task in late:
-                    task.cancel()
-                await asyncio.gather(*late, return_exceptions=True)
-
-    async def _run(self) -> None:
-        next_full = 0.0
-        while not self._stopping:
-            try:
-                full = time.monotonic() >= next_full
-                if full:
-                    next_full = time.monotonic() + FULL_PASS_SECONDS
-                await self.run_once(wait=False, full=full)
-            except Exception:
-                log.exception("fiscal: a pass of the sender failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.value(spec.POLL))
-            except TimeoutError:
-                pass
-            self._wake.clear()
+    async def run_pass(self, full: bool) -> None:
+        await self.run_once(wait=False, full=full)
 
     async def run_once(self, *, wait: bool = True, full: bool = True) -> None:
         """One pass over the tenants' notes that are due, each moved on in a task of its own
-        (``wait``: until they all are).
-
-        ``full``: over every tenant that has notes (the statistics say which, in one query);
-        otherwise only over the tenants :attr:`busy` names, those whose notes still have work
-        ahead or that were woken since. The idle cost so does not grow with the tenants.
-        """
-        if full:
-            client_ids = await tenants_with_rows(self.runtime.db, fiscal_documents.name)
-        else:
-            client_ids = sorted(self.busy)
-        for client_id in client_ids:
-            if self._stopping:
-                return
-            try:
-                async with self.runtime.db.transaction(client_id) as conn:
-                    waiting = (await conn.execute(
-                        select(fiscal_documents.c.document_id, fiscal_documents.c.store_id,
-                               fiscal_documents.c.next_attempt_at)
-                        .where(fiscal_documents.c.status.in_([s.value for s in WORK]),
-                               fiscal_documents.c.next_attempt_at.is_not(None))
-                        .order_by(fiscal_documents.c.number))).all()
-            except Exception as exc:  # noqa: BLE001 - a tenant being created or dropped
-                log.debug("fiscal: tenant %s skipped: %s", client_id, exc)
-                self.busy.pop(client_id, None)
-                continue
-            if waiting:
-                self.busy.setdefault(client_id, 0.0)
-            elif self.busy.get(client_id, 0.0) < time.monotonic():
-                self.busy.pop(client_id, None)
-            now = utcnow()
-            due = [(row.document_id, row.store_id) for row in waiting
-                   if row.next_attempt_at <= now]
-            for document_id, store_id in due:
-                if document_id not in self.in_flight:
-                    task = asyncio.create_task(self.step(client_id, store_id, document_id))
-                    self.in_flight[document_id] = task
+        (``wait``: until they all are); ``full``: over every tenant that has notes, otherwise
+        over :attr:`busy` only."""
+        async for client_id, due in self.due(full):
+            for row in due:
+                if row.document_id not in self.in_flight:
+                    task = asyncio.create_task(self.step(client_id, row.store_id,
+                                                         row.document_id))
+                    self.in_flight[row.document_id] = task
                     task.add_done_callback(
-                        lambda _, key=document_id: self.in_flight.pop(key, None))
+                        lambda _, key=row.document_id: self.in_flight.pop(key, None))
         if wait and self.in_flight:
             await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
 

@@ -9,21 +9,19 @@ the session does not exist, never blindly.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import time
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, Table, select
 
 from posmodern.core.runtime import Runtime
 from posmodern.core.store_settings import store_values
-from posmodern.core.tenancy import tenants_with_rows
+from posmodern.core.due_work import DueWorker
 from posmodern.plugins.sat import settings as spec
 from posmodern.plugins.sat.device import Device, DeviceBusy, DeviceMissing, DeviceSilent
 from posmodern.plugins.sat.device import new_session
@@ -33,8 +31,6 @@ from posmodern.plugins.sat.tables import sat_documents
 from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.sat")
-FULL_PASS_SECONDS = 60.0
-WOKEN_SECONDS = 30.0
 #: ConsultarNumeroSessao: the session asked about never reached the device.
 NO_SUCH_SESSION = "11003"
 #: The device's clock is Brasília time (UTC-3, no daylight saving since 2019).
@@ -79,81 +75,31 @@ async def recent_sessions(conn, store_id: str) -> set[int]:
 
 
 @dataclass
-class Sender:
-    runtime: Runtime
-    busy: dict[str, float] = field(default_factory=dict)
-    _task: asyncio.Task | None = None
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _stopping: bool = False
+class Sender(DueWorker):
+    """Passes over the tenants' CF-e (:class:`~posmodern.core.due_work.DueWorker`), the due
+    ones moved on one after the other (a device takes one call at a time)."""
 
-    def value(self, setting):
-        return setting.value(self.runtime.settings)
+    name: ClassVar[str] = "sat"
+    table: ClassVar[Table] = sat_documents
+    poll: ClassVar[Any] = spec.POLL
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="sat.sender")
+    def waiting(self) -> Select:
+        return (select(sat_documents.c.document_id, sat_documents.c.store_id,
+                       sat_documents.c.next_attempt_at)
+                .where(sat_documents.c.status.in_([s.value for s in WORK]))
+                .order_by(sat_documents.c.created_at))
 
-    def wake(self, client_id: str | None = None) -> None:
-        if client_id is not None:
-            self.busy[client_id] = time.monotonic() + WOKEN_SECONDS
-        self._wake.set()
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 30)
-            except TimeoutError:
-                log.warning("sat: the sender did not stop in 30 s")
-
-    async def _run(self) -> None:
-        next_full = 0.0
-        while not self._stopping:
-            try:
-                full = time.monotonic() >= next_full
-                if full:
-                    next_full = time.monotonic() + FULL_PASS_SECONDS
-                await self.run_once(full=full)
-            except Exception:
-                log.exception("sat: a pass of the sender failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.value(spec.POLL))
-            except TimeoutError:
-                pass
-            self._wake.clear()
+    async def run_pass(self, full: bool) -> None:
+        await self.run_once(full=full)
 
     async def run_once(self, *, full: bool = True) -> None:
-        """One pass: every due CF-e of the tenants that have some (or were woken) moved on,
-        one after the other (a device takes one call at a time)."""
-        if full:
-            client_ids = await tenants_with_rows(self.runtime.db, sat_documents.name)
-        else:
-            client_ids = sorted(self.busy)
-        for client_id in client_ids:
-            if self._stopping:
-                return
-            try:
-                async with self.runtime.db.transaction(client_id) as conn:
-                    waiting = (await conn.execute(
-                        select(sat_documents.c.document_id, sat_documents.c.store_id,
-                               sat_documents.c.next_attempt_at)
-                        .where(sat_documents.c.status.in_([s.value for s in WORK]))
-                        .order_by(sat_documents.c.created_at))).all()
-            except Exception as exc:  # noqa: BLE001 - a tenant being created or dropped
-                log.debug("sat: tenant %s skipped: %s", client_id, exc)
-                self.busy.pop(client_id, None)
-                continue
-            if waiting:
-                self.busy.setdefault(client_id, 0.0)
-            elif self.busy.get(client_id, 0.0) < time.monotonic():
-                self.busy.pop(client_id, None)
-            now = utcnow()
-            for row in waiting:
-                if row.next_attempt_at is not None and row.next_attempt_at <= now:
-                    try:
-                        await self.step(client_id, row.store_id, row.document_id)
-                    except Exception:
-                        log.exception("sat: CF-e %s could not move on", row.document_id)
+        """One pass: every due CF-e of the tenants that have some (or were woken) moved on."""
+        async for client_id, due in self.due(full):
+            for row in due:
+                try:
+                    await self.step(client_id, row.store_id, row.document_id)
+                except Exception:
+                    log.exception("sat: CF-e %s could not move on", row.document_id)
 
     async def step(self, client_id: str, store_id: str, document_id: uuid.UUID) -> None:
         """Move one CF-e on: send a pending one, consult one sent without an answer."""
