@@ -519,9 +519,10 @@ fiscal_products = Table(
     Column("cclass_trib", String(6), nullable=False),
     Column("ibs_rate", Quantity(7, 4), nullable=False),
     Column("cbs_rate", Quantity(7, 4), nullable=False),
-    # pICMS and pRedBC in % (CST 00 and 20 only).
+    # pICMS and pRedBC in % (CST 00 and 20 only), pFCP in % (CST 00 and 20, optional).
     Column("icms_rate", Quantity(7, 4)),
     Column("icms_base_reduction", Quantity(7, 4)),
+    Column("fcp_rate", Quantity(7, 4)),
     _created_at(),
     _updated_at("fiscal_products"),
     UniqueConstraint("store_id", "product_id", name="uq_fiscal_products_product"),

@@ -36,7 +36,7 @@ log = logging.getLogger("posmodern.fiscal")
 BRT = timezone(timedelta(hours=-3))
 SETTLED_TENDERS = ("CONFIRMED", "PARTIALLY_REFUNDED")
 FISCAL_COLUMNS = ("ncm", "cfop", "cst", "origin", "cest", "cst_ibscbs", "cclass_trib",
-                  "ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction")
+                  "ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction", "fcp_rate")
 
 
 class OrderNotPaid(Conflict):
@@ -103,7 +103,7 @@ async def _lines(conn: AsyncConnection, order: Any) -> tuple[list[nfce.Line], li
         quantity=r.quantity, unit_price=r.unit_price, total=r.subtotal, ncm=r.ncm,
         cfop=r.cfop, cst=r.cst, origin=r.origin, cest=r.cest, cst_ibscbs=r.cst_ibscbs,
         cclass_trib=r.cclass_trib, ibs_rate=r.ibs_rate, cbs_rate=r.cbs_rate,
-        icms_rate=r.icms_rate, icms_base_reduction=r.icms_base_reduction,
+        icms_rate=r.icms_rate, icms_base_reduction=r.icms_base_reduction, fcp_rate=r.fcp_rate,
         discount=d, other=o) for r, d, o in zip(rows, discounts, others)]
     return lines, []
 

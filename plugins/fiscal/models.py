@@ -35,6 +35,10 @@ class ProductFiscal(Strict):
     icms_base_reduction: Decimal | None = Field(
         None, ge=0, le=100, decimal_places=4, validate_default=True,
         description="pRedBC in % (the share of the base left out): CST 20 only, and required")
+    fcp_rate: Decimal | None = Field(
+        None, ge=0, le=100, decimal_places=4, validate_default=True,
+        description="pFCP in % (Fundo de Combate à Pobreza, on the ICMS base): CST 00 and 20 "
+                    "only, where the state charges it")
 
     @field_validator("ncm")
     @classmethod
@@ -64,6 +68,15 @@ class ProductFiscal(Strict):
             raise ValueError(f"CST {cst} needs {rate}")
         if cst not in needs and value is not None:
             raise ValueError(f"{rate} is only for CST {' and '.join(needs)}, not {cst}")
+        return value
+
+    @field_validator("fcp_rate")
+    @classmethod
+    def _fcp_rate(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        cst = info.data.get("cst")
+        if cst is not None and value is not None and cst not in TAXED:
+            raise ValueError(f"fcp_rate (pFCP, %) is only for CST {' and '.join(TAXED)}, "
+                             f"not {cst}")
         return value
 
 

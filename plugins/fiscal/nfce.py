@@ -99,9 +99,10 @@ class Line:
     cbs_rate: Decimal
     discount: Decimal = ZERO
     other: Decimal = ZERO
-    #: pICMS and pRedBC in % (CST 00 and 20 only).
+    #: pICMS and pRedBC in % (CST 00 and 20 only); pFCP in % (CST 00 and 20, optional).
     icms_rate: Decimal | None = None
     icms_base_reduction: Decimal | None = None
+    fcp_rate: Decimal | None = None
 
     @property
     def base(self) -> Decimal:
@@ -125,6 +126,14 @@ class Line:
         if not self.taxed:
             return ZERO
         return (self.icms_base * self.icms_rate / 100).quantize(CENTS, ROUND_HALF_EVEN)
+
+    @property
+    def fcp(self) -> Decimal:
+        """vFCP: the Fundo de Combate à Pobreza on the ICMS base (vBCFCP, the reduced one of
+        CST 20), to the cent; zero when the product has no pFCP."""
+        if not self.taxed or self.fcp_rate is None:
+            return ZERO
+        return (self.icms_base * self.fcp_rate / 100).quantize(CENTS, ROUND_HALF_EVEN)
 
     @property
     def ibs(self) -> Decimal:
@@ -224,6 +233,9 @@ def _icms(imposto: etree._Element, line: Line) -> None:
               ("pRedBC", rate(line.icms_base_reduction or ZERO) if line.cst == "20" else None),
               ("vBC", money(line.icms_base)), ("pICMS", rate(line.icms_rate)),
               ("vICMS", money(line.icms)))
+        if line.fcp_rate is not None:
+            _fill(group, ("vBCFCP", money(line.icms_base) if line.cst == "20" else None),
+                  ("pFCP", rate(line.fcp_rate)), ("vFCP", money(line.fcp)))
 
 
 def _ibscbs(imposto: etree._Element, line: Line) -> None:
@@ -262,8 +274,9 @@ def _total(inf: etree._Element, note: Note) -> None:
     # SEFAZ checks the totals against the sum of the items, each rounded to the cent.
     icms = _fill(_el(total, "ICMSTot"), ("vBC", money(sum((x.icms_base for x in lines), ZERO))),
                  ("vICMS", money(sum((x.icms for x in lines), ZERO))),
-                 *((name, money(ZERO)) for name in (
-                     "vICMSDeson", "vFCP", "vBCST", "vST", "vFCPST", "vFCPSTRet")))
+                 ("vICMSDeson", money(ZERO)),
+                 ("vFCP", money(sum((x.fcp for x in lines), ZERO))),
+                 *((name, money(ZERO)) for name in ("vBCST", "vST", "vFCPST", "vFCPSTRet")))
     _fill(icms, ("vProd", money(sums["vProd"])), ("vFrete", money(ZERO)),
           ("vSeg", money(ZERO)), ("vDesc", money(sums["vDesc"])),
           *((name, money(ZERO)) for name in ("vII", "vIPI", "vIPIDevol", "vPIS", "vCOFINS")),

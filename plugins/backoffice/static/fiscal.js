@@ -29,12 +29,14 @@ const TEXT_FIELDS = [
                               "regime normal, CRT 3 (00, 20, 40, 41, 50, 60)"],
   ["icms_rate", "Alíquota ICMS (%)", "", "só CST 00 e 20, e obrigatória: de 0 a 100"],
   ["icms_base_reduction", "Redução da base ICMS (%)", "", "só CST 20, e obrigatória: de 0 a 100"],
+  ["fcp_rate", "Alíquota FCP (%)", "", "Fundo de Combate à Pobreza: só CST 00 e 20, onde o " +
+                                       "estado cobra; de 0 a 100"],
   ["cst_ibscbs", "CST IBS/CBS", "000", "3 dígitos"],
   ["cclass_trib", "cClassTrib", "000001", "6 dígitos (000001: tributação integral)"],
   ["ibs_rate", "Alíquota IBS (%)", "0,1", "de 0 a 100, até 4 casas decimais"],
   ["cbs_rate", "Alíquota CBS (%)", "0,9", "de 0 a 100, até 4 casas decimais"],
 ];
-const RATES = new Set(["ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction"]);
+const RATES = new Set(["ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction", "fcp_rate"]);
 
 // The store's products' fiscal data, by product id.
 export async function everyProduct(session) {

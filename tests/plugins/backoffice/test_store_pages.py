@@ -178,6 +178,12 @@ def test_a_product_just_added_opens_for_its_fiscal_data(served):
         edit.get_by_label("NCM").fill("22011000")
         edit.get_by_label("Origem").select_option("1")
         edit.get_by_label("Alíquota CBS (%)").fill("0,85")
+        # FCP only where ICMS is computed (CST 00 and 20): the Simples store's CSOSN 102 has none.
+        edit.get_by_label("Alíquota FCP (%)").fill("2")
+        edit.get_by_role("button", name="Salvar produto").click()
+        fcp_error = edit.locator("label:has([name$='fcp_rate']) .field-error")
+        expect(fcp_error).to_contain_text("Fundo de Combate à Pobreza: só CST 00 e 20")
+        edit.get_by_label("Alíquota FCP (%)").fill("")
         edit.get_by_role("button", name="Salvar produto").click()
         expect(page.locator("#products tr[data-product='Água com gás']")).to_contain_text(
             "22011000")
@@ -185,6 +191,7 @@ def test_a_product_just_added_opens_for_its_fiscal_data(served):
     fiscal = staff.get(f"/api/v1/fiscal/products/{product['product_id']}").json()
     assert (fiscal["ncm"], fiscal["origin"], Decimal(fiscal["cbs_rate"])) == (
         "22011000", 1, Decimal("0.85"))
+    assert fiscal["fcp_rate"] is None
 
 
 def test_a_manager_moves_a_printer_to_a_serial_port_and_removes_it_and_a_station(served):

@@ -26,12 +26,14 @@ def _issuer(crt: str) -> nfce.Issuer:
                        "01001000")
 
 
-def _line(cst: str, price: str, icms_rate=None, reduction=None, quantity="1") -> nfce.Line:
+def _line(cst: str, price: str, icms_rate=None, reduction=None, quantity="1",
+          fcp=None) -> nfce.Line:
     total = Decimal(price) * Decimal(quantity)
     return nfce.Line("P1", "Prato", Decimal(quantity), Decimal(price), total, "21069090",
                      "5102", cst, 0, None, "000", "000001", Decimal("0.1"), Decimal("0.9"),
                      icms_rate=None if icms_rate is None else Decimal(icms_rate),
-                     icms_base_reduction=None if reduction is None else Decimal(reduction))
+                     icms_base_reduction=None if reduction is None else Decimal(reduction),
+                     fcp_rate=None if fcp is None else Decimal(fcp))
 
 
 def _signed(crt: str, lines, certificate) -> etree._Element:
@@ -90,6 +92,20 @@ def test_cst_20_is_taxed_on_the_reduced_base(certificate):
         ("orig", "0"), ("CST", "20"), ("modBC", "3"), ("pRedBC", "33.3300"),
         ("vBC", "9.33"), ("pICMS", "18.0000"), ("vICMS", "1.68")]  # 14 × 66.67 % = 9.3338
     assert _tot(root, "vBC") == "9.33" and _tot(root, "vICMS") == "1.68"
+
+
+def test_fcp_is_charged_on_the_icms_base_where_the_product_has_a_rate(certificate):
+    # RJ-style: ICMS 18 % plus FCP 2 % on the same base; on CST 20 the reduced base (vBCFCP).
+    lines = [_line("00", "26.90", "18", quantity="2", fcp="2"),
+             _line("20", "14.00", "18", "33.33", fcp="2"), _line("00", "5.00", "18")]
+    root = _signed("3", lines, certificate)
+    assert [(etree.QName(c).localname, c.text) for c in _icms(root, 1)][-2:] == [
+        ("pFCP", "2.0000"), ("vFCP", "1.08")]  # 53.80 × 2 % = 1.076
+    assert [(etree.QName(c).localname, c.text) for c in _icms(root, 2)][-3:] == [
+        ("vBCFCP", "9.33"), ("pFCP", "2.0000"), ("vFCP", "0.19")]  # 9.33 × 2 % = 0.1866
+    assert _icms(root, 3).find("n:pFCP", N) is None  # no rate, no FCP group
+    assert _tot(root, "vFCP") == "1.27" and _tot(root, "vICMS") == "12.26"
+    assert _tot(root, "vNF") == "72.80"  # FCP is inside the price, as ICMS is
 
 
 def test_totals_are_the_sum_of_the_items_each_rounded_to_the_cent(certificate):
@@ -152,9 +168,17 @@ def test_icms_data_that_do_not_fit_are_refused_and_nothing_is_stored(api, menu):
     refused(cst="20", icms_rate="18", icms_base_reduction="101")
     refused(cst="00", icms_rate="18", icms_base_reduction="10")
     refused(cst="40", icms_rate="18")
+    error = refused(cst="60", fcp_rate="2")  # FCP only where ICMS is computed
+    assert error["details"][0]["loc"] == ["fcp_rate"]
+    refused(cst="00", icms_rate="18", fcp_rate="-2")
     assert_error(api.get(path), 404, "fiscal_data_not_found")
     saved = api.request("PUT", path, json={**PRODUCT_DATA, "cst": "20", "icms_rate": "12",
                                            "icms_base_reduction": "41.67"})
     assert saved.status_code == 200, saved.text
     assert saved.json()["icms_rate"] == "12.0000"
     assert saved.json()["icms_base_reduction"] == "41.6700"
+    assert saved.json()["fcp_rate"] is None
+    saved = api.request("PUT", path, json={**PRODUCT_DATA, "cst": "00", "icms_rate": "18",
+                                           "fcp_rate": "2"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["fcp_rate"] == "2.0000"
