@@ -523,6 +523,14 @@ fiscal_products = Table(
     Column("icms_rate", Quantity(7, 4)),
     Column("icms_base_reduction", Quantity(7, 4)),
     Column("fcp_rate", Quantity(7, 4)),
+    # CST 60 / CSOSN 500: the ICMS-ST retained before (per unit, and pST in %), the effective
+    # ICMS (pRedBCEfet, pICMSEfet in %); all optional.
+    Column("st_rate", Quantity(7, 4)),
+    Column("effective_base_reduction", Quantity(7, 4)),
+    Column("effective_icms_rate", Quantity(7, 4)),
+    Column("st_retained_base", Quantity(14, 4)),
+    Column("st_substitute_icms", Quantity(14, 4)),
+    Column("st_retained_icms", Quantity(14, 4)),
     _created_at(),
     _updated_at("fiscal_products"),
     UniqueConstraint("store_id", "product_id", name="uq_fiscal_products_product"),

@@ -36,7 +36,8 @@ log = logging.getLogger("posmodern.fiscal")
 BRT = timezone(timedelta(hours=-3))
 SETTLED_TENDERS = ("CONFIRMED", "PARTIALLY_REFUNDED")
 FISCAL_COLUMNS = ("ncm", "cfop", "cst", "origin", "cest", "cst_ibscbs", "cclass_trib",
-                  "ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction", "fcp_rate")
+                  "ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction", "fcp_rate",
+                  *nfce.RETAINED_FIELDS)
 
 
 class OrderNotPaid(Conflict):
@@ -104,6 +105,7 @@ async def _lines(conn: AsyncConnection, order: Any) -> tuple[list[nfce.Line], li
         cfop=r.cfop, cst=r.cst, origin=r.origin, cest=r.cest, cst_ibscbs=r.cst_ibscbs,
         cclass_trib=r.cclass_trib, ibs_rate=r.ibs_rate, cbs_rate=r.cbs_rate,
         icms_rate=r.icms_rate, icms_base_reduction=r.icms_base_reduction, fcp_rate=r.fcp_rate,
+        **{name: getattr(r, name) for name in nfce.RETAINED_FIELDS},
         discount=d, other=o) for r, d, o in zip(rows, discounts, others)]
     return lines, []
 

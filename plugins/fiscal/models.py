@@ -10,7 +10,10 @@ from pydantic import Field, ValidationInfo, field_validator
 from posmodern.core.bodies import Strict
 from posmodern.plugins.fiscal.checks import cpf_problem, digits
 from posmodern.plugins.fiscal.documents import DocumentStatus
-from posmodern.plugins.fiscal.nfce import ICMS_GROUPS, TAXED
+from posmodern.plugins.fiscal.nfce import ICMS_GROUPS, RETAINED_ST, TAXED
+
+#: The fields of the ICMS-ST retained before that go together (vICMSSubstituto may be left out).
+ST_TOGETHER = ("st_retained_base", "st_rate", "st_retained_icms")
 
 
 class ProductFiscal(Strict):
@@ -39,6 +42,28 @@ class ProductFiscal(Strict):
         None, ge=0, le=100, decimal_places=4, validate_default=True,
         description="pFCP in % (Fundo de Combate à Pobreza, on the ICMS base): CST 00 and 20 "
                     "only, where the state charges it")
+    # CST 60 / CSOSN 500 (ICMS charged before by substitution): what the state may ask on the
+    # note, from the supplier's invoice. Amounts per unit sold.
+    st_retained_base: Decimal | None = Field(
+        None, ge=0, lt=Decimal("1e10"), decimal_places=4, validate_default=True,
+        description="vBCSTRet per unit (R$): the ST base retained before; CST 60 / CSOSN 500")
+    st_rate: Decimal | None = Field(
+        None, ge=0, le=100, decimal_places=4, validate_default=True,
+        description="pST in %: the rate borne by the final consumer; CST 60 / CSOSN 500")
+    st_substitute_icms: Decimal | None = Field(
+        None, ge=0, lt=Decimal("1e10"), decimal_places=4, validate_default=True,
+        description="vICMSSubstituto per unit (R$): the substitute's own ICMS (optional)")
+    st_retained_icms: Decimal | None = Field(
+        None, ge=0, lt=Decimal("1e10"), decimal_places=4, validate_default=True,
+        description="vICMSSTRet per unit (R$): the ICMS-ST retained before; goes with "
+                    "st_retained_base and st_rate")
+    effective_base_reduction: Decimal | None = Field(
+        None, ge=0, le=100, decimal_places=4, validate_default=True,
+        description="pRedBCEfet in % (optional, 0 when left out): CST 60 / CSOSN 500")
+    effective_icms_rate: Decimal | None = Field(
+        None, ge=0, le=100, decimal_places=4, validate_default=True,
+        description="pICMSEfet in %: the effective ICMS of the sale, where the state asks it; "
+                    "CST 60 / CSOSN 500")
 
     @field_validator("ncm")
     @classmethod
@@ -77,6 +102,30 @@ class ProductFiscal(Strict):
         if cst is not None and value is not None and cst not in TAXED:
             raise ValueError(f"fcp_rate (pFCP, %) is only for CST {' and '.join(TAXED)}, "
                              f"not {cst}")
+        return value
+
+    @field_validator("st_retained_base", "st_rate", "st_substitute_icms", "st_retained_icms",
+                     "effective_base_reduction", "effective_icms_rate")
+    @classmethod
+    def _retained(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        cst = info.data.get("cst")
+        if cst is None:
+            return value
+        if value is not None and cst not in RETAINED_ST:
+            raise ValueError(f"{info.field_name} is only for CST 60 and CSOSN 500 (ICMS charged "
+                             f"before by substitution), not {cst}")
+        if info.field_name == "st_retained_icms":
+            given = [name for name in (*ST_TOGETHER, "st_substitute_icms")
+                     if (value if name == info.field_name else info.data.get(name)) is not None]
+            missing = [name for name in ST_TOGETHER
+                       if (value if name == info.field_name else info.data.get(name)) is None]
+            if given and missing:
+                raise ValueError(f"the ICMS-ST retained before needs {', '.join(ST_TOGETHER)} "
+                                 f"together; missing: {', '.join(missing)}")
+        if (info.field_name == "effective_icms_rate" and value is None
+                and info.data.get("effective_base_reduction") is not None):
+            raise ValueError("effective_base_reduction (pRedBCEfet) goes with "
+                             "effective_icms_rate (pICMSEfet)")
         return value
 
 

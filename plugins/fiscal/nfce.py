@@ -36,6 +36,10 @@ CST_GROUPS = {"00": "ICMS00", "20": "ICMS20", "40": "ICMS40", "41": "ICMS40", "5
 ICMS_GROUPS = {**CSOSN_GROUPS, **CST_GROUPS}
 #: The CSTs whose ICMS the note computes (vBC, pICMS, vICMS): they need a rate.
 TAXED = ("00", "20")
+#: ICMS charged before by substitution: the ST retained and the effective ICMS may be told.
+RETAINED_ST = ("60", "500")
+RETAINED_FIELDS = ("st_retained_base", "st_rate", "st_substitute_icms", "st_retained_icms",
+                   "effective_base_reduction", "effective_icms_rate")
 SIMPLES = ("1", "4")
 #: modBC 3: the ICMS base is the value of the operation.
 MOD_BC = 3
@@ -103,6 +107,13 @@ class Line:
     icms_rate: Decimal | None = None
     icms_base_reduction: Decimal | None = None
     fcp_rate: Decimal | None = None
+    #: CST 60 / CSOSN 500: the ST retained before, per unit (pST in %), and the effective ICMS.
+    st_retained_base: Decimal | None = None
+    st_rate: Decimal | None = None
+    st_substitute_icms: Decimal | None = None
+    st_retained_icms: Decimal | None = None
+    effective_base_reduction: Decimal | None = None
+    effective_icms_rate: Decimal | None = None
 
     @property
     def base(self) -> Decimal:
@@ -134,6 +145,22 @@ class Line:
         if not self.taxed or self.fcp_rate is None:
             return ZERO
         return (self.icms_base * self.fcp_rate / 100).quantize(CENTS, ROUND_HALF_EVEN)
+
+    def per_item(self, per_unit: Decimal) -> Decimal:
+        """A per-unit amount times the quantity, to the cent."""
+        return (per_unit * self.quantity).quantize(CENTS, ROUND_HALF_EVEN)
+
+    @property
+    def effective_base(self) -> Decimal:
+        """vBCEfet: the item's value less pRedBCEfet, to the cent."""
+        kept = 100 - (self.effective_base_reduction or ZERO)
+        return (self.base * kept / 100).quantize(CENTS, ROUND_HALF_EVEN)
+
+    @property
+    def effective_icms(self) -> Decimal:
+        """vICMSEfet: vBCEfet × pICMSEfet, to the cent."""
+        return (self.effective_base * (self.effective_icms_rate or ZERO) / 100).quantize(
+            CENTS, ROUND_HALF_EVEN)
 
     @property
     def ibs(self) -> Decimal:
@@ -226,8 +253,12 @@ def _icms(imposto: etree._Element, line: Line) -> None:
     group = _el(_el(imposto, "ICMS"), ICMS_GROUPS[line.cst])
     if line.cst in CSOSN_GROUPS:
         _fill(group, ("orig", line.origin), ("CSOSN", line.cst))
+    else:
+        _fill(group, ("orig", line.origin), ("CST", line.cst))
+    if line.cst in RETAINED_ST:
+        _retained(group, line)
+    if line.cst in CSOSN_GROUPS:
         return
-    _fill(group, ("orig", line.origin), ("CST", line.cst))
     if line.taxed:
         _fill(group, ("modBC", MOD_BC),
               ("pRedBC", rate(line.icms_base_reduction or ZERO) if line.cst == "20" else None),
@@ -236,6 +267,22 @@ def _icms(imposto: etree._Element, line: Line) -> None:
         if line.fcp_rate is not None:
             _fill(group, ("vBCFCP", money(line.icms_base) if line.cst == "20" else None),
                   ("pFCP", rate(line.fcp_rate)), ("vFCP", money(line.fcp)))
+
+
+def _retained(group: etree._Element, line: Line) -> None:
+    """ICMS60 / ICMSSN500: the ST retained before and the effective ICMS, when the product has
+    them (the schema's optional sequences, in its order)."""
+    if line.st_retained_base is not None:
+        _fill(group, ("vBCSTRet", money(line.per_item(line.st_retained_base))),
+              ("pST", rate(line.st_rate)),
+              ("vICMSSubstituto", None if line.st_substitute_icms is None
+               else money(line.per_item(line.st_substitute_icms))),
+              ("vICMSSTRet", money(line.per_item(line.st_retained_icms))))
+    if line.effective_icms_rate is not None:
+        _fill(group, ("pRedBCEfet", rate(line.effective_base_reduction or ZERO)),
+              ("vBCEfet", money(line.effective_base)),
+              ("pICMSEfet", rate(line.effective_icms_rate)),
+              ("vICMSEfet", money(line.effective_icms)))
 
 
 def _ibscbs(imposto: etree._Element, line: Line) -> None:

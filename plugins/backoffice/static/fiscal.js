@@ -31,12 +31,27 @@ const TEXT_FIELDS = [
   ["icms_base_reduction", "Redução da base ICMS (%)", "", "só CST 20, e obrigatória: de 0 a 100"],
   ["fcp_rate", "Alíquota FCP (%)", "", "Fundo de Combate à Pobreza: só CST 00 e 20, onde o " +
                                        "estado cobra; de 0 a 100"],
+  // ICMS charged before by substitution (CST 60, CSOSN 500): from the supplier's invoice.
+  ["st_retained_base", "Base ST retida por unidade (R$)", "",
+   "só CST 60 e CSOSN 500, da nota do fornecedor; com a alíquota ST e o ICMS-ST retido"],
+  ["st_rate", "Alíquota ST (%)", "", "só CST 60 e CSOSN 500: a suportada pelo consumidor final"],
+  ["st_substitute_icms", "ICMS próprio do substituto por unidade (R$)", "",
+   "só CST 60 e CSOSN 500, opcional"],
+  ["st_retained_icms", "ICMS-ST retido por unidade (R$)", "", "só CST 60 e CSOSN 500; com a " +
+                                                             "base ST retida e a alíquota ST"],
+  ["effective_base_reduction", "Redução da base efetiva (%)", "", "só CST 60 e CSOSN 500, " +
+                                                                 "com a alíquota efetiva"],
+  ["effective_icms_rate", "Alíquota ICMS efetiva (%)", "", "só CST 60 e CSOSN 500, onde o " +
+                                                          "estado pede o ICMS efetivo"],
   ["cst_ibscbs", "CST IBS/CBS", "000", "3 dígitos"],
   ["cclass_trib", "cClassTrib", "000001", "6 dígitos (000001: tributação integral)"],
   ["ibs_rate", "Alíquota IBS (%)", "0,1", "de 0 a 100, até 4 casas decimais"],
   ["cbs_rate", "Alíquota CBS (%)", "0,9", "de 0 a 100, até 4 casas decimais"],
 ];
-const RATES = new Set(["ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction", "fcp_rate"]);
+// Decimal fields: shown and typed with a comma.
+const RATES = new Set(["ibs_rate", "cbs_rate", "icms_rate", "icms_base_reduction", "fcp_rate",
+  "st_retained_base", "st_rate", "st_substitute_icms", "st_retained_icms",
+  "effective_base_reduction", "effective_icms_rate"]);
 
 // The store's products' fiscal data, by product id.
 export async function everyProduct(session) {

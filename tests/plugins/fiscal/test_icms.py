@@ -27,13 +27,14 @@ def _issuer(crt: str) -> nfce.Issuer:
 
 
 def _line(cst: str, price: str, icms_rate=None, reduction=None, quantity="1",
-          fcp=None) -> nfce.Line:
+          fcp=None, **retained) -> nfce.Line:
     total = Decimal(price) * Decimal(quantity)
     return nfce.Line("P1", "Prato", Decimal(quantity), Decimal(price), total, "21069090",
                      "5102", cst, 0, None, "000", "000001", Decimal("0.1"), Decimal("0.9"),
                      icms_rate=None if icms_rate is None else Decimal(icms_rate),
                      icms_base_reduction=None if reduction is None else Decimal(reduction),
-                     fcp_rate=None if fcp is None else Decimal(fcp))
+                     fcp_rate=None if fcp is None else Decimal(fcp),
+                     **{name: Decimal(value) for name, value in retained.items()})
 
 
 def _signed(crt: str, lines, certificate) -> etree._Element:
@@ -108,6 +109,31 @@ def test_fcp_is_charged_on_the_icms_base_where_the_product_has_a_rate(certificat
     assert _tot(root, "vNF") == "72.80"  # FCP is inside the price, as ICMS is
 
 
+@pytest.mark.parametrize(("crt", "cst", "group", "code_tag"), [
+    ("3", "60", "ICMS60", "CST"), ("1", "500", "ICMSSN500", "CSOSN")])
+def test_the_st_retained_before_and_the_effective_icms_are_told_per_item(crt, cst, group,
+                                                                        code_tag, certificate):
+    # A beer whose ST was charged by the brewery: per can, base 7.8333, pST 20 %, the
+    # substitute's own ICMS 0.60, ST retained 0.9667; effective ICMS 18 % on 10 % less.
+    lines = [_line(cst, "8.50", quantity="3", st_retained_base="7.8333", st_rate="20",
+                   st_substitute_icms="0.60", st_retained_icms="0.9667",
+                   effective_base_reduction="10", effective_icms_rate="18"),
+             _line(cst, "5.00", st_retained_base="4", st_rate="18", st_retained_icms="0.5")]
+    root = _signed(crt, lines, certificate)
+    icms = _icms(root)
+    assert icms.tag == f"{{{nfce.NFE}}}{group}"
+    assert [(etree.QName(c).localname, c.text) for c in icms] == [
+        ("orig", "0"), (code_tag, cst), ("vBCSTRet", "23.50"), ("pST", "20.0000"),
+        ("vICMSSubstituto", "1.80"), ("vICMSSTRet", "2.90"),  # 3 × 0.9667 = 2.9001
+        ("pRedBCEfet", "10.0000"), ("vBCEfet", "22.95"),  # 25.50 × 90 %
+        ("pICMSEfet", "18.0000"), ("vICMSEfet", "4.13")]  # 22.95 × 18 % = 4.131
+    assert [etree.QName(c).localname for c in _icms(root, 2)] == [
+        "orig", code_tag, "vBCSTRet", "pST", "vICMSSTRet"]  # no substitute's ICMS, no effective
+    # Charged before: nothing of it in this note's totals.
+    assert _tot(root, "vBC") == "0.00" and _tot(root, "vST") == "0.00"
+    assert _tot(root, "vNF") == "30.50"
+
+
 def test_totals_are_the_sum_of_the_items_each_rounded_to_the_cent(certificate):
     # 0.35 × 18 % = 0.063 → 0.06 per item: the note says 0.18, not 1.05 × 18 % = 0.19.
     lines = [_line("00", "0.35", "18") for _ in range(3)] + [_line("41", "6.50")]
@@ -171,6 +197,15 @@ def test_icms_data_that_do_not_fit_are_refused_and_nothing_is_stored(api, menu):
     error = refused(cst="60", fcp_rate="2")  # FCP only where ICMS is computed
     assert error["details"][0]["loc"] == ["fcp_rate"]
     refused(cst="00", icms_rate="18", fcp_rate="-2")
+    error = refused(cst="00", icms_rate="18", st_rate="20")  # ST retained: CST 60 only
+    assert error["details"][0]["loc"] == ["st_rate"]
+    error = refused(cst="60", st_retained_base="4", st_rate="18")  # without what was retained
+    assert error["details"][0]["loc"] == ["st_retained_icms"]
+    assert "st_retained_icms" in error["details"][0]["msg"]
+    error = refused(cst="60", effective_base_reduction="10")  # a reduction without the rate
+    assert error["details"][0]["loc"] == ["effective_icms_rate"]
+    refused(cst="60", st_retained_base="-1", st_rate="18", st_retained_icms="0.5")
+    refused(cst="60", effective_icms_rate="100.5")
     assert_error(api.get(path), 404, "fiscal_data_not_found")
     saved = api.request("PUT", path, json={**PRODUCT_DATA, "cst": "20", "icms_rate": "12",
                                            "icms_base_reduction": "41.67"})
@@ -182,3 +217,9 @@ def test_icms_data_that_do_not_fit_are_refused_and_nothing_is_stored(api, menu):
                                            "fcp_rate": "2"})
     assert saved.status_code == 200, saved.text
     assert saved.json()["fcp_rate"] == "2.0000"
+    saved = api.request("PUT", path, json={**PRODUCT_DATA, "cst": "60", "st_retained_base":
+                                           "4.5", "st_rate": "18", "st_retained_icms": "0.81",
+                                           "effective_icms_rate": "18"})
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["st_retained_base"], saved.json()["st_substitute_icms"],
+            saved.json()["effective_icms_rate"]) == ("4.5000", None, "18.0000")
