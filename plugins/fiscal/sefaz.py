@@ -37,17 +37,29 @@ _SVRS = {"NFeAutorizacao4": "NfeAutorizacao/NFeAutorizacao4.asmx",
          "NFeRecepcaoEvento4": "recepcaoevento/recepcaoevento4.asmx",
          "NFeInutilizacao4": "nfeinutilizacao/nfeinutilizacao4.asmx",
          "NFeStatusServico4": "NfeStatusServico/NfeStatusServico4.asmx"}
-#: (UF, tpAmb) → (base URL, paths). States not listed use SVRS's NFC-e services.
+#: (UF, tpAmb) → (base URL, paths). RS runs SVRS's software on its own hosts. States neither
+#: listed nor in :data:`OWN_AUTHORIZER` authorize NFC-e at SVRS.
 ENDPOINTS = {
     ("SP", "1"): ("https://nfce.fazenda.sp.gov.br/ws/", _SP),
     ("SP", "2"): ("https://homologacao.nfce.fazenda.sp.gov.br/ws/", _SP),
+    ("RS", "1"): ("https://nfce.sefazrs.rs.gov.br/ws/", _SVRS),
+    ("RS", "2"): ("https://nfce-homologacao.sefazrs.rs.gov.br/ws/", _SVRS),
     ("SVRS", "1"): ("https://nfce.svrs.rs.gov.br/ws/", _SVRS),
     ("SVRS", "2"): ("https://nfce-homologacao.svrs.rs.gov.br/ws/", _SVRS),
 }
+#: States that authorize NFC-e at their own SEFAZ, whose addresses this table does not hold yet
+#: (they differ per service and were not checked against the states' own lists): their stores
+#: set POS_FISCAL_SEFAZ_URL; until then nothing is sent to SVRS, which would refuse the notes.
+OWN_AUTHORIZER = ("AM", "GO", "MG", "MS", "MT", "PR")
 
 
 class NoAnswer(Exception):
     """SEFAZ did not answer in time (or could not be reached): the outcome is unknown."""
+
+
+class NoEndpoint(NoAnswer):
+    """The store's state has no address here: nothing was sent (the notes go on in contingency
+    and the log says what to set)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,9 @@ class Answer:
 def endpoint(uf: str, environment: str, service: str, override: str = "") -> str:
     if override:
         return f"{override.rstrip('/')}/{service}"
+    if uf in OWN_AUTHORIZER:
+        raise NoEndpoint(f"{uf} authorizes NFC-e at its own SEFAZ, whose address this version "
+                         "does not hold: set POS_FISCAL_SEFAZ_URL")
     base, paths = ENDPOINTS.get((uf, environment)) or ENDPOINTS[("SVRS", environment)]
     return base + paths[service]
 
