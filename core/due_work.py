@@ -51,11 +51,17 @@ class DueWorker:
     table: ClassVar[Table]
     #: The setting of the seconds between two passes.
     poll: ClassVar[Any]
+    #: What a transaction marks (:func:`~posmodern.core.db.written`) when it made rows due: the
+    #: worker is woken once it commits, not before (a pass started before the commit would not
+    #: see them and wait for the next poll).
+    topic: ClassVar[str | None] = None
 
     def value(self, setting):
         return setting.value(self.runtime.settings)
 
     def start(self) -> None:
+        if self.topic:
+            self.runtime.db.on_commit(self.topic, self.wake)
         self._task = asyncio.create_task(self._run(), name=f"{self.name}.sender")
 
     def wake(self, client_id: str | None = None) -> None:
@@ -67,6 +73,8 @@ class DueWorker:
     async def stop(self) -> None:
         """Stop passing; the work under way gets :data:`STOP_SECONDS` to end, then is cancelled."""
         self._stopping = True
+        if self.topic:
+            self.runtime.db.off_commit(self.topic, self.wake)
         self._wake.set()
         tasks = [task for task in self.running() if task is not None]
         if tasks:

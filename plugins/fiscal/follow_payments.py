@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from posmodern.core.config import Settings
+from posmodern.core.db import written
 from posmodern.core.errors import PosError
 from posmodern.core.events import Envelope, Subscription
 from posmodern.core.peripherals import ReceiptExtras
@@ -15,6 +16,7 @@ from posmodern.core.store_settings import store_value
 from posmodern.plugins.fiscal import emission
 from posmodern.plugins.fiscal import settings as spec
 from posmodern.plugins.fiscal.documents import DocumentStatus, current_document
+from posmodern.plugins.fiscal.state import NOTES_WRITTEN
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger("posmodern.fiscal")
@@ -50,11 +52,9 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     async def handle(envelope: Envelope, conn: AsyncConnection) -> None:
         order_id = _uuid(envelope.data.get("order_id"))
         if order_id is not None:
-            await issue_for(conn, settings, envelope.store_id, order_id,
-                            envelope.data.get("tenders", []))
-            sender = PROCESS.get("sender")
-            if sender is not None:  # it sends the note as soon as this transaction commits
-                sender.wake(envelope.client_id)
+            if await issue_for(conn, settings, envelope.store_id, order_id,
+                               envelope.data.get("tenders", [])) is not None:
+                written(conn, NOTES_WRITTEN)  # the sender sends it once this commits
     return [Subscription("fiscal.nfce", ("payment.completed",), handle)]
 
 
@@ -88,6 +88,8 @@ async def receipt_extras(conn: AsyncConnection, order_id: uuid.UUID,
         try:
             async with conn.begin_nested():
                 row = await issue_for(conn, settings, store_id, order_id, None)
+            if row is not None:
+                written(conn, NOTES_WRITTEN)
         except Exception:  # noqa: BLE001 - a receipt is printed even when the note fails
             log.exception("fiscal: the NFC-e of order %s could not be issued", order_id)
             return None

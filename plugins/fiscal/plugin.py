@@ -88,7 +88,6 @@ async def pos_startup(runtime):
     follow_payments.PROCESS["settings"] = runtime.settings
     sender = Sender(runtime)
     runtime.state[NAME] = sender
-    follow_payments.PROCESS["sender"] = sender
     sender.start()
 
 
@@ -102,8 +101,6 @@ def pos_ready_warnings(runtime):
 @hookimpl
 async def pos_shutdown(runtime):
     sender = runtime.state.pop(NAME, None)
-    if follow_payments.PROCESS.get("sender") is sender:
-        follow_payments.PROCESS.pop("sender", None)
     if sender is not None:
         await sender.stop()
 

@@ -27,6 +27,7 @@ from posmodern.plugins.fiscal import settings as spec
 from posmodern.plugins.fiscal.documents import DocumentStatus as S
 from posmodern.plugins.fiscal.documents import change, find_document
 from posmodern.plugins.fiscal.issuer import StoreFiscal, store_fiscal
+from posmodern.plugins.fiscal.state import NOTES_WRITTEN
 from posmodern.schema.tables import fiscal_documents
 from posmodern.schema.types import utcnow
 from sqlalchemy import Select, Table, select
@@ -61,6 +62,7 @@ class Sender(DueWorker):
     name: ClassVar[str] = "fiscal"
     table: ClassVar[Table] = fiscal_documents
     poll: ClassVar[Any] = spec.POLL
+    topic: ClassVar[str | None] = NOTES_WRITTEN
 
     def __post_init__(self) -> None:
         self.availability = Availability(self.value(spec.RETRY))

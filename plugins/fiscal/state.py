@@ -7,6 +7,9 @@ from typing import Any
 from posmodern.core.runtime import Runtime
 
 NAME = "fiscal"
+#: Marked by a transaction that issued a note (:func:`~posmodern.core.db.written`): this
+#: process's sender sends it once the transaction commits.
+NOTES_WRITTEN = "fiscal.notes"
 
 
 def sender(runtime: Runtime) -> Any | None:

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.config import Settings
+from posmodern.core.db import written
 from posmodern.core.events import Envelope, Subscription
 from posmodern.core.store_settings import store_values
 from posmodern.plugins.sat import settings as spec
@@ -22,8 +23,8 @@ from posmodern.schema.tables import order_items, orders
 from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.sat")
-#: The sender of the process (set at start-up), woken when a CF-e is written.
-PROCESS: dict[str, Any] = {}
+#: Marked by a transaction that made a CF-e to send (:func:`~posmodern.core.db.written`).
+CFE_WRITTEN = "sat.cfe"
 
 
 async def issues_cfe(conn: AsyncConnection, settings: Settings, store_id: str) -> dict | None:
@@ -91,7 +92,6 @@ def subscriptions(settings: Settings) -> list[Subscription]:
             return
         row = await issue(conn, settings, envelope.client_id, envelope.store_id, order_id,
                           envelope.data.get("tenders") or [])
-        sender = PROCESS.get("sender")
-        if row is not None and sender is not None:  # it sends as soon as this commits
-            sender.wake(envelope.client_id)
+        if row is not None:
+            written(conn, CFE_WRITTEN)  # the sender sends it once this commits
     return [Subscription("sat.cfe", ("payment.completed",), handle)]

@@ -61,14 +61,11 @@ def pos_subscriptions(settings, hooks):
 async def pos_startup(runtime):
     sender = Sender(runtime)
     runtime.state[NAME] = sender
-    issuing.PROCESS["sender"] = sender
     sender.start()
 
 
 @hookimpl
 async def pos_shutdown(runtime):
     sender = runtime.state.pop(NAME, None)
-    if issuing.PROCESS.get("sender") is sender:
-        issuing.PROCESS.pop("sender", None)
     if sender is not None:
         await sender.stop()

@@ -25,6 +25,7 @@ from posmodern.core.due_work import DueWorker
 from posmodern.plugins.sat import settings as spec
 from posmodern.plugins.sat.device import Device, DeviceBusy, DeviceMissing, DeviceSilent
 from posmodern.plugins.sat.device import new_session
+from posmodern.plugins.sat.issuing import CFE_WRITTEN
 from posmodern.plugins.sat.documents import WORK, change, find_document
 from posmodern.plugins.sat.documents import DocumentStatus as S
 from posmodern.plugins.sat.tables import sat_documents
@@ -82,6 +83,7 @@ class Sender(DueWorker):
     name: ClassVar[str] = "sat"
     table: ClassVar[Table] = sat_documents
     poll: ClassVar[Any] = spec.POLL
+    topic: ClassVar[str | None] = CFE_WRITTEN
 
     def waiting(self) -> Select:
         return (select(sat_documents.c.document_id, sat_documents.c.store_id,
