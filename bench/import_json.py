@@ -38,7 +38,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from posmodern.core import backup, tenancy  # noqa: E402
 from posmodern.core.asyncio_hooks import collect_sync  # noqa: E402
 from posmodern.core.db import Database, schema_name  # noqa: E402
-from posmodern.core.legacy_import import ImportContext, import_folder, legacy_uuid  # noqa: E402
+from posmodern.core.legacy_fields import legacy_uuid  # noqa: E402
+from posmodern.core.legacy_import import ImportContext, import_folder  # noqa: E402
 from posmodern.core.plugins import get_plugin_manager  # noqa: E402
 from support import services  # noqa: E402
 from support.settings import make_settings  # noqa: E402
