@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -14,6 +15,18 @@ from posmodern.plugins.fiscal.nfce import ICMS_GROUPS, RETAINED_ST, TAXED
 
 #: The fields of the ICMS-ST retained before that go together (vICMSSubstituto may be left out).
 ST_TOGETHER = ("st_retained_base", "st_rate", "st_retained_icms")
+
+
+def _percent(description: str) -> Any:
+    """An optional rate in %, checked even when left out (its CST may require it)."""
+    return Field(None, ge=0, le=100, decimal_places=4, validate_default=True,
+                 description=description)
+
+
+def _per_unit(description: str) -> Any:
+    """An optional amount per unit sold (R$, 4 places), checked even when left out."""
+    return Field(None, ge=0, lt=Decimal("1e10"), decimal_places=4, validate_default=True,
+                 description=description)
 
 
 class ProductFiscal(Strict):
@@ -35,34 +48,26 @@ class ProductFiscal(Strict):
     icms_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=4,
                                       validate_default=True,
                                       description="pICMS in %: CST 00 and 20 only, and required")
-    icms_base_reduction: Decimal | None = Field(
-        None, ge=0, le=100, decimal_places=4, validate_default=True,
-        description="pRedBC in % (the share of the base left out): CST 20 only, and required")
-    fcp_rate: Decimal | None = Field(
-        None, ge=0, le=100, decimal_places=4, validate_default=True,
-        description="pFCP in % (Fundo de Combate à Pobreza, on the ICMS base): CST 00 and 20 "
+    icms_base_reduction: Decimal | None = _percent(
+        "pRedBC in % (the share of the base left out): CST 20 only, and required")
+    fcp_rate: Decimal | None = _percent(
+        "pFCP in % (Fundo de Combate à Pobreza, on the ICMS base): CST 00 and 20 "
                     "only, where the state charges it")
     # CST 60 / CSOSN 500 (ICMS charged before by substitution): what the state may ask on the
     # note, from the supplier's invoice. Amounts per unit sold.
-    st_retained_base: Decimal | None = Field(
-        None, ge=0, lt=Decimal("1e10"), decimal_places=4, validate_default=True,
-        description="vBCSTRet per unit (R$): the ST base retained before; CST 60 / CSOSN 500")
-    st_rate: Decimal | None = Field(
-        None, ge=0, le=100, decimal_places=4, validate_default=True,
-        description="pST in %: the rate borne by the final consumer; CST 60 / CSOSN 500")
-    st_substitute_icms: Decimal | None = Field(
-        None, ge=0, lt=Decimal("1e10"), decimal_places=4, validate_default=True,
-        description="vICMSSubstituto per unit (R$): the substitute's own ICMS (optional)")
-    st_retained_icms: Decimal | None = Field(
-        None, ge=0, lt=Decimal("1e10"), decimal_places=4, validate_default=True,
-        description="vICMSSTRet per unit (R$): the ICMS-ST retained before; goes with "
+    st_retained_base: Decimal | None = _per_unit(
+        "vBCSTRet per unit (R$): the ST base retained before; CST 60 / CSOSN 500")
+    st_rate: Decimal | None = _percent(
+        "pST in %: the rate borne by the final consumer; CST 60 / CSOSN 500")
+    st_substitute_icms: Decimal | None = _per_unit(
+        "vICMSSubstituto per unit (R$): the substitute's own ICMS (optional)")
+    st_retained_icms: Decimal | None = _per_unit(
+        "vICMSSTRet per unit (R$): the ICMS-ST retained before; goes with "
                     "st_retained_base and st_rate")
-    effective_base_reduction: Decimal | None = Field(
-        None, ge=0, le=100, decimal_places=4, validate_default=True,
-        description="pRedBCEfet in % (optional, 0 when left out): CST 60 / CSOSN 500")
-    effective_icms_rate: Decimal | None = Field(
-        None, ge=0, le=100, decimal_places=4, validate_default=True,
-        description="pICMSEfet in %: the effective ICMS of the sale, where the state asks it; "
+    effective_base_reduction: Decimal | None = _percent(
+        "pRedBCEfet in % (optional, 0 when left out): CST 60 / CSOSN 500")
+    effective_icms_rate: Decimal | None = _percent(
+        "pICMSEfet in %: the effective ICMS of the sale, where the state asks it; "
                     "CST 60 / CSOSN 500")
 
     @field_validator("ncm")
