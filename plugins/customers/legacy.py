@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import legacy_fields as legacy
-from posmodern.core.bulk import among, upsert_rows
+from posmodern.core.bulk import among, planned_for_values, upsert_rows
 from posmodern.core.errors import ValidationFailed
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.plugins.customers.models import normalize_email, normalize_phone
@@ -56,11 +56,12 @@ async def write_customers(conn: AsyncConnection, batch: list[Prepared], ctx: Imp
     hashes = {p.rows["document_hash"] for p in batch if p.rows["document_hash"]}
     owners = {}
     if hashes:
-        rows = await conn.execute(select(customers.c.customer_id, customers.c.store_id,
-                                         customers.c.document_hash)
-                                  .where(among(conn, customers.c.store_id,
-                                               {p.rows["store_id"] for p in batch}),
-                                         among(conn, customers.c.document_hash, hashes)))
+        async with planned_for_values(conn):
+            rows = await conn.execute(select(customers.c.customer_id, customers.c.store_id,
+                                             customers.c.document_hash)
+                                      .where(among(conn, customers.c.store_id,
+                                                   {p.rows["store_id"] for p in batch}),
+                                             among(conn, customers.c.document_hash, hashes)))
         owners = {(row.store_id, row.document_hash): row.customer_id for row in rows}
     kept, problems = [], []
     for prepared in batch:
@@ -74,9 +75,13 @@ async def write_customers(conn: AsyncConnection, batch: list[Prepared], ctx: Imp
     # Sealing is randomised: a customer stored with the same document keeps its token, so a
     # second run changes nothing.
     ids = [p.rows["customer_id"] for p in kept]
-    stored = {row.customer_id: row for row in await conn.execute(
-        select(customers.c.customer_id, customers.c.document_hash, customers.c.document_number)
-        .where(among(conn, customers.c.customer_id, ids)))} if ids else {}
+    stored = {}
+    if ids:
+        async with planned_for_values(conn):
+            stored = {row.customer_id: row for row in await conn.execute(
+                select(customers.c.customer_id, customers.c.document_hash,
+                       customers.c.document_number)
+                .where(among(conn, customers.c.customer_id, ids)))}
     rows = []
     for prepared in kept:
         row = dict(prepared.rows)
