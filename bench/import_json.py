@@ -13,7 +13,7 @@ it under a new id (`--as`). The load average is printed along.
 PostgreSQL by default (a throw-away database, dropped at the end); `--database-url
 sqlite+aiosqlite:///…` for SQLite (no COPY ceiling there).
 
-    .venv/bin/python bench/import_json.py [--orders 250000] [--items 4] [--batch 2000]
+    .venv/bin/python bench/import_json.py [--orders 250000] [--items 4] [--batch 5000]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from posmodern.core import backup, tenancy  # noqa: E402
 from posmodern.core.asyncio_hooks import collect_sync  # noqa: E402
 from posmodern.core.db import Database, schema_name  # noqa: E402
 from posmodern.core.legacy_fields import legacy_uuid  # noqa: E402
-from posmodern.core.legacy_import import ImportContext, import_folder  # noqa: E402
+from posmodern.core.legacy_import import BATCH, ImportContext, import_folder  # noqa: E402
 from posmodern.core.plugins import get_plugin_manager  # noqa: E402
 from support import services  # noqa: E402
 from support.settings import make_settings  # noqa: E402
@@ -210,6 +210,6 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=250_000)
     parser.add_argument("--items", type=int, default=4, help="Items per order.")
     parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=2000, help="Records per transaction.")
+    parser.add_argument("--batch", type=int, default=BATCH, help="Records per transaction.")
     parser.add_argument("--database-url", help="Default: a throw-away PostgreSQL database.")
     asyncio.run(main(parser.parse_args()))

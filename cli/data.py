@@ -13,6 +13,7 @@ import click
 from posmodern.cli.commands import _branches, _with_db, db, pass_state, tenant
 from posmodern.cli.main import CliState, cli
 from posmodern.core.errors import PosError
+from posmodern.core.legacy_import import BATCH
 from posmodern.schema.types import utcnow
 
 
@@ -103,7 +104,7 @@ __all__ = ["cli", "tenant"]
 @click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
 @click.option("--errors", "errors_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the per-row error report here (JSON lines).")
-@click.option("--batch", "batch_size", default=2000, show_default=True,
+@click.option("--batch", "batch_size", default=BATCH, show_default=True,
               type=click.IntRange(1, 100_000), help="Records per transaction.")
 @pass_state
 def import_json(state: CliState, folder: Path, client_id: str, store_id: str, dry_run: bool,

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from posmodern.core.config import Settings
     from posmodern.core.db import Database
 
-BATCH = 2000
+#: Records per transaction: on 1,000,000 order items (PostgreSQL, 2 cores) 2,000 took 80 s
+#: before the lookups were planned per batch, 5,000 took 44.5 s, 10,000 50.4 s.
+BATCH = 5000
 
 
 class ImportRefused(PosError):
