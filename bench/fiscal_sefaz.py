@@ -68,7 +68,7 @@ def loadavg() -> str:
 
 
 def _key_line(key: str) -> bytes:
-    """The key's first line as the receipt prints it (follow_payments.key_lines)."""
+    """The key's first line as the receipt prints it (core.peripherals.key_lines)."""
     return " ".join(key[i:i + 4] for i in range(0, 24, 4)).encode()
 
 

@@ -308,9 +308,11 @@ def pos_printer_drivers(settings: Settings) -> list[PrinterDriver]:
 def pos_receipt_extras(conn: AsyncConnection, order_id: uuid.UUID,
                        store_id: str) -> ReceiptExtras | None:
     """Called by the peripherals plugin while it lays out an order's customer receipt (on
-    ``payment.completed``), in the transaction of that event's handler. Return
-    :class:`~posmodern.core.peripherals.ReceiptExtras` (a fiscal key and its QR code) or None.
-    Only plugins of the peripherals plugin's process are asked.
+    ``payment.completed``, and again on the fiscal plugins' events that reprint it), in the
+    transaction of that event's handler. Return
+    :class:`~posmodern.core.peripherals.ReceiptExtras` (a fiscal key and its QR code; or
+    ``later=True`` while the plugin's document is on its way, the receipt then waiting for the
+    plugin's event) or None. Only plugins of the peripherals plugin's process are asked.
     """
 
 

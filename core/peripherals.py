@@ -63,6 +63,13 @@ def driver_registry(drivers: Iterable[PrinterDriver]) -> dict[str, PrinterDriver
     return found
 
 
+def key_lines(key: str) -> list[str]:
+    """A fiscal document's 44-digit access key in groups of four, on two lines that fit 58 mm
+    paper (the NFC-e's DANFE and the CF-e's extrato print it so)."""
+    groups = [key[i:i + 4] for i in range(0, len(key), 4)]
+    return [" ".join(groups[:6]), " ".join(groups[6:])]
+
+
 @dataclass(frozen=True)
 class ReceiptExtras:
     """What a plugin adds to a customer receipt (``pos_receipt_extras``): the fiscal plugin's
@@ -74,3 +81,7 @@ class ReceiptExtras:
     #: What the lines show (the note's access key): a receipt of the order showing another one
     #: is printed again, one showing the same is not.
     key: str | None = None
+    #: The plugin's document is on its way (a CF-e waiting for the store's SAT, which answers
+    #: in seconds): the receipt is not printed now but on the plugin's event once it answered,
+    #: with the document, so the customer is handed one receipt, not two.
+    later: bool = False

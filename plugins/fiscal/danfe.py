@@ -16,7 +16,7 @@ from typing import Any
 
 import qrcode
 from lxml import etree
-from posmodern.plugins.fiscal.follow_payments import key_lines
+from posmodern.core.peripherals import key_lines
 from posmodern.plugins.fiscal.nfce import NFE
 
 N = {"n": NFE}

@@ -11,7 +11,7 @@ from posmodern.core.config import Settings
 from posmodern.core.db import written
 from posmodern.core.errors import PosError
 from posmodern.core.events import Envelope, Subscription
-from posmodern.core.peripherals import ReceiptExtras
+from posmodern.core.peripherals import ReceiptExtras, key_lines
 from posmodern.core.store_settings import store_value
 from posmodern.plugins.fiscal import emission
 from posmodern.plugins.fiscal import settings as spec
@@ -56,12 +56,6 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                                envelope.data.get("tenders", [])) is not None:
                 written(conn, NOTES_WRITTEN)  # the sender sends it once this commits
     return [Subscription("fiscal.nfce", ("payment.completed",), handle)]
-
-
-def key_lines(key: str) -> list[str]:
-    """The access key in groups of four, on two lines that fit 58 mm paper."""
-    groups = [key[i:i + 4] for i in range(0, len(key), 4)]
-    return [" ".join(groups[:6]), " ".join(groups[6:])]
 
 
 def receipt_lines(row: Any) -> list[str]:

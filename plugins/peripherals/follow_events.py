@@ -173,6 +173,8 @@ def receipts(settings: Settings, hooks: pluggy.HookRelay):
         found = await call_hook(hooks.pos_receipt_extras, conn=conn, order_id=order_id,
                                 store_id=envelope.store_id)
         found = [e for e in found if isinstance(e, ReceiptExtras)]
+        if any(e.later for e in found):
+            return  # a fiscal document on its way: printed on its plugin's event, with it
         extras = [{"lines": list(e.lines), "qr": e.qr} for e in found]
         shows = "".join(f":{e.key}" for e in found if e.key)  # the note's key, when fiscal
         values = await store_values(conn, settings, envelope.store_id,
@@ -243,8 +245,10 @@ def subscriptions(settings: Settings, hooks: pluggy.HookRelay) -> list[Subscript
         Subscription("peripherals.kitchen_tickets",
                      ("order.status_updated", "order.items_changed", "order.cancelled"),
                      kitchen(settings)),
-        # Again when the fiscal note became a contingency note after the sale (its new key).
-        Subscription("peripherals.receipts", ("payment.completed", "fiscal.contingency_issued"),
+        # Again when the fiscal note became a contingency note after the sale (its new key),
+        # and once the store's SAT answered about the sale's CF-e (the receipt waited for it).
+        Subscription("peripherals.receipts", ("payment.completed", "fiscal.contingency_issued",
+                                              "sat.cfe_answered"),
                      receipts(settings, hooks)),
         Subscription("peripherals.cash_drawer", ("payment.confirmed",), cash_drawer),
         Subscription("peripherals.bill_checks", ("waiter.bill_requested",),

@@ -19,8 +19,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from posmodern.core.events import emit
 from posmodern.plugins.sat.tables import sat_documents
 from posmodern.schema.types import utcnow
+
+#: Published after each answer of the device about a sale (authorised, refused, or none in
+#: time) and when a sale could not be written as a CF-e: the peripherals plugin prints the
+#: customer's receipt then (see :mod:`~posmodern.plugins.sat.extrato`).
+ANSWERED = "sat.cfe_answered"
 
 
 class DocumentStatus(enum.StrEnum):
@@ -58,6 +64,14 @@ async def order_document(conn: AsyncConnection, order_id: uuid.UUID, store_id: s
 async def change(conn: AsyncConnection, document_id: uuid.UUID, **values: Any) -> None:
     await conn.execute(update(sat_documents).where(sat_documents.c.document_id == document_id)
                        .values(updated_at=utcnow(), **values))
+
+
+async def announce(conn: AsyncConnection, document_id: uuid.UUID, store_id: str) -> None:
+    """Publish :data:`ANSWERED` for the CF-e as it now stands, with the payment's tenders."""
+    row = await find_document(conn, document_id, store_id)
+    await emit(conn, ANSWERED, client_id=row.client_id, store_id=row.store_id, data={
+        "order_id": row.order_id, "document_id": row.document_id, "status": row.status,
+        "access_key": row.access_key, "number": row.number, "tenders": row.tenders or []})
 
 
 def _when(value) -> str | None:

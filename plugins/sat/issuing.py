@@ -17,7 +17,7 @@ from posmodern.core.events import Envelope, Subscription
 from posmodern.core.store_settings import store_values
 from posmodern.plugins.sat import settings as spec
 from posmodern.plugins.sat.cfe import CFeInvalid, Line, sale_xml
-from posmodern.plugins.sat.documents import DocumentStatus, order_document
+from posmodern.plugins.sat.documents import DocumentStatus, announce, order_document
 from posmodern.plugins.sat.tables import sat_documents
 from posmodern.schema.tables import order_items, orders
 from posmodern.schema.types import utcnow
@@ -64,12 +64,13 @@ async def issue(conn: AsyncConnection, settings: Settings, client_id: str, store
         log.warning("sat: order %s of store %s not found: no CF-e", order_id, store_id)
         return None
     cpf = ((order.metadata or {}).get("cpf") or "").replace(".", "").replace("-", "") or None
-    values: dict[str, Any] = {"status": DocumentStatus.PENDING, "next_attempt_at": utcnow()}
+    values: dict[str, Any] = {"status": DocumentStatus.PENDING, "next_attempt_at": utcnow(),
+                              "tenders": tenders}
     try:
         values["sale_xml"] = sale_xml(store, await _lines(conn, order_id), order.total,
                                       tenders, cpf)
     except CFeInvalid as exc:
-        values = {"status": DocumentStatus.INVALID, "message": str(exc)}
+        values = {"status": DocumentStatus.INVALID, "message": str(exc), "tenders": tenders}
     document_id = uuid.uuid4()
     now = utcnow()
     await conn.execute(insert(sat_documents).values(
@@ -92,6 +93,10 @@ def subscriptions(settings: Settings) -> list[Subscription]:
             return
         row = await issue(conn, settings, envelope.client_id, envelope.store_id, order_id,
                           envelope.data.get("tenders") or [])
-        if row is not None:
+        if row is None:
+            return
+        if row.status == DocumentStatus.INVALID:  # no device call to wait for: the receipt now
+            await announce(conn, row.document_id, row.store_id)
+        else:
             written(conn, CFE_WRITTEN)  # the sender sends it once this commits
     return [Subscription("sat.cfe", ("payment.completed",), handle)]

@@ -13,7 +13,7 @@ from posmodern.core import hookimpl
 from posmodern.core.api import ApiRoute
 from posmodern.core.migrations import MigrationBranch
 from posmodern.core.ownership import TableAccess
-from posmodern.plugins.sat import issuing, routes, settings
+from posmodern.plugins.sat import extrato, issuing, routes, settings
 from posmodern.plugins.sat.sender import Sender
 from posmodern.plugins.sat.tables import metadata
 
@@ -58,7 +58,13 @@ def pos_subscriptions(settings, hooks):
 
 
 @hookimpl
+async def pos_receipt_extras(conn, order_id, store_id):
+    return await extrato.receipt_extras(conn, order_id, store_id)
+
+
+@hookimpl
 async def pos_startup(runtime):
+    extrato.PROCESS["settings"] = runtime.settings
     sender = Sender(runtime)
     runtime.state[NAME] = sender
     sender.start()

@@ -26,7 +26,7 @@ from posmodern.plugins.sat import settings as spec
 from posmodern.plugins.sat.device import Device, DeviceBusy, DeviceMissing, DeviceSilent
 from posmodern.plugins.sat.device import new_session
 from posmodern.plugins.sat.issuing import CFE_WRITTEN
-from posmodern.plugins.sat.documents import WORK, change, find_document
+from posmodern.plugins.sat.documents import WORK, announce, change, find_document
 from posmodern.plugins.sat.documents import DocumentStatus as S
 from posmodern.plugins.sat.tables import sat_documents
 from posmodern.schema.types import utcnow
@@ -129,6 +129,10 @@ class Sender(DueWorker):
             values["next_attempt_at"] = utcnow() + timedelta(seconds=self.value(spec.RETRY))
         async with self.runtime.db.transaction(client_id) as conn:
             await change(conn, document_id, **values)
+            # The receipt waits for the first answer; a later one that changes what it would
+            # show (authorised after all) prints it again.
+            if values["status"] != row.status or row.message is None:
+                await announce(conn, document_id, store_id)
 
     def _refused(self, exc: Exception, consulting: bool) -> dict[str, Any]:
         from satcfe.excecoes import ExcecaoRespostaSAT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, Uuid
 
-from posmodern.schema.types import NOW, Money, UTCDateTime, utcnow
+from posmodern.schema.types import NOW, JSONDocument, Money, UTCDateTime, utcnow
 
 metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
 
@@ -22,6 +22,9 @@ sat_documents = Table(
     Column("next_attempt_at", UTCDateTime()),
     Column("total", Money(), nullable=False),
     Column("sale_xml", Text),                  # the CF-e de venda sent (dadosVenda)
+    # The payment's tenders, as ``payment.completed`` gave them: the receipt printed with the
+    # extrato once the device answers shows them.
+    Column("tenders", JSONDocument()),
     Column("access_key", String(47)),          # "CFe" + 44 digits
     Column("number", Integer),                 # nCFe
     Column("sat_serial", String(9)),           # nserieSAT

@@ -72,7 +72,7 @@ def test_tenant_lifecycle_and_users(pos, tmp_path):
 
 def _at(output: str, name: str) -> str | None:
     """The revisions `pos db current` prints for ``name`` (a tenant, or ``head:``): the main
-    branch's, then each plugin branch's (``0017; sat: sat_0001``)."""
+    branch's, then each plugin branch's (``0017; sat: sat_0002``)."""
     found = re.search(rf"^{re.escape(name)}\s+(.+?)\s*$", output, flags=re.M)
     return found.group(1) if found else None
 

@@ -32,7 +32,7 @@ from support.tenant_db import fetch
 LOYALTY = Path(__file__).resolve().parents[1] / "fixtures" / "loyalty"
 WITHOUT_LOYALTY = "auth,customers"
 #: The built-in plugin with a branch of its own (sat), loaded with every installed plugin.
-SAT = "; sat: sat_0001"
+SAT = "; sat: sat_0002"
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_a_branch_applied_before_stays_when_its_plugin_is_not_loaded(pos, databa
     assert client in upgraded and "with the tables of" not in upgraded
     assert _revisions(pos("--plugins", WITHOUT_LOYALTY, "db", "current").output, client) == (
         f"{migrate.head()}; loyalty_0002 (of a plugin not loaded: not migrated); "
-        "sat_0001 (of a plugin not loaded: not migrated)")
+        "sat_0002 (of a plugin not loaded: not migrated)")
     assert _columns(database_url, client) is not None
     # Loaded again, it is where it was.
     assert _revisions(pos("db", "current").output, client) == (
