@@ -125,8 +125,18 @@ def _protocol_date(meta: dict[str, Any]) -> str | None:
     return etree.fromstring(xml.encode()).findtext(".//n:dhRecbto", namespaces=N)
 
 
-def danfe_html(row: Any) -> str:
-    """The DANFE NFC-e of ``row`` (a fiscal document with its XML) as a whole HTML page."""
+def distributed_xml(row: Any) -> str:
+    """The note's XML as it is handed out: the signed NFe, within an ``nfeProc`` with its
+    protocol once authorised."""
+    protocol = (row.metadata or {}).get("protocol_xml")
+    body = (f'<nfeProc xmlns="{NFE}" versao="4.00">{row.xml}{protocol}</nfeProc>'
+            if protocol else row.xml)
+    return f'<?xml version="1.0" encoding="UTF-8"?>{body}'
+
+
+def danfe_html(row: Any, qr_src: str | None = None) -> str:
+    """The DANFE NFC-e of ``row`` (a fiscal document with its XML) as a whole HTML page; the QR
+    code's image is ``qr_src`` (an e-mail's ``cid:``), or its PNG in a data URI."""
     root = etree.fromstring(row.xml.encode())
     inf = root.find("n:infNFe", N)
     ide, emit = inf.find("n:ide", N), inf.find("n:emit", N)
@@ -166,9 +176,10 @@ def danfe_html(row: Any) -> str:
         if received:
             parts.append(f"<p class=\"c\">Data de autorização: {escape(_when(received))}</p>")
     if qr_url:
-        png = base64.b64encode(qr_png(qr_url)).decode()
+        if qr_src is None:
+            qr_src = "data:image/png;base64," + base64.b64encode(qr_png(qr_url)).decode()
         parts.append(f"<div class=\"qr\"><img alt=\"QR Code da NFC-e\" "
-                     f"src=\"data:image/png;base64,{png}\"></div>")
+                     f"src=\"{escape(qr_src)}\"></div>")
     extra = inf.findtext("n:infAdic/n:infCpl", namespaces=N)
     if extra:
         parts.append(f"<p class=\"c\">{escape(extra)}</p>")

@@ -159,6 +159,12 @@ class DocumentCancel(Strict):
                     "instead of event 110111 (within 30 minutes)")
 
 
+class DocumentEmail(Strict):
+    to: str = Field(min_length=6, max_length=254,
+                    pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]{2,}$",
+                    description="The consumer's e-mail address (not stored)")
+
+
 class DocumentQuery(Strict):
     order_id: uuid.UUID | None = None
     status: DocumentStatus | None = None

@@ -42,6 +42,10 @@ def pos_routes(settings):
               "The signed XML (with its protocol once authorised)"),
         route("documents.danfe", "GET", DOCUMENT + "/danfe.html", routes.document_danfe,
               CASHIERS, "The DANFE NFC-e as one self-contained HTML page (for e-mail)"),
+        route("documents.email", "POST", DOCUMENT + "/email", routes.email_danfe, CASHIERS,
+              "E-mail the DANFE NFC-e (HTML, the XML attached) to the consumer's address "
+              "through the store's SMTP server", body=models.DocumentEmail,
+              errors=(502, 504)),
         route("documents.cancel", "POST", DOCUMENT + "/cancel", routes.cancel_document,
               MANAGERS, "Cancel an authorised NFC-e within the legal window (event 110111), or "
               "by substitution with the key of the note that replaced it (event 110112)",

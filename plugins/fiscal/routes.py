@@ -6,12 +6,15 @@ from typing import Any
 
 from posmodern.core.api import Reply, RequestContext
 from posmodern.core.errors import NotFound
+from posmodern.core.store_settings import store_values
 from posmodern.plugins.fiscal import emission
 from posmodern.plugins.fiscal.cancelling import cancel
-from posmodern.plugins.fiscal.danfe import danfe_html
+from posmodern.plugins.fiscal.danfe import danfe_html, distributed_xml
+from posmodern.plugins.fiscal import settings as spec
 from posmodern.plugins.fiscal.documents import DocumentStatus, find_document, view
-from posmodern.plugins.fiscal.models import DocumentCancel, DocumentCreate, DocumentQuery
-from posmodern.plugins.fiscal.nfce import NFE
+from posmodern.plugins.fiscal.mail import send_danfe
+from posmodern.plugins.fiscal.models import (DocumentCancel, DocumentCreate, DocumentEmail,
+                                            DocumentQuery)
 from posmodern.plugins.fiscal.state import wake
 from posmodern.schema.tables import fiscal_documents
 from sqlalchemy import select
@@ -48,11 +51,7 @@ async def document_xml(ctx: RequestContext):
     row = await _document(ctx)
     if not row.xml:
         raise NotFound("this document has no XML yet (it waits for data)", code="no_xml")
-    protocol = (row.metadata or {}).get("protocol_xml")
-    body = (f'<nfeProc xmlns="{NFE}" versao="4.00">{row.xml}{protocol}</nfeProc>'
-            if protocol else row.xml)
-    return Response(f'<?xml version="1.0" encoding="UTF-8"?>{body}',
-                    media_type="application/xml", headers={
+    return Response(distributed_xml(row), media_type="application/xml", headers={
                         "Content-Disposition": f'attachment; filename="{row.access_key}.xml"'})
 
 
@@ -62,6 +61,19 @@ async def document_danfe(ctx: RequestContext):
     if not row.xml:
         raise NotFound("this document has no XML yet (it waits for data)", code="no_xml")
     return HTMLResponse(danfe_html(row))
+
+
+async def email_danfe(ctx: RequestContext):
+    """E-mail the note's DANFE (and its XML) to the consumer's address."""
+    body: DocumentEmail = ctx.body
+    async with ctx.transaction() as conn:
+        row = await find_document(conn, ctx.path["document_id"], ctx.store_id)
+        values = await store_values(conn, ctx.runtime.settings, ctx.store_id,
+                                    [spec.NAME, spec.TRADE_NAME, *spec.MAIL])
+    if row is None:
+        raise NotFound("fiscal document not found", code="document_not_found")
+    await send_danfe(row, body.to, values)
+    return {"document_id": str(row.document_id), "sent": True}
 
 
 async def create_document(ctx: RequestContext):

@@ -78,7 +78,20 @@ RECONCILE = SettingSpec(
     "notes sent, unanswered ones consulted, refused and skipped numbers voided); 0: never",
     min=0, max=86400)
 
+SMTP_HOST = _store("POS_FISCAL_SMTP_HOST", "SMTP server that sends the DANFE NFC-e to a "
+                   "consumer's e-mail (empty: no e-mail)")
+SMTP_PORT = SettingSpec("POS_FISCAL_SMTP_PORT", int, 587, "Port of the SMTP server",
+                        scope="store", min=1, max=65535)
+SMTP_SECURITY = _store("POS_FISCAL_SMTP_SECURITY", "starttls (port 587), tls (port 465) or none "
+                       "(a relay on the store's own network)", "starttls",
+                       choices=("starttls", "tls", "none"))
+SMTP_USERNAME = _store("POS_FISCAL_SMTP_USERNAME", "SMTP user (empty: no authentication)")
+SMTP_PASSWORD = _store("POS_FISCAL_SMTP_PASSWORD", "SMTP password", secret=True)
+SMTP_FROM = _store("POS_FISCAL_SMTP_FROM", "Sender of the DANFE e-mails "
+                   "(\"Restaurante <nfce@example.com.br>\")")
+MAIL = [SMTP_HOST, SMTP_PORT, SMTP_SECURITY, SMTP_USERNAME, SMTP_PASSWORD, SMTP_FROM]
+
 ISSUER = [CNPJ, IE, CRT, NAME, TRADE_NAME, STREET, STREET_NUMBER, DISTRICT, CITY, CITY_CODE,
           UF, CEP, SERIES, ENVIRONMENT, CSC_ID, CSC, CERT_FILE, CERT_PASSWORD, SEFAZ_URL, QR_URL,
           QR_VERSION, SEFAZ_CA_FILE]
-ALL = [ENABLED, *ISSUER, TIMEOUT, POLL, RETRY, RECONCILE]
+ALL = [ENABLED, *ISSUER, TIMEOUT, POLL, RETRY, RECONCILE, *MAIL]
