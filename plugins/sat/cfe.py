@@ -24,6 +24,12 @@ class Line:
     name: str
     quantity: Decimal
     subtotal: Decimal
+    #: The product's own fiscal data (``/api/v1/fiscal/products``), when it has them: instead
+    #: of the store's CFOP and CSOSN, with its NCM and origin.
+    ncm: str | None = None
+    cfop: str | None = None
+    csosn: str | None = None
+    origin: int | None = None
 
 
 def _unit(line: Line) -> Decimal:
@@ -55,12 +61,18 @@ def sale_xml(store: dict[str, Any], lines: list[Line], total: Decimal,
         raise CFeInvalid("o pedido não tem itens")
     if not tenders:
         raise CFeInvalid("o pedido não tem pagamentos")
+    wrong = [f"{line.name} (CSOSN {line.csosn})" for line in lines
+             if line.csosn is not None and line.csosn not in spec.CSOSN]
+    if wrong:
+        raise CFeInvalid("o SAT desta loja (Simples Nacional, ICMSSN102) aceita os CSOSN "
+                         f"{', '.join(spec.CSOSN)}; produtos com outro: {', '.join(wrong)}")
     details = [e.Detalhamento(
         produto=e.ProdutoServico(cProd=line.code[:60], xProd=(line.name or line.code)[:120],
-                                 CFOP=store[spec.CFOP.name], uCom="UN",
+                                 CFOP=line.cfop or store[spec.CFOP.name], uCom="UN",
                                  qCom=line.quantity.quantize(MILLI), vUnCom=_unit(line),
-                                 indRegra="A"),
-        imposto=e.Imposto(icms=e.ICMSSN102(Orig="0", CSOSN=store[spec.ICMS_CSOSN.name]),
+                                 indRegra="A", **({"NCM": line.ncm} if line.ncm else {})),
+        imposto=e.Imposto(icms=e.ICMSSN102(Orig=str(line.origin or 0),
+                                           CSOSN=line.csosn or store[spec.ICMS_CSOSN.name]),
                           pis=e.PISSN(CST="49"), cofins=e.COFINSSN(CST="49")))
         for line in lines]
     difference = (total - items_total(lines)).quantize(CENT)

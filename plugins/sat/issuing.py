@@ -8,7 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core.config import Settings
@@ -19,7 +19,7 @@ from posmodern.plugins.sat import settings as spec
 from posmodern.plugins.sat.cfe import CFeInvalid, Line, sale_xml
 from posmodern.plugins.sat.documents import DocumentStatus, announce, order_document
 from posmodern.plugins.sat.tables import sat_documents
-from posmodern.schema.tables import order_items, orders
+from posmodern.schema.tables import fiscal_products, order_items, orders
 from posmodern.schema.types import utcnow
 
 log = logging.getLogger("posmodern.sat")
@@ -38,14 +38,21 @@ async def issues_cfe(conn: AsyncConnection, settings: Settings, store_id: str) -
     return values
 
 
-async def _lines(conn: AsyncConnection, order_id: uuid.UUID) -> list[Line]:
+async def _lines(conn: AsyncConnection, order_id: uuid.UUID, store_id: str) -> list[Line]:
+    """The order's items, each with its product's fiscal data where it has them (the fiscal
+    plugin.s table)."""
     rows = await conn.execute(
         select(order_items.c.product_id, order_items.c.product_name, order_items.c.quantity,
-               order_items.c.subtotal)
+               order_items.c.subtotal, fiscal_products.c.ncm, fiscal_products.c.cfop,
+               fiscal_products.c.cst, fiscal_products.c.origin)
+        .select_from(order_items.outerjoin(fiscal_products, and_(
+            fiscal_products.c.product_id == order_items.c.product_id,
+            fiscal_products.c.store_id == store_id)))
         .where(order_items.c.order_id == order_id, order_items.c.status != "CANCELLED")
         .order_by(order_items.c.created_at, order_items.c.item_id))
     return [Line(str(row.product_id).replace("-", "")[:20], row.product_name or "Item",
-                 row.quantity, row.subtotal) for row in rows]
+                 row.quantity, row.subtotal, ncm=row.ncm, cfop=row.cfop, csosn=row.cst,
+                 origin=row.origin) for row in rows]
 
 
 async def issue(conn: AsyncConnection, settings: Settings, client_id: str, store_id: str,
@@ -67,7 +74,7 @@ async def issue(conn: AsyncConnection, settings: Settings, client_id: str, store
     values: dict[str, Any] = {"status": DocumentStatus.PENDING, "next_attempt_at": utcnow(),
                               "tenders": tenders}
     try:
-        values["sale_xml"] = sale_xml(store, await _lines(conn, order_id), order.total,
+        values["sale_xml"] = sale_xml(store, await _lines(conn, order_id, store_id), order.total,
                                       tenders, cpf)
     except CFeInvalid as exc:
         values = {"status": DocumentStatus.INVALID, "message": str(exc), "tenders": tenders}

@@ -49,7 +49,8 @@ def pos_migrations():
 
 @hookimpl
 def pos_table_access():
-    return [TableAccess(NAME, owns=("sat_documents",), reads=("orders", "order_items"))]
+    return [TableAccess(NAME, owns=("sat_documents",),
+                        reads=("orders", "order_items", "fiscal_products"))]
 
 
 @hookimpl

@@ -1,7 +1,8 @@
 """A paid order gets its CF-e from the store's SAT (the fake library, through satcfe's own
 ctypes calls and parsing): authorised, kept and listed; cancelled within 30 minutes and refused
 after; refused for São Paulo; a store missing data or library told why; a device's rejection kept with its code; a silent device consulted
-by session, never sold to twice; no CF-e for a store that did not choose SAT.
+by session, never sold to twice; no CF-e for a store that did not choose SAT; a product's own
+fiscal data (NCM, CFOP, CSOSN, origin) in its item, a CSOSN the SAT cannot write refused.
 
 The main flow runs on both databases; each device behaviour on one (the same code either way),
 to keep the file under a minute."""
@@ -15,7 +16,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
-from support.fiscal import paid_order
+from support.fiscal import give_fiscal_data, paid_order
 from support.menu import create_menu
 from support.tenant_db import wait_for
 
@@ -165,3 +166,27 @@ def test_no_cfe_for_a_store_that_did_not_choose_sat(api, sat_store, device):
     assert _documents(api, order["order_id"]) == []
     assert _documents(api, other["order_id"]) == []
     assert not (device / "calls.log").exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_product_with_its_own_fiscal_data_takes_them_into_the_cfe(api, menu, device):
+    # The beverage bought with its ICMS retained before (CSOSN 500, CFOP 5405, NCM of soft
+    # drinks, imported); the burger has no data of its own and takes the store's (5102, 102).
+    give_fiscal_data(api, menu, "Guaraná lata", ncm="22021000", cfop="5405", cst="500",
+                     origin=2)
+    order = paid_order(api, menu, ("X-Burger", "1"), ("Guaraná lata", "2"))
+    _wait(api, order["order_id"], "AUTHORISED")
+    sent = ET.fromstring((device / "last_sale.xml").read_text())
+    items = {d.findtext("prod/xProd"): d for d in sent.iter("det")}
+    drink, burger = items["Guarana lata"], items["X-Burger"]
+    assert (drink.findtext("prod/NCM"), drink.findtext("prod/CFOP")) == ("22021000", "5405")
+    assert drink.findtext("imposto/ICMS/ICMSSN102/CSOSN") == "500"
+    assert drink.findtext("imposto/ICMS/ICMSSN102/Orig") == "2"
+    assert burger.find("prod/NCM") is None and burger.findtext("prod/CFOP") == "5102"
+    assert burger.findtext("imposto/ICMS/ICMSSN102/CSOSN") == "102"
+    # A CSOSN the store's SAT does not write (ICMSSN102 only): the CF-e says which product.
+    give_fiscal_data(api, menu, "X-Burger", cst="103")
+    refused = paid_order(api, menu, ("X-Burger", "1"))
+    doc = _wait(api, refused["order_id"], "INVALID")
+    assert "X-Burger (CSOSN 103)" in doc["message"]
+    assert len(_calls(device, "EnviarDadosVenda")) == 1
