@@ -1,4 +1,5 @@
-"""Cancelling an authorised NFC-e: the event 110111 within the legal window, or the event 110112
+"""Cancelling an authorised NFC-e: the event 110111 within the legal window (the store's
+``POS_FISCAL_CANCEL_MINUTES``: 30 in most states), or the event 110112
 (cancellation by substitution, NT 2018.004) when another note of the same sale replaced it.
 
 The substitution is the contingency case: a note sent without an answer (``tpEmis`` 1), a
@@ -28,11 +29,6 @@ from posmodern.schema.types import utcnow
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-#: The NFC-e may be cancelled this long after its authorisation (most states: 30 minutes).
-LEGAL_WINDOW = timedelta(minutes=30)
-#: A note replaced by another of the same sale may be cancelled this long after (NT 2018.004;
-#: a state may shorten it to 24 hours).
-SUBSTITUTION_WINDOW = timedelta(hours=168)
 #: The substitute must have been issued within this long of the note it replaces.
 SUBSTITUTE_GAP = timedelta(hours=2)
 REGISTERED = ("135", "155")
@@ -49,7 +45,8 @@ class CancelNotAllowed(Conflict):
 
 def _window_over(window: timedelta, row: Any) -> CancelNotAllowed:
     hours, minutes = divmod(int(window.total_seconds()) // 60, 60)
-    span = f"{hours} hours" if hours else f"{minutes} minutes"
+    span = (f"{minutes} minutes" if not hours else f"{hours} hours" if not minutes
+            else f"{hours} hours {minutes} minutes")
     return CancelNotAllowed(f"the NFC-e can be cancelled only within {span} of its issue",
                             code="cancel_window_over",
                             details={"issued_at": row.issued_at.isoformat()})
@@ -110,12 +107,15 @@ async def cancel(runtime: Runtime, client_id: str, store_id: str, document_id: u
         if row.status != DocumentStatus.AUTHORISED:
             raise CancelNotAllowed(f"only an authorised NFC-e can be cancelled (this one is "
                                    f"{row.status})", code="not_authorised")
-        window = SUBSTITUTION_WINDOW if substitute_key else LEGAL_WINDOW
+        store = await store_fiscal(conn, runtime.settings, store_id)
+        # The state's windows (most: 30 minutes; 168 hours by substitution), the store's
+        # settings: SEFAZ refuses a late event anyway, this says so before anything leaves.
+        window = (timedelta(hours=store[spec.SUBSTITUTION_HOURS]) if substitute_key
+                  else timedelta(minutes=store[spec.CANCEL_MINUTES]))
         if (check_window or substitute_key) and row.issued_at + window < now:
             raise _window_over(window, row)
         if substitute_key:
             await _check_substitute(conn, row, substitute_key, store_id)
-        store = await store_fiscal(conn, runtime.settings, store_id)
     certificate = store.certificate(now)
     when = now.astimezone(BRT)
     if substitute_key:

@@ -155,8 +155,9 @@ class DocumentCancel(Strict):
     substitute_key: str | None = Field(
         None, pattern=r"^\d{44}$",
         description="The access key of the authorised contingency NFC-e of the same sale that "
-                    "replaced this one: cancels by substitution (event 110112, within 168 h) "
-                    "instead of event 110111 (within 30 minutes)")
+                    "replaced this one: cancels by substitution (event 110112, within "
+                    "POS_FISCAL_SUBSTITUTION_HOURS, 168 h) instead of event 110111 (within "
+                    "POS_FISCAL_CANCEL_MINUTES, 30 minutes in most states)")
 
 
 class DocumentEmail(Strict):

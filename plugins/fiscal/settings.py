@@ -78,6 +78,16 @@ RECONCILE = SettingSpec(
     "notes sent, unanswered ones consulted, refused and skipped numbers voided); 0: never",
     min=0, max=86400)
 
+CANCEL_MINUTES = SettingSpec(
+    "POS_FISCAL_CANCEL_MINUTES", int, 30,
+    "How long after its authorisation an NFC-e may be cancelled (event 110111): 30 minutes in "
+    "most states; a state that allows longer (24 h) is set here. SEFAZ checks it too",
+    scope="store", min=1, max=10080)
+SUBSTITUTION_HOURS = SettingSpec(
+    "POS_FISCAL_SUBSTITUTION_HOURS", int, 168,
+    "How long a note replaced by a contingency note of the same sale may be cancelled by "
+    "substitution (event 110112): 168 hours (NT 2018.004), fewer where the state says so",
+    scope="store", min=1, max=168)
 SMTP_HOST = _store("POS_FISCAL_SMTP_HOST", "SMTP server that sends the DANFE NFC-e to a "
                    "consumer's e-mail (empty: no e-mail)")
 SMTP_PORT = SettingSpec("POS_FISCAL_SMTP_PORT", int, 587, "Port of the SMTP server",
@@ -93,5 +103,5 @@ MAIL = [SMTP_HOST, SMTP_PORT, SMTP_SECURITY, SMTP_USERNAME, SMTP_PASSWORD, SMTP_
 
 ISSUER = [CNPJ, IE, CRT, NAME, TRADE_NAME, STREET, STREET_NUMBER, DISTRICT, CITY, CITY_CODE,
           UF, CEP, SERIES, ENVIRONMENT, CSC_ID, CSC, CERT_FILE, CERT_PASSWORD, SEFAZ_URL, QR_URL,
-          QR_VERSION, SEFAZ_CA_FILE]
+          QR_VERSION, SEFAZ_CA_FILE, CANCEL_MINUTES, SUBSTITUTION_HOURS]
 ALL = [ENABLED, *ISSUER, TIMEOUT, POLL, RETRY, RECONCILE, *MAIL]

@@ -3,11 +3,16 @@ at once, sent when SEFAZ answers again), a send without answer is consulted befo
 cancelled by substitution if it was authorised after all), refused notes get their number
 voided, authorised ones can be cancelled."""
 
+import uuid
+from datetime import datetime, timedelta, timezone
+
 from lxml import etree
 from posmodern.plugins.fiscal import nfce
+from posmodern.schema.tables import fiscal_documents
+from sqlalchemy import update
 from support.api import assert_error
-from support.fiscal import DOCS, documents, paid_order, wait_document
-from support.tenant_db import wait_for
+from support.fiscal import DOCS, configure, documents, paid_order, wait_document
+from support.tenant_db import fetch, wait_for
 
 N = {"n": nfce.NFE}
 
@@ -125,3 +130,23 @@ def test_an_authorised_note_is_cancelled_with_a_reason(api, menu, sefaz):
     assert_error(api.post(path, "manager", json={"reason": "cliente desistiu da compra"}),
                  409, "not_authorised")
     assert [d["status"] for d in documents(api, order["order_id"])] == ["CANCELLED"]
+
+
+def test_the_cancellation_window_is_the_states(api, menu, sefaz, fiscal_settings):
+    order = paid_order(api, menu, ("X-Burger", "1"))
+    [doc] = wait_document(api, order["order_id"], "AUTHORISED")
+    path = f"{DOCS}/{doc['document_id']}/cancel"
+    reason = {"reason": "cliente desistiu da compra"}
+    # Authorised 31 minutes ago: past the 30 minutes of most states, nothing is sent.
+    fetch(fiscal_settings, api.tenant.client_id, update(fiscal_documents)
+          .where(fiscal_documents.c.document_id == uuid.UUID(doc["document_id"]))
+          .values(issued_at=datetime.now(timezone.utc) - timedelta(minutes=31))
+          .returning(fiscal_documents.c.document_id))
+    error = assert_error(api.post(path, "manager", json=reason), 409, "cancel_window_over")
+    assert "30 minutes" in error["message"] and not sefaz.cancelled
+    assert_error(api.patch("/api/v1/settings", json={"POS_FISCAL_CANCEL_MINUTES": 0}), 422)
+    # A state that allows 24 hours: the store says so, and the same request goes through.
+    configure(api, {"POS_FISCAL_CANCEL_MINUTES": 1440})
+    done = api.post(path, "manager", json=reason)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "CANCELLED" and doc["access_key"] in sefaz.cancelled
