@@ -15,7 +15,7 @@ read a record at a time), hands the records over in batches and gathers the repo
   :func:`~posmodern.core.bulk.insert_rows`): a second run changes nothing, a later copy of a
   record updates it.
 - **Overlapped.** The next batch is read and checked in a worker thread while the current one
-  is written; the thread waits while a batch's lookups run (:meth:`ImportContext.lookups`).
+  is written.
 - **Dry run.** Every batch is written and rolled back: the report is the one a real run gives.
 """
 
@@ -23,16 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
-from posmodern.core.bulk import planned_for_values
 from posmodern.core.errors import PosError
 from posmodern.core.legacy_fields import RowProblem
 
@@ -60,26 +57,6 @@ class ImportContext:
     client_id: str
     #: The store of records that name none.
     store_id: str
-    #: Set while the thread reading the next batch may run (see :meth:`lookups`).
-    reading: threading.Event = field(default_factory=threading.Event, compare=False,
-                                     repr=False)
-
-    def __post_init__(self) -> None:
-        self.reading.set()
-
-    @asynccontextmanager
-    async def lookups(self, conn: AsyncConnection) -> AsyncIterator[None]:
-        """Run a batch's lookups (the rows it refers to, those stored before) inside: planned
-        for their own values (:func:`~posmodern.core.bulk.planned_for_values`), the thread
-        reading the next batch paused meanwhile. Each lookup is a round trip whose answer
-        otherwise waits for that thread's turn at the GIL: 1.8 s of lookups in an import of
-        50,000 orders, 0.17 s with nothing beside them."""
-        self.reading.clear()
-        try:
-            async with planned_for_values(conn):
-                yield
-        finally:
-            self.reading.set()
 
 
 @dataclass
@@ -191,9 +168,7 @@ def _prepared_batches(importer: LegacyImporter, path: Path, ctx: ImportContext,
     batch: list[Prepared] = []
     problems: list[tuple[int, Any, RowProblem]] = []
     prepare = importer.prepare
-    reading = ctx.reading.wait
     for position, record in _records(path, report):
-        reading()
         report.read += 1
         legacy_id = record.get("id") if isinstance(record, dict) else None
         try:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import legacy_fields as legacy
-from posmodern.core.bulk import among, upsert_rows
+from posmodern.core.bulk import among, planned_for_values, upsert_rows
 from posmodern.core.errors import ValidationFailed
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.plugins.customers.models import normalize_email, normalize_phone
@@ -56,7 +56,7 @@ async def write_customers(conn: AsyncConnection, batch: list[Prepared], ctx: Imp
     hashes = {p.rows["document_hash"] for p in batch if p.rows["document_hash"]}
     owners = {}
     if hashes:
-        async with ctx.lookups(conn):
+        async with planned_for_values(conn):
             rows = await conn.execute(select(customers.c.customer_id, customers.c.store_id,
                                              customers.c.document_hash)
                                       .where(among(conn, customers.c.store_id,
@@ -77,7 +77,7 @@ async def write_customers(conn: AsyncConnection, batch: list[Prepared], ctx: Imp
     ids = [p.rows["customer_id"] for p in kept]
     stored = {}
     if ids:
-        async with ctx.lookups(conn):
+        async with planned_for_values(conn):
             stored = {row.customer_id: row for row in await conn.execute(
                 select(customers.c.customer_id, customers.c.document_hash,
                        customers.c.document_number)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from posmodern.core import counters
 from posmodern.core import legacy_fields as legacy
-from posmodern.core.bulk import among, insert_rows, upsert_rows
+from posmodern.core.bulk import among, insert_rows, planned_for_values, upsert_rows
 from posmodern.core.legacy_import import ImportContext, LegacyImporter, Prepared, RowProblem
 from posmodern.core.orders import (GONE_ITEM_STATUSES, ORDER_STATUSES, ItemStatus,
                                    PaymentStatus)
@@ -167,7 +167,7 @@ async def _insert_new(conn: AsyncConnection, order_rows: list[dict], item_rows: 
 
 
 async def write_orders(conn: AsyncConnection, batch: list[Prepared], ctx: ImportContext):
-    async with ctx.lookups(conn):
+    async with planned_for_values(conn):
         known_products = await _lookup(conn, products, products.c.product_id,
                                        {i["product_id"] for p in batch for i in p.rows[1]})
         known_customers = await _lookup(conn, customers, customers.c.customer_id,
@@ -197,7 +197,7 @@ async def write_orders(conn: AsyncConnection, batch: list[Prepared], ctx: Import
     replaced = [order["order_id"] for order in old_orders if order["order_id"] in stored]
     if replaced:
         # A later copy of an order replaces its items: those it no longer has go.
-        async with ctx.lookups(conn):
+        async with planned_for_values(conn):
             gone = await conn.execute(delete(order_items).where(
                 among(conn, order_items.c.order_id, replaced),
                 ~among(conn, order_items.c.item_id,
