@@ -15,14 +15,17 @@ read a record at a time), hands the records over in batches and gathers the repo
   :func:`~posmodern.core.bulk.insert_rows`): a second run changes nothing, a later copy of a
   record updates it.
 - **Overlapped.** The next batch is read and checked in a worker thread while the current one
-  is written.
+  is written; on PostgreSQL an importer that says so (``overlaps``) also looks up a batch's
+  stored rows while the batch before it writes, and writes it once that one is committed.
 - **Dry run.** Every batch is written and rolled back: the report is the one a real run gives.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +51,14 @@ class ImportRefused(PosError):
     status, code = 422, "import_refused"
 
 
+async def _no_wait() -> list[Any]:
+    return []
+
+
+def _unheard(note: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ImportContext:
     """What an importer gets besides its records."""
@@ -57,6 +68,13 @@ class ImportContext:
     client_id: str
     #: The store of records that name none.
     store_id: str
+    #: Set for each batch by :func:`import_file` (see :class:`LegacyImporter`): awaited by a
+    #: write between its lookups and its first write, it returns once the batch before is
+    #: committed, with what that batch said it wrote.
+    turn: Callable[[], Awaitable[list[Any]]] = _no_wait
+    #: What a write says it wrote (anything its importer understands): handed to the next
+    #: batch's ``turn`` once this batch is committed (never in a dry run).
+    wrote: Callable[[Any], None] = _unheard
 
 
 @dataclass
@@ -79,6 +97,12 @@ class LegacyImporter:
     left out (a reference to nothing, a duplicate); ``finish(ctx)``, if given, runs once after
     the file (to move the order-number counter past the imported numbers).
     ``position`` orders the files: those referred to come first.
+
+    ``overlaps``: on PostgreSQL, a batch's ``write`` starts while the batch before it is still
+    being written; it may only read until ``await ctx.turn()`` returns (the batch before is
+    committed by then), and must count what that returns, what the batch before said it
+    wrote through ``ctx.wrote``, as stored: its lookups ran without it. An importer that does
+    not say so gets its batches written one after the other.
     """
 
     name: str
@@ -88,6 +112,7 @@ class LegacyImporter:
     write: Callable[[AsyncConnection, list[Prepared], ImportContext],
                     Awaitable[tuple[int, list[tuple[Prepared, RowProblem]]]]]
     finish: Callable[[ImportContext], Awaitable[None]] | None = None
+    overlaps: bool = False
 
 
 @dataclass
@@ -124,36 +149,69 @@ class _DryRun(Exception):
     """Rolls a dry run's batch back."""
 
 
+class _Turn:
+    """A batch's place in its file's order of writes: ``done`` once the batch and every one
+    before it are written (or have failed), with what its committed writes said they wrote."""
+
+    def __init__(self, before: _Turn | None) -> None:
+        self.before = before
+        self.done = asyncio.get_running_loop().create_future()
+        self.notes: list[Any] = []
+
+    async def wait_before(self) -> list[Any]:
+        """Once the batch before this one is done: what it wrote."""
+        if self.before is None:
+            return []
+        await asyncio.wait([self.before.done])
+        return self.before.notes
+
+    def finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
 async def _write_once(importer: LegacyImporter, ctx: ImportContext, batch: list[Prepared],
-                      dry_run: bool) -> tuple[int, list[tuple[Prepared, RowProblem]]]:
+                      dry_run: bool, turn: _Turn) -> tuple[int, list[tuple[Prepared, RowProblem]]]:
     outcome: tuple[int, list] = (0, [])
+    notes: list[Any] = []
+    ctx = dataclasses.replace(ctx, turn=turn.wait_before, wrote=notes.append)
+    if not importer.overlaps:
+        await turn.wait_before()
     try:
         async with ctx.db.transaction(ctx.client_id) as conn:
             outcome = await importer.write(conn, batch, ctx)
             if dry_run:
                 raise _DryRun
+        turn.notes += notes  # committed
     except _DryRun:
         pass
     return outcome
 
 
 async def _write_batch(importer: LegacyImporter, ctx: ImportContext, batch: list[Prepared],
-                       report: FileReport, dry_run: bool) -> None:
+                       report: FileReport, dry_run: bool, turn: _Turn) -> None:
     """Write a batch in one transaction; when the database refuses it (a constraint the
     importer did not foresee), write its records one by one so that only the bad ones stay
     out, each reported with the database's reason."""
     try:
-        changed, problems = await _write_once(importer, ctx, batch, dry_run)
-    except DBAPIError:
-        changed, problems = 0, []
-        for prepared in batch:
-            try:
-                one_changed, one_problems = await _write_once(importer, ctx, [prepared], dry_run)
-            except DBAPIError as exc:
-                reason = str(exc.orig).strip().splitlines()[0][:300]
-                one_changed, one_problems = 0, [(prepared, RowProblem("-", reason))]
-            changed += one_changed
-            problems += one_problems
+        try:
+            changed, problems = await _write_once(importer, ctx, batch, dry_run, turn)
+        except DBAPIError:
+            changed, problems = 0, []
+            for prepared in batch:
+                try:
+                    one_changed, one_problems = await _write_once(importer, ctx, [prepared],
+                                                                  dry_run, turn)
+                except DBAPIError as exc:
+                    reason = str(exc.orig).strip().splitlines()[0][:300]
+                    one_changed, one_problems = 0, [(prepared, RowProblem("-", reason))]
+                changed += one_changed
+                problems += one_problems
+    finally:
+        try:
+            await turn.wait_before()  # done means every batch before is done too
+        finally:
+            turn.finish()
     for prepared, problem in problems:
         _problem(report, prepared.position, prepared.legacy_id, problem)
     report.changed += changed
@@ -190,10 +248,15 @@ async def import_file(importer: LegacyImporter, path: Path, ctx: ImportContext, 
     """Stream one legacy file into the tenant; returns what happened to its records.
 
     The next batch is read and prepared in a worker thread while the database writes this
-    one: the database's work and the checking overlap."""
+    one: the database's work and the checking overlap. On PostgreSQL, for an importer that
+    ``overlaps``, two batches are in flight: one looks up its stored rows while the one before
+    it writes (on another connection)."""
     report = FileReport(importer.file)
     batches = _prepared_batches(importer, path, ctx, report, batch_size)
     upcoming = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+    in_flight: deque[asyncio.Future] = deque()
+    depth = 2 if importer.overlaps and not ctx.db.is_sqlite else 1
+    last: _Turn | None = None
     collector = gc.isenabled()
     # A batch is thousands of small dicts and tuples with no cycles among them: the cyclic
     # collector's passes over them find nothing and took a fifth of the import's time.
@@ -205,15 +268,26 @@ async def import_file(importer: LegacyImporter, path: Path, ctx: ImportContext, 
             for position, legacy_id, problem in problems:
                 _problem(report, position, legacy_id, problem)
             if batch:
-                await _write_batch(importer, ctx, batch, report, dry_run)
+                last = _Turn(last)
+                in_flight.append(asyncio.ensure_future(
+                    _write_batch(importer, ctx, batch, report, dry_run, last)))
+                if len(in_flight) >= depth:
+                    await in_flight.popleft()
             if progress is not None:
                 progress(report)
+        while in_flight:
+            await in_flight.popleft()
     finally:
+        for write in in_flight:  # one failed: the one after it does not go on
+            write.cancel()
+        if in_flight:
+            await asyncio.wait(in_flight)
         if not upcoming.done():  # a write failed: let the reader finish its batch, then close
             await asyncio.wait([upcoming])
         batches.close()
         if collector:
             gc.enable()
+    report.errors.sort(key=lambda error: error["record"])  # two batches may report out of turn
     if importer.finish is not None and not dry_run:
         await importer.finish(ctx)
     if progress is not None:

@@ -151,6 +151,18 @@ def _problem_of(order: dict, items: list[dict], known_products: dict, known_cust
     return None
 
 
+def _count_written(stored: set, taken: dict, batch_ids: set, notes: list[dict]) -> None:
+    """Add to a batch's lookups the orders the batch before it wrote meanwhile (each note:
+    (store, order number) -> order id): their ids are stored, their numbers taken (and a
+    number one of them no longer has is free)."""
+    for written in notes:
+        ids = set(written.values())
+        stored |= ids & batch_ids
+        for key in [key for key, owner in taken.items() if owner in ids]:
+            del taken[key]
+        taken.update(written)
+
+
 async def _insert_new(conn: AsyncConnection, order_rows: list[dict], item_rows: list[dict]
                       ) -> int | None:
     """Insert orders not stored yet with their items (a COPY straight into the tables: no
@@ -173,6 +185,9 @@ async def write_orders(conn: AsyncConnection, batch: list[Prepared], ctx: Import
         known_customers = await _lookup(conn, customers, customers.c.customer_id,
                                         {p.rows[0]["customer_id"] for p in batch})
         stored, taken = await _stored(conn, batch)
+    # The batch before may still be writing (core.legacy_import's overlaps): wait for it and
+    # count its orders as stored, as the lookups above may not have seen them.
+    _count_written(stored, taken, {p.rows[0]["order_id"] for p in batch}, await ctx.turn())
     problems = []
     new_orders, new_items, old_orders, old_items = [], [], [], []
     for prepared in batch:
@@ -203,6 +218,8 @@ async def write_orders(conn: AsyncConnection, batch: list[Prepared], ctx: Import
                 ~among(conn, order_items.c.item_id,
                        [item["item_id"] for item in old_items if item["order_id"] in stored])))
         changed += max(gone.rowcount, 0)
+    ctx.wrote({(order["store_id"], order["order_number"]): order["order_id"]
+               for order in old_orders + new_orders})
     return changed, problems
 
 
@@ -224,4 +241,5 @@ async def advance_numbers(ctx: ImportContext) -> None:
             await counters.advance(ctx.db, ctx.client_id, store_id, "order", int(value))
 
 
-IMPORTERS = [LegacyImporter("orders", "orders.json", 40, _order, write_orders, advance_numbers)]
+IMPORTERS = [LegacyImporter("orders", "orders.json", 40, _order, write_orders, advance_numbers,
+                            overlaps=True)]

@@ -229,3 +229,43 @@ def test_an_order_repeated_or_an_item_moved_to_a_new_order_ends_as_the_last_copy
             await db.dispose()
     assert [(number, str(quantity)) for number, quantity in asyncio.run(read())] == [
         ("1", "1.000"), ("2", "3.000"), ("3", "2.000")]
+
+
+def test_orders_across_batches_see_what_the_batch_before_wrote(settings, pos, tmp_path):
+    """Batches of two: on PostgreSQL a batch looks up its stored orders while the batch before
+    it is still writing. A repeat of an order of that batch updates it, a number that batch
+    gave another order is refused, and a number that batch moved away from is free."""
+    tenant = make_tenant(settings)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "products.json").write_text(json.dumps([
+        {"id": P1, "name": "X-Burger", "price": "9.90"}]))
+    (folder / "orders.json").write_text(json.dumps([
+        order("o-1", "1", ("i-1", P1, 1)), order("o-2", "2", ("i-2", P1, 1)),
+        order("o-2", "2", ("i-2", P1, 2)), order("o-3", "3", ("i-3", P1, 1)),
+        order("o-5", "3", ("i-5", P1, 1)), order("o-4", "4", ("i-4", P1, 1)),
+        order("o-3", "30", ("i-3", P1, 1)), order("o-6", "6", ("i-6", P1, 1)),
+        order("o-7", "3", ("i-7", P1, 1)), order("o-2", "2", ("i-2", P1, 3)),
+    ]))
+    report = tmp_path / "errors.jsonl"
+    done = pos("import-json", str(folder), "--client", tenant.client_id, "--batch", "2",
+               "--errors", str(report))
+    assert "orders.json: 10 read, 9 imported" in done.output, done.output
+    errors = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [(e["id"], e["field"]) for e in errors] == [("o-5", "order_number")]
+    assert "has number 3" in errors[0]["reason"]
+
+    async def read():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(tenant.client_id) as conn:
+                return (await conn.execute(
+                    select(tables.orders.c.order_number, tables.order_items.c.quantity)
+                    .join(tables.order_items)
+                    .order_by(func.length(tables.orders.c.order_number),
+                              tables.orders.c.order_number))).all()
+        finally:
+            await db.dispose()
+    assert [(number, str(quantity)) for number, quantity in asyncio.run(read())] == [
+        ("1", "1.000"), ("2", "3.000"), ("3", "1.000"), ("4", "1.000"), ("6", "1.000"),
+        ("30", "1.000")]
