@@ -37,20 +37,38 @@ _SVRS = {"NFeAutorizacao4": "NfeAutorizacao/NFeAutorizacao4.asmx",
          "NFeRecepcaoEvento4": "recepcaoevento/recepcaoevento4.asmx",
          "NFeInutilizacao4": "nfeinutilizacao/nfeinutilizacao4.asmx",
          "NFeStatusServico4": "NfeStatusServico/NfeStatusServico4.asmx"}
-#: (UF, tpAmb) → (base URL, paths). RS runs SVRS's software on its own hosts. States neither
-#: listed nor in :data:`OWN_AUTHORIZER` authorize NFC-e at SVRS.
+#: The services' own names as paths (GO, MG, MS, PR).
+_NAMED = {service: service for service in SERVICES}
+#: AM and MT: "Nfe…" paths, the protocol query at NfeConsulta4 and events at RecepcaoEvento4.
+_AM_MT = {"NFeAutorizacao4": "NfeAutorizacao4", "NFeRetAutorizacao4": "NfeRetAutorizacao4",
+          "NFeConsultaProtocolo4": "NfeConsulta4", "NFeRecepcaoEvento4": "RecepcaoEvento4",
+          "NFeInutilizacao4": "NfeInutilizacao4", "NFeStatusServico4": "NfeStatusServico4"}
+#: (UF, tpAmb) → (base URL, paths). RS runs SVRS's software on its own hosts. AM, GO, MG, MS,
+#: MT and PR authorize NFC-e at their own SEFAZ (addresses as listed by the states and kept by
+#: sped-nfe's wsnfe_4.00_mod65.xml, July 2025; not yet tried against the real services). The
+#: other states authorize NFC-e at SVRS.
 ENDPOINTS = {
     ("SP", "1"): ("https://nfce.fazenda.sp.gov.br/ws/", _SP),
     ("SP", "2"): ("https://homologacao.nfce.fazenda.sp.gov.br/ws/", _SP),
     ("RS", "1"): ("https://nfce.sefazrs.rs.gov.br/ws/", _SVRS),
     ("RS", "2"): ("https://nfce-homologacao.sefazrs.rs.gov.br/ws/", _SVRS),
+    ("AM", "1"): ("https://nfce.sefaz.am.gov.br/nfce-services/services/", _AM_MT),
+    ("AM", "2"): ("https://homnfce.sefaz.am.gov.br/nfce-services/services/", _AM_MT),
+    ("GO", "1"): ("https://nfe.sefaz.go.gov.br/nfe/services/", _NAMED),
+    ("GO", "2"): ("https://homolog.sefaz.go.gov.br/nfe/services/", _NAMED),
+    ("MG", "1"): ("https://nfce.fazenda.mg.gov.br/nfce/services/", _NAMED),
+    ("MG", "2"): ("https://hnfce.fazenda.mg.gov.br/nfce/services/", _NAMED),
+    ("MS", "1"): ("https://nfce.sefaz.ms.gov.br/ws/", _NAMED),
+    ("MS", "2"): ("https://hom.nfce.sefaz.ms.gov.br/ws/", _NAMED),
+    ("MT", "1"): ("https://nfce.sefaz.mt.gov.br/nfcews/services/", _AM_MT),
+    ("MT", "2"): ("https://homologacao.sefaz.mt.gov.br/nfcews/services/", _AM_MT),
+    ("PR", "1"): ("https://nfce.sefa.pr.gov.br/nfce/", _NAMED),
+    ("PR", "2"): ("https://homologacao.nfce.sefa.pr.gov.br/nfce/", _NAMED),
     ("SVRS", "1"): ("https://nfce.svrs.rs.gov.br/ws/", _SVRS),
     ("SVRS", "2"): ("https://nfce-homologacao.svrs.rs.gov.br/ws/", _SVRS),
 }
-#: States that authorize NFC-e at their own SEFAZ, whose addresses this table does not hold yet
-#: (they differ per service and were not checked against the states' own lists): their stores
-#: set POS_FISCAL_SEFAZ_URL; until then nothing is sent to SVRS, which would refuse the notes.
-OWN_AUTHORIZER = ("AM", "GO", "MG", "MS", "MT", "PR")
+#: States that authorize NFC-e at their own SEFAZ: never sent to SVRS, which would refuse them.
+OWN_AUTHORIZER = ("AM", "GO", "MG", "MS", "MT", "PR", "RS", "SP")
 
 
 class NoAnswer(Exception):
@@ -86,10 +104,13 @@ class Answer:
 def endpoint(uf: str, environment: str, service: str, override: str = "") -> str:
     if override:
         return f"{override.rstrip('/')}/{service}"
-    if uf in OWN_AUTHORIZER:
-        raise NoEndpoint(f"{uf} authorizes NFC-e at its own SEFAZ, whose address this version "
-                         "does not hold: set POS_FISCAL_SEFAZ_URL")
-    base, paths = ENDPOINTS.get((uf, environment)) or ENDPOINTS[("SVRS", environment)]
+    found = ENDPOINTS.get((uf, environment))
+    if found is None and uf not in OWN_AUTHORIZER and uf in spec.UF_CODES:
+        found = ENDPOINTS.get(("SVRS", environment))
+    if found is None:
+        raise NoEndpoint(f"no SEFAZ address here for the state {uf!r} in environment "
+                         f"{environment!r}: set POS_FISCAL_SEFAZ_URL")
+    base, paths = found
     return base + paths[service]
 
 
