@@ -11,7 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from posmodern.core.bodies import Strict
 from posmodern.plugins.fiscal.checks import cpf_problem, digits
 from posmodern.plugins.fiscal.documents import DocumentStatus
-from posmodern.plugins.fiscal.nfce import ICMS_GROUPS, RETAINED_ST, TAXED
+from posmodern.plugins.fiscal.nfce import ICMS_GROUPS, OTHERS, RETAINED_ST, TAXED
 
 #: The fields of the ICMS-ST retained before that go together (vICMSSubstituto may be left out).
 ST_TOGETHER = ("st_retained_base", "st_rate", "st_retained_icms")
@@ -34,8 +34,8 @@ class ProductFiscal(Strict):
     cfop: str = Field("5102", pattern=r"^5\d{3}$",
                       description="CFOP of a sale inside the state (NFC-e: 5xxx)")
     cst: str = Field("102", description="CSOSN (Simples Nacional, CRT 1/4: 102, 103, 300, 400, "
-                                        "500) or ICMS CST (regime normal, CRT 2/3: 00, 20, 40, "
-                                        "41, 50, 60); it must fit the store's CRT")
+                                        "500, 900) or ICMS CST (regime normal, CRT 2/3: 00, 20, "
+                                        "40, 41, 50, 60, 90); it must fit the store's CRT")
     origin: int = Field(0, ge=0, le=8, description="Origin of the goods (0 nacional)")
     cest: str | None = Field(None, pattern=r"^\d{7}$", description="CEST, when the NCM has one")
     cst_ibscbs: str = Field("000", pattern=r"^\d{3}$", description="CST of IBS/CBS")
@@ -47,12 +47,15 @@ class ProductFiscal(Strict):
                               description="CBS rate in % (2026 test rate: 0.9)")
     icms_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=4,
                                       validate_default=True,
-                                      description="pICMS in %: CST 00 and 20 only, and required")
+                                      description="pICMS in %: required for CST 00 and 20; "
+                                                  "optional for CST 90 and CSOSN 900 (the "
+                                                  "ICMS is computed when given)")
     icms_base_reduction: Decimal | None = _percent(
-        "pRedBC in % (the share of the base left out): CST 20 only, and required")
+        "pRedBC in % (the share of the base left out): required for CST 20; optional for CST "
+        "90 and CSOSN 900, with icms_rate")
     fcp_rate: Decimal | None = _percent(
-        "pFCP in % (Fundo de Combate à Pobreza, on the ICMS base): CST 00 and 20 "
-                    "only, where the state charges it")
+        "pFCP in % (Fundo de Combate à Pobreza, on the ICMS base): CST 00, 20 and 90 (with "
+        "icms_rate) only, where the state charges it")
     # CST 60 / CSOSN 500 (ICMS charged before by substitution): what the state may ask on the
     # note, from the supplier's invoice. Amounts per unit sold.
     st_retained_base: Decimal | None = _per_unit(
@@ -96,17 +99,26 @@ class ProductFiscal(Strict):
                        else ("icms_base_reduction (pRedBC, %)", ("20",)))
         if cst in needs and value is None:
             raise ValueError(f"CST {cst} needs {rate}")
-        if cst not in needs and value is not None:
-            raise ValueError(f"{rate} is only for CST {' and '.join(needs)}, not {cst}")
+        if value is None or cst in needs:
+            return value
+        if cst not in OTHERS:
+            raise ValueError(f"{rate} is only for CST {' and '.join(needs)} (and CST 90 / "
+                             f"CSOSN 900), not {cst}")
+        if info.field_name == "icms_base_reduction" and info.data.get("icms_rate") is None:
+            raise ValueError(f"{rate} goes with icms_rate on CST {cst}")
         return value
 
     @field_validator("fcp_rate")
     @classmethod
     def _fcp_rate(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
         cst = info.data.get("cst")
-        if cst is not None and value is not None and cst not in TAXED:
-            raise ValueError(f"fcp_rate (pFCP, %) is only for CST {' and '.join(TAXED)}, "
+        if cst is None or value is None:
+            return value
+        if cst not in (*TAXED, "90"):
+            raise ValueError(f"fcp_rate (pFCP, %) is only for CST {', '.join(TAXED)} and 90, "
                              f"not {cst}")
+        if cst == "90" and info.data.get("icms_rate") is None:
+            raise ValueError("fcp_rate (pFCP, %) goes with icms_rate on CST 90")
         return value
 
     @field_validator("st_retained_base", "st_rate", "st_substitute_icms", "st_retained_icms",

@@ -26,16 +26,19 @@ TPAG = {"cash": "01", "credit_card": "03", "debit_card": "04", "pix": "17", "vou
         "boleto": "15"}
 CARDS = ("03", "04", "17")
 #: CSOSN of the Simples Nacional (CRT 1 and 4) the builder knows, and their group. CSOSN 101
-#: (credit for the buyer) and the ST ones (201-203, 900) are left out: an NFC-e sells to the
-#: final consumer, who takes no ICMS credit.
+#: (credit for the buyer) and the ST charged in the sale (201-203) are left out: an NFC-e sells
+#: to the final consumer, who takes no ICMS credit, and a restaurant is not the ST substitute.
 CSOSN_GROUPS = {"102": "ICMSSN102", "103": "ICMSSN102", "300": "ICMSSN102",
-                "400": "ICMSSN102", "500": "ICMSSN500"}
+                "400": "ICMSSN102", "500": "ICMSSN500", "900": "ICMSSN900"}
 #: CST of the regime normal (CRT 2 and 3) the builder knows, and their group.
 CST_GROUPS = {"00": "ICMS00", "20": "ICMS20", "40": "ICMS40", "41": "ICMS40", "50": "ICMS40",
-              "60": "ICMS60"}
+              "60": "ICMS60", "90": "ICMS90"}
 ICMS_GROUPS = {**CSOSN_GROUPS, **CST_GROUPS}
 #: The CSTs whose ICMS the note computes (vBC, pICMS, vICMS): they need a rate.
 TAXED = ("00", "20")
+#: "Outras" (CST 90, CSOSN 900): ICMS computed only when the product gives a rate, on the base
+#: less its reduction when it gives one.
+OTHERS = ("90", "900")
 #: ICMS charged before by substitution: the ST retained and the effective ICMS may be told.
 RETAINED_ST = ("60", "500")
 RETAINED_FIELDS = ("st_retained_base", "st_rate", "st_substitute_icms", "st_retained_icms",
@@ -103,7 +106,8 @@ class Line:
     cbs_rate: Decimal
     discount: Decimal = ZERO
     other: Decimal = ZERO
-    #: pICMS and pRedBC in % (CST 00 and 20 only); pFCP in % (CST 00 and 20, optional).
+    #: pICMS and pRedBC in % (CST 00 and 20; 90 and 900 optional); pFCP in % (CST 00, 20
+    #: and 90, optional).
     icms_rate: Decimal | None = None
     icms_base_reduction: Decimal | None = None
     fcp_rate: Decimal | None = None
@@ -121,14 +125,15 @@ class Line:
 
     @property
     def taxed(self) -> bool:
-        return self.cst in TAXED
+        return self.cst in TAXED or (self.cst in OTHERS and self.icms_rate is not None)
 
     @property
     def icms_base(self) -> Decimal:
-        """vBC: the item's value less the reduction of CST 20, to the cent (zero untaxed)."""
+        """vBC: the item's value less its reduction (CST 20, 90, 900), to the cent (zero
+        untaxed)."""
         if not self.taxed:
             return ZERO
-        kept = 100 - (self.icms_base_reduction or ZERO) if self.cst == "20" else Decimal(100)
+        kept = 100 - (self.icms_base_reduction or ZERO) if self.cst != "00" else Decimal(100)
         return (self.base * kept / 100).quantize(CENTS, ROUND_HALF_EVEN)
 
     @property
@@ -257,16 +262,19 @@ def _icms(imposto: etree._Element, line: Line) -> None:
         _fill(group, ("orig", line.origin), ("CST", line.cst))
     if line.cst in RETAINED_ST:
         _retained(group, line)
-    if line.cst in CSOSN_GROUPS:
+    if not line.taxed:
         return
-    if line.taxed:
-        _fill(group, ("modBC", MOD_BC),
-              ("pRedBC", rate(line.icms_base_reduction or ZERO) if line.cst == "20" else None),
-              ("vBC", money(line.icms_base)), ("pICMS", rate(line.icms_rate)),
-              ("vICMS", money(line.icms)))
-        if line.fcp_rate is not None:
-            _fill(group, ("vBCFCP", money(line.icms_base) if line.cst == "20" else None),
-                  ("pFCP", rate(line.fcp_rate)), ("vFCP", money(line.fcp)))
+    reduction = (None if line.icms_base_reduction is None
+                 else rate(line.icms_base_reduction))
+    if line.cst == "20":  # ICMS20 tells the reduction before the base, 90 and 900 after it
+        _fill(group, ("modBC", MOD_BC), ("pRedBC", reduction or rate(ZERO)),
+              ("vBC", money(line.icms_base)))
+    else:
+        _fill(group, ("modBC", MOD_BC), ("vBC", money(line.icms_base)), ("pRedBC", reduction))
+    _fill(group, ("pICMS", rate(line.icms_rate)), ("vICMS", money(line.icms)))
+    if line.fcp_rate is not None:
+        _fill(group, ("vBCFCP", money(line.icms_base) if line.cst != "00" else None),
+              ("pFCP", rate(line.fcp_rate)), ("vFCP", money(line.fcp)))
 
 
 def _retained(group: etree._Element, line: Line) -> None:

@@ -25,12 +25,14 @@ const TEXT_FIELDS = [
   ["ncm", "NCM", "21069090", "8 dígitos, como 21069090"],
   ["cest", "CEST", "", "7 dígitos, só quando o NCM tem CEST"],
   ["cfop", "CFOP", "5102", "4 dígitos começando por 5 (venda dentro do estado)"],
-  ["cst", "CST/CSOSN", "102", "CSOSN do Simples, CRT 1 (102, 103, 300, 400, 500) ou CST do " +
-                              "regime normal, CRT 3 (00, 20, 40, 41, 50, 60)"],
-  ["icms_rate", "Alíquota ICMS (%)", "", "só CST 00 e 20, e obrigatória: de 0 a 100"],
-  ["icms_base_reduction", "Redução da base ICMS (%)", "", "só CST 20, e obrigatória: de 0 a 100"],
-  ["fcp_rate", "Alíquota FCP (%)", "", "Fundo de Combate à Pobreza: só CST 00 e 20, onde o " +
-                                       "estado cobra; de 0 a 100"],
+  ["cst", "CST/CSOSN", "102", "CSOSN do Simples, CRT 1 (102, 103, 300, 400, 500, 900) ou CST " +
+                              "do regime normal, CRT 3 (00, 20, 40, 41, 50, 60, 90)"],
+  ["icms_rate", "Alíquota ICMS (%)", "", "obrigatória nos CST 00 e 20, opcional nos CST 90 e " +
+                                         "CSOSN 900: de 0 a 100"],
+  ["icms_base_reduction", "Redução da base ICMS (%)", "", "obrigatória no CST 20, opcional " +
+                                                          "nos CST 90 e CSOSN 900: de 0 a 100"],
+  ["fcp_rate", "Alíquota FCP (%)", "", "Fundo de Combate à Pobreza: só CST 00, 20 e 90, onde " +
+                                       "o estado cobra; de 0 a 100"],
   // ICMS charged before by substitution (CST 60, CSOSN 500): from the supplier's invoice.
   ["st_retained_base", "Base ST retida por unidade (R$)", "",
    "só CST 60 e CSOSN 500, da nota do fornecedor; com a alíquota ST e o ICMS-ST retido"],

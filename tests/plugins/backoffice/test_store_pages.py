@@ -178,13 +178,13 @@ def test_a_product_just_added_opens_for_its_fiscal_data(served):
         edit.get_by_label("NCM").fill("22011000")
         edit.get_by_label("Origem").select_option("1")
         edit.get_by_label("Alíquota CBS (%)").fill("0,85")
-        # FCP only where ICMS is computed (CST 00 and 20), the ST retained only on CST 60 and
+        # FCP only where ICMS is computed (CST 00, 20, 90), the ST retained only on CST 60 and
         # CSOSN 500: the Simples store's CSOSN 102 has neither.
         edit.get_by_label("Alíquota FCP (%)").fill("2")
         edit.get_by_label("Alíquota ST (%)").fill("18")
         edit.get_by_role("button", name="Salvar produto").click()
         fcp_error = edit.locator("label:has([name$='fcp_rate']) .field-error")
-        expect(fcp_error).to_contain_text("Fundo de Combate à Pobreza: só CST 00 e 20")
+        expect(fcp_error).to_contain_text("Fundo de Combate à Pobreza: só CST 00, 20 e 90")
         st_error = edit.locator("label:has([name$='st_rate']) .field-error")
         expect(st_error).to_contain_text("só CST 60 e CSOSN 500")
         edit.get_by_label("Alíquota FCP (%)").fill("")

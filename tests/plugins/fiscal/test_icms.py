@@ -134,6 +134,31 @@ def test_the_st_retained_before_and_the_effective_icms_are_told_per_item(crt, cs
     assert _tot(root, "vNF") == "30.50"
 
 
+@pytest.mark.parametrize(("crt", "cst", "group", "code_tag"), [
+    ("3", "90", "ICMS90", "CST"), ("1", "900", "ICMSSN900", "CSOSN")])
+def test_other_situations_carry_icms_only_when_the_product_gives_a_rate(crt, cst, group,
+                                                                       code_tag, certificate):
+    lines = [_line(cst, "14.00", "18", "33.33"), _line(cst, "10.00", "12"), _line(cst, "6.50")]
+    root = _signed(crt, lines, certificate)
+    assert _icms(root).tag == f"{{{nfce.NFE}}}{group}"
+    # After vBC here (ICMS20 has it before): 14 × 66.67 % = 9.3338.
+    assert [(etree.QName(c).localname, c.text) for c in _icms(root)] == [
+        ("orig", "0"), (code_tag, cst), ("modBC", "3"), ("vBC", "9.33"), ("pRedBC", "33.3300"),
+        ("pICMS", "18.0000"), ("vICMS", "1.68")]
+    assert [(etree.QName(c).localname, c.text) for c in _icms(root, 2)][2:] == [
+        ("modBC", "3"), ("vBC", "10.00"), ("pICMS", "12.0000"), ("vICMS", "1.20")]
+    assert [etree.QName(c).localname for c in _icms(root, 3)] == ["orig", code_tag]
+    assert _tot(root, "vBC") == "19.33" and _tot(root, "vICMS") == "2.88"
+    assert _tot(root, "vNF") == "30.50"
+
+
+def test_cst_90_charges_fcp_on_its_base(certificate):
+    root = _signed("3", [_line("90", "14.00", "18", "33.33", fcp="2")], certificate)
+    assert [(etree.QName(c).localname, c.text) for c in _icms(root)][-3:] == [
+        ("vBCFCP", "9.33"), ("pFCP", "2.0000"), ("vFCP", "0.19")]
+    assert _tot(root, "vFCP") == "0.19"
+
+
 def test_totals_are_the_sum_of_the_items_each_rounded_to_the_cent(certificate):
     # 0.35 × 18 % = 0.063 → 0.06 per item: the note says 0.18, not 1.05 × 18 % = 0.19.
     lines = [_line("00", "0.35", "18") for _ in range(3)] + [_line("41", "6.50")]
@@ -162,6 +187,22 @@ def test_a_regime_normal_store_gets_its_taxed_note_authorised(api, menu, sefaz):
     assert _icms(note, 1).findtext("n:vICMS", namespaces=N) == "9.68"
     assert _icms(note, 2).findtext("n:vICMS", namespaces=N) == "1.68"
     assert _tot(note, "vBC") == "63.13" and _tot(note, "vICMS") == "11.36"
+    assert not sefaz.errors
+
+
+def test_a_simples_store_gets_its_csosn_900_note_authorised(api, menu, sefaz):
+    give_fiscal_data(api, menu, "X-Burger", cst="900", icms_rate="18")
+    give_fiscal_data(api, menu, "Guaraná lata", cst="900")
+    order = paid_order(api, menu, ("X-Burger", "1"), ("Guaraná lata", "1"))
+    [doc] = wait_document(api, order["order_id"], "AUTHORISED")
+    note = etree.fromstring(api.get(f"{DOCS}/{doc['document_id']}/xml").content).find(
+        "n:NFe", N)
+    nfce.validate(note)
+    assert [etree.QName(_icms(note, n)).localname for n in (1, 2)] == ["ICMSSN900"] * 2
+    price = Decimal(menu["X-Burger"]["price"])
+    assert _icms(note, 1).findtext("n:vICMS", namespaces=N) == str(
+        (price * Decimal("0.18")).quantize(Decimal("0.01")))
+    assert _icms(note, 2).find("n:vICMS", N) is None
     assert not sefaz.errors
 
 
@@ -194,6 +235,10 @@ def test_icms_data_that_do_not_fit_are_refused_and_nothing_is_stored(api, menu):
     refused(cst="20", icms_rate="18", icms_base_reduction="101")
     refused(cst="00", icms_rate="18", icms_base_reduction="10")
     refused(cst="40", icms_rate="18")
+    error = refused(cst="90", icms_base_reduction="10")  # a reduction of no rate
+    assert error["details"][0]["loc"] == ["icms_base_reduction"]
+    error = refused(cst="90", fcp_rate="2")
+    assert error["details"][0]["loc"] == ["fcp_rate"]
     error = refused(cst="60", fcp_rate="2")  # FCP only where ICMS is computed
     assert error["details"][0]["loc"] == ["fcp_rate"]
     refused(cst="00", icms_rate="18", fcp_rate="-2")
