@@ -187,6 +187,22 @@ def test_a_record_repeated_in_one_file_ends_as_its_last_copy(settings, pos, tmp_
     assert (customer.email, customer.phone) == ("ze@example.com", "11987654321")
 
 
+def items_by_number(settings, client_id):
+    """(order number, quantity) of every stored item, by order number (shorter ones first)."""
+    async def read():
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(client_id) as conn:
+                return (await conn.execute(
+                    select(tables.orders.c.order_number, tables.order_items.c.quantity)
+                    .join(tables.order_items)
+                    .order_by(func.length(tables.orders.c.order_number),
+                              tables.orders.c.order_number))).all()
+        finally:
+            await db.dispose()
+    return [(number, str(quantity)) for number, quantity in asyncio.run(read())]
+
+
 def order(order_id, number, *items):
     """A legacy order of ``items`` (id, product, quantity) at 9.90 each."""
     lines = [{"id": item_id, "product_id": product, "quantity": quantity, "unit_price": "9.90",
@@ -217,17 +233,7 @@ def test_an_order_repeated_or_an_item_moved_to_a_new_order_ends_as_the_last_copy
     moved = pos("import-json", str(folder), "--client", tenant.client_id)
     assert "orders.json: 1 read, 1 imported, 2 row(s) written" in moved.output, moved.output
 
-    async def read():
-        db = Database(settings.database_url)
-        try:
-            async with db.transaction(tenant.client_id) as conn:
-                return (await conn.execute(
-                    select(tables.orders.c.order_number, tables.order_items.c.quantity)
-                    .join(tables.order_items)
-                    .order_by(tables.orders.c.order_number))).all()
-        finally:
-            await db.dispose()
-    assert [(number, str(quantity)) for number, quantity in asyncio.run(read())] == [
+    assert items_by_number(settings, tenant.client_id) == [
         ("1", "1.000"), ("2", "3.000"), ("3", "2.000")]
 
 
@@ -255,17 +261,6 @@ def test_orders_across_batches_see_what_the_batch_before_wrote(settings, pos, tm
     assert [(e["id"], e["field"]) for e in errors] == [("o-5", "order_number")]
     assert "has number 3" in errors[0]["reason"]
 
-    async def read():
-        db = Database(settings.database_url)
-        try:
-            async with db.transaction(tenant.client_id) as conn:
-                return (await conn.execute(
-                    select(tables.orders.c.order_number, tables.order_items.c.quantity)
-                    .join(tables.order_items)
-                    .order_by(func.length(tables.orders.c.order_number),
-                              tables.orders.c.order_number))).all()
-        finally:
-            await db.dispose()
-    assert [(number, str(quantity)) for number, quantity in asyncio.run(read())] == [
+    assert items_by_number(settings, tenant.client_id) == [
         ("1", "1.000"), ("2", "3.000"), ("3", "1.000"), ("4", "1.000"), ("6", "1.000"),
         ("30", "1.000")]
