@@ -2,32 +2,37 @@
 processes fail; then what was acknowledged, stored, duplicated and lost.
 
 On a private PostgreSQL 15 cluster and a private RabbitMQ node (tests/support/private_services.py;
-the machine's shared ones are never touched) it runs two `pos serve` processes over RabbitMQ:
+the machine's shared ones are never touched) it runs two `pos serve` services over RabbitMQ:
 
-- the **serving** process (auth, catalog, orders) takes the orders and relays their events;
-- the **consuming** process (auth, stock, waiter) applies them: stock leaves the shelf when an order
-  is confirmed, a table is occupied by its open order.
+- the **serving** service (auth, catalog, orders) takes the orders and relays their events; it is
+  `pos serve --workers 2` (`--serving-workers`): two processes on one port, as a deployment that
+  must take orders through a crash runs its replicas;
+- the **consuming** process (auth, stock, waiter) applies them: stock leaves the shelf when an
+  order is confirmed, a table is occupied by its open order.
 
 `--clients` concurrent clients each send orders (one stocked product, at one of `--tables` tables,
 the Idempotency-Key also written in the order's notes) and confirm them, each request retried with
 the same key on any error or timeout until it is acknowledged. Meanwhile RabbitMQ is restarted
-`--rabbit` times, PostgreSQL `--postgres` times (an immediate stop, as a crash), and each
-`pos serve` process is `kill -9`ed `--kills` times (a supervisor starts it again, as systemd
-would). The load runs for `--seconds` and until the last fault is over. Then, once the relay and
-the consumers have had `--settle` seconds to catch up, it counts from the database: orders by key
-(stored, duplicated, lost), stock movements per order, tables, events still in the outbox, and
-events each subscription handled against those it should have.
+`--rabbit` times, PostgreSQL `--postgres` times (an immediate stop, as a crash), and a serving
+process and the consuming process are each `kill -9`ed `--kills` times (uvicorn's parent starts a
+killed worker again; a supervisor starts the consuming process again, as systemd would). The load
+runs for `--seconds` and until the last fault is over. Then, once the relay and the consumers have
+had `--settle` seconds to catch up, it counts from the database: orders by key (stored,
+duplicated, lost), stock movements per order, tables, events still in the outbox, and events each
+subscription handled against those it should have.
 
-    .venv/bin/python bench/faults.py [--seconds 60] [--clients 16] [--rabbit 5] [--postgres 3]
-                                     [--kills 5]
+    .venv/bin/python bench/faults.py [--seconds 60] [--clients 24] [--rabbit 5] [--postgres 3]
+                                     [--kills 5] [--serving-workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
+import signal
 import sys
 import tempfile
 import threading
@@ -68,14 +73,18 @@ RETRIED_4XX = {408, 409, 425, 429}
 @dataclass
 class Plan:
     seconds: float = 60.0
-    clients: int = 16
+    clients: int = 24
     rabbit: int = 5
     postgres: int = 3
     kills: int = 5
     tables: int = 20
-    settle: float = 180.0
+    #: Processes serving the orders' port (`pos serve --workers`); a kill hits one of them.
+    serving_workers: int = 2
+    settle: float = 300.0
     #: How long one request is retried before the client gives up on it (counted, never hidden).
     give_up: float = 300.0
+    #: How long one attempt waits for its answer before the client retries it.
+    timeout: float = 15.0
 
 
 @dataclass
@@ -100,6 +109,8 @@ class Report:
     tables_right: int = 0
     restarts: Counter = field(default_factory=Counter)
     load_seconds: float = 0.0
+    #: From the end of the load until the outbox was empty and every subscription caught up.
+    catch_up_seconds: float = 0.0
     total_seconds: float = 0.0
     machine: str = ""
     #: Milliseconds of CPU per acknowledged order while the load ran, by group of processes.
@@ -129,10 +140,15 @@ def machine() -> str:
 
 
 class Supervised:
-    """A `pos serve` process on a fixed port, started again whenever it dies (as systemd would)."""
+    """A `pos serve` on a fixed port, started again whenever it dies (as systemd would).
 
-    def __init__(self, name: str, plugins: tuple[str, ...], env: dict[str, str], cwd: Path):
-        self.name, self.env, self.cwd = name, env, cwd
+    With ``workers`` > 1 it is `pos serve --workers N`: N processes serve the port, each running
+    every plugin, its consumers and its relay, and uvicorn's parent starts a worker again when one
+    dies; a kill then hits one worker, the way a crash takes one replica of a deployment."""
+
+    def __init__(self, name: str, plugins: tuple[str, ...], env: dict[str, str], cwd: Path,
+                 workers: int = 1):
+        self.name, self.env, self.cwd, self.workers = name, env, cwd, workers
         self.args = ("--plugins", ",".join(plugins))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -141,7 +157,8 @@ class Supervised:
         self._watch = threading.Thread(target=self._keep_up, name=f"supervise-{name}", daemon=True)
 
     def _spawn(self) -> Server:
-        return Server(self.env, *self.args, cwd=self.cwd, port=self.port)
+        return Server(self.env, *self.args, cwd=self.cwd, port=self.port,
+                      serve_args=("--workers", str(self.workers)) if self.workers > 1 else ())
 
     def start(self, timeout: float = 120) -> None:
         self.server.wait_healthy(timeout)
@@ -154,8 +171,17 @@ class Supervised:
                 self.server = self._spawn()
 
     def kill(self) -> None:
-        """``kill -9`` the process now serving; the supervisor starts another."""
-        self.server.process.kill()
+        """``kill -9`` the process now serving (with workers, the one serving longest); the
+        supervisor starts another."""
+        if self.workers == 1:
+            self.server.process.kill()
+            return
+        deadline = time.monotonic() + 120
+        while len(workers := _workers(self.server.process.pid)) < self.workers:
+            if time.monotonic() > deadline:  # the one killed before never came back
+                raise RuntimeError(f"{self.name}: {len(workers)} of {self.workers} workers")
+            time.sleep(0.2)
+        os.kill(min(workers, key=_started), signal.SIGKILL)
 
     def wait_healthy(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -174,6 +200,30 @@ class Supervised:
         if self._watch.is_alive():
             self._watch.join(5)
         self.server.stop()
+
+
+def _workers(parent: int) -> list[int]:
+    """The uvicorn worker processes under ``parent`` (not multiprocessing's resource tracker)."""
+    try:
+        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    except OSError:
+        return []
+    found = []
+    for pid in map(int, children):
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def _started(pid: int) -> int:
+    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat, field 22)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 # --- the clients ----------------------------------------------------------------------------
@@ -204,29 +254,30 @@ class Clients:
     async def run(self, until) -> float:
         """Send orders until ``until()`` is true; returns the seconds new orders were sent."""
         started = time.monotonic()
-        limits = httpx.Limits(max_connections=self.plan.clients)
-        async with httpx.AsyncClient(base_url=self.url, timeout=15, limits=limits) as http:
-            workers = [asyncio.create_task(self._worker(http)) for _ in range(self.plan.clients)]
-            while not until():
-                await asyncio.sleep(0.5)
-            self._stop.set()
-            sending = time.monotonic() - started
-            await asyncio.gather(*workers)
+        connections = [Connection(self.url) for _ in range(self.plan.clients)]
+        workers = [asyncio.create_task(self._worker(http)) for http in connections]
+        while not until():
+            await asyncio.sleep(0.5)
+        self._stop.set()
+        sending = time.monotonic() - started
+        await asyncio.gather(*workers)
+        for http in connections:
+            http.close()
         return sending
 
-    async def _worker(self, http: httpx.AsyncClient) -> None:
+    async def _worker(self, http: Connection) -> None:
         while not self._stop.is_set():
             n, self._next = self._next, self._next + 1
             await self._order(http, n)
 
-    async def _order(self, http: httpx.AsyncClient, n: int) -> None:
+    async def _order(self, http: Connection, n: int) -> None:
         key = f"{self.run_id}-{n}"
         body = {"items": [{"product_id": self.shop.product_id, "quantity": "1"}],
                 "table_id": self.shop.table_ids[n % len(self.shop.table_ids)], "notes": key}
         made = await self._until_acknowledged(http, "cashier", "/api/v1/orders", body, key, 201)
         if made is None:
             return
-        order_id = made.json()["order_id"]
+        order_id = json.loads(made)["order_id"]
         self.acked[key] = order_id
         confirmed = await self._until_acknowledged(
             http, "manager", f"/api/v1/orders/{order_id}/status", {"status": "CONFIRMED"},
@@ -234,24 +285,64 @@ class Clients:
         if confirmed is not None:
             self.confirmed.add(order_id)
 
-    async def _until_acknowledged(self, http: httpx.AsyncClient, role: str, path: str,
-                                  body: dict, key: str, expected: int) -> httpx.Response | None:
+    async def _until_acknowledged(self, http: Connection, role: str, path: str, body: dict,
+                                  key: str, expected: int) -> bytes | None:
         headers = {"Authorization": f"Bearer {self.shop.tokens[role]}", "Idempotency-Key": key}
         deadline = time.monotonic() + self.plan.give_up
         while time.monotonic() < deadline:
             try:
-                answer = await http.post(path, json=body, headers=headers)
-                if answer.status_code == expected:
+                status, answer = await asyncio.wait_for(http.post(path, body, headers),
+                                                        self.plan.timeout)
+                if status == expected:
                     return answer
-                if 400 <= answer.status_code < 500 and answer.status_code not in RETRIED_4XX:
-                    self.refused[f"{answer.status_code} {path.split('/')[3]}"] += 1
+                if 400 <= status < 500 and status not in RETRIED_4XX:
+                    self.refused[f"{status} {path.split('/')[3]}"] += 1
                     return None
-            except httpx.HTTPError:
-                pass
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError, ValueError):
+                http.close()  # a fresh connection for the retry (to whichever process serves)
             self.retries += 1
             await asyncio.sleep(0.25)
         self.unacknowledged += 1
         return None
+
+
+class Connection:
+    """One kept-alive HTTP/1.1 connection, as lean as a load generator's must be.
+
+    The clients share this machine's two CPUs with everything they test; httpx spent more CPU
+    per order than the serving process did (docs/faults.md), so the clients speak the little HTTP
+    they need themselves: a POST with a JSON body, an answer with a Content-Length."""
+
+    def __init__(self, url: str) -> None:
+        host_port = url.split("://", 1)[1]
+        self.host, port = host_port.rsplit(":", 1)
+        self.port = int(port)
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: dict, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        payload = json.dumps(body).encode()
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self._writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{head}"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            .encode() + payload)
+        status_line, *lines = (await self._reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        fields = {name.strip().lower(): value.strip() for name, _, value in
+                  (line.partition(b":") for line in lines if line)}
+        answer = await self._reader.readexactly(int(fields.get(b"content-length", b"0")))
+        if fields.get(b"connection", b"").lower() == b"close":
+            self.close()
+        return status, answer
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
 
 
 # --- the faults -----------------------------------------------------------------------------
@@ -449,7 +540,7 @@ def run(plan: Plan) -> Report:
                "POS_BUS_EXCHANGE": "posmodern.faults", "POS_DATA_DIR": str(workdir / "var"),
                "POS_AUTO_MIGRATE": "true", "POS_OUTBOX_SWEEP_SECONDS": "1",
                "POS_DB_POOL_SIZE": "10", "POS_LOG_FORMAT": "text", "POS_LOG_LEVEL": "WARNING"}
-        serving = Supervised("serving", SERVING, env, workdir)
+        serving = Supervised("serving", SERVING, env, workdir, workers=plan.serving_workers)
         consuming = faults = None
         try:
             serving.start()  # it migrates the control schema first
@@ -470,8 +561,9 @@ def run(plan: Plan) -> Report:
             serving.wait_healthy()
             consuming.wait_healthy()
             subs = subscriptions(settings)
-            count(report, clients, settle(database_url, shop.tenant.client_id, plan.settle, subs),
-                  subs)
+            snap = settle(database_url, shop.tenant.client_id, plan.settle, subs)
+            report.catch_up_seconds = time.monotonic() - load_started - report.load_seconds
+            count(report, clients, snap, subs)
         finally:
             if faults is not None:
                 faults.stop()
@@ -508,6 +600,7 @@ def render(report: Report) -> str:
         ("rate", f"{report.rate:.1f} acknowledged orders/s over {report.load_seconds:.0f} s "
                  f"({plan.clients} clients; target 100/s)"),
         ("CPU per acknowledged order", _cpu_row(report)),
+        ("catch-up after the load (relay and subscriptions)", f"{report.catch_up_seconds:.0f} s"),
         ("wall time", f"{report.total_seconds:.0f} s"),
         ("machine", report.machine),
         ("verdict", "valid" if report.ok else "INVALID"),
@@ -523,9 +616,10 @@ def render(report: Report) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     defaults = Plan()
-    for name in ("seconds", "clients", "rabbit", "postgres", "kills", "tables", "settle"):
-        parser.add_argument(f"--{name}", type=type(getattr(defaults, name)),
-                            default=getattr(defaults, name))
+    for name in ("seconds", "clients", "rabbit", "postgres", "kills", "tables", "settle",
+                 "serving_workers"):
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name,
+                            type=type(getattr(defaults, name)), default=getattr(defaults, name))
     report = run(Plan(**vars(parser.parse_args(argv))))
     print(render(report))
     return 0 if report.ok else 1
