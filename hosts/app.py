@@ -8,12 +8,15 @@ one-plugin container.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -28,7 +31,7 @@ from posmodern.core.asyncio_hooks import call_hook, collect_sync
 from posmodern.core.bus import EventBus
 from posmodern.core.cache import create_cache
 from posmodern.core.config import Settings
-from posmodern.core.db import Database
+from posmodern.core.db import Database, unavailable
 from posmodern.core.errors import MethodNotAllowed, NotFound, PluginError, PosError
 from posmodern.core.migrations import migration_branches
 from posmodern.core.ownership import table_owners
@@ -185,15 +188,45 @@ def app_from_env() -> Starlette:
     return create_app(settings)
 
 
+#: How long a starting process waits for a database that cannot serve yet (down, restarting,
+#: recovering) before it gives up. Under `pos serve --workers N` a worker that gave up at once
+#: would end the whole service: uvicorn stops every worker when one fails to start.
+DATABASE_WAIT_SECONDS = 60.0
+
+
+async def wait_for_database(db: Database, seconds: float = DATABASE_WAIT_SECONDS) -> None:
+    """Return once the database answers; while it cannot serve yet, try again every half
+    second for up to ``seconds``. Any other error, or one past the wait, is raised."""
+    deadline = time.monotonic() + seconds
+    told = False
+    while True:
+        try:
+            async with db.control_connection() as conn:
+                await conn.execute(text("SELECT 1"))
+            if told:
+                log.warning("the database answers again; starting")
+            return
+        except Exception as error:
+            if unavailable(error) is None or time.monotonic() > deadline:
+                raise
+            if not told:
+                log.warning("the database cannot serve yet (%s); waiting up to %.0f s for it",
+                            error, seconds)
+                told = True
+        await asyncio.sleep(0.5)
+
+
 async def start_runtime(settings: Settings, pm: PosPluginManager) -> Runtime:
     """Open the database, cache and bus, and start the plugins.
 
-    If a step fails (a migration, a plugin's ``pos_startup``, the broker), what was opened is
+    A database that cannot serve yet is waited for (:func:`wait_for_database`). If a step fails
+    (a migration, a plugin's ``pos_startup``, the broker), what was opened is
     closed again, the plugins getting ``pos_shutdown``, and the error is raised.
     """
     db = Database(settings.database_url, pool_size=settings.db_pool_size,
                   max_overflow=settings.db_max_overflow)
     try:
+        await wait_for_database(db)
         if settings.auto_migrate:
             await tenancy.upgrade_all(db, migration_branches(pm))
         bus = EventBus(db, settings.broker_url, exchange=settings.bus_exchange,
