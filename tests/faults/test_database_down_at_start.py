@@ -6,17 +6,14 @@ stopped)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from support.api import Api, make_tenant
-from support.private_services import PrivatePostgres
+from support.private_services import PrivatePostgres, private_root
 from support.server import Server
 from support.settings import make_settings
 
@@ -24,8 +21,7 @@ from support.settings import make_settings
 @pytest.mark.faults
 @pytest.mark.timeout(300)
 def test_a_process_started_with_the_database_down_waits_for_it_and_serves(tmp_path):
-    root = Path(tempfile.mkdtemp(prefix="pos-db-down-"))
-    os.chmod(root, 0o755)  # the cluster runs as the postgres user
+    root = private_root("pos-db-down-")
     postgres = PrivatePostgres(root)
     server = None
     try:

@@ -48,6 +48,14 @@ def wait_port(port: int, timeout: float, what: str) -> None:
     raise TimeoutError(f"{what} did not listen on {port} within {timeout}s")
 
 
+def private_root(prefix: str) -> Path:
+    """A new temporary directory for private services, open to the ``postgres`` user (a
+    :class:`PrivatePostgres` under it runs as that user when we are root)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)
+    return root
+
+
 class PrivatePostgres:
     """A throw-away PostgreSQL cluster under ``root`` (trust auth, user ``postgres``)."""
 
@@ -181,8 +189,7 @@ class PrivateServices:
     """Both, in one temporary directory; a context manager that always cleans up."""
 
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="pos-faults-"))
-        os.chmod(self.root, 0o755)
+        self.root = private_root("pos-faults-")
         self.postgres = PrivatePostgres(self.root)
         self.rabbit = PrivateRabbit(self.root)
 
