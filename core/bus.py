@@ -8,8 +8,10 @@
 - The **consumer** (a thread, as kombu is synchronous) takes each :class:`Subscription`'s durable
   queue, shared by every replica of the service, and each process's own broadcast queue; it hands
   messages to the event loop without waiting (the subscriptions run side by side, each one's
-  messages one at a time, in order) and acknowledges each once handled. A subscription's handler
-  runs in a transaction that also records the event id, so a redelivered event changes nothing.
+  messages in order) and acknowledges each once handled. A subscription's handler runs in a
+  transaction that also records the event id, so a redelivered event changes nothing. Events of
+  one subscription and tenant that wait their turn are handled together, in one transaction (up
+  to ``BATCH``); if that fails, each is tried on its own, so one bad event holds up no other.
 - ``memory://`` is kombu's in-process transport: the embedded mode runs the same code path.
 """
 
@@ -20,7 +22,7 @@ import logging
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,13 +34,16 @@ from posmodern.core.asyncio_hooks import await_me_maybe
 from posmodern.core.db import Database
 from posmodern.core.errors import NotFound
 from posmodern.core.events import Broadcast, Envelope, Subscription, matches
-from posmodern.core.processed import first_delivery
+from posmodern.core.processed import first_deliveries
 from posmodern.core.relay import OutboxRelay, RelayStats
 from posmodern.core.retention import Retention
 
 log = logging.getLogger("posmodern.bus")
 
 MAX_ATTEMPTS = 5
+#: At most this many waiting events of a subscription are handled in one transaction (no more
+#: than a consumer's prefetch, so a batch is what came while the previous one was handled).
+BATCH = 32
 
 
 class _Confirms:
@@ -120,8 +125,11 @@ class EventBus:
         self._consuming = threading.Event()
         #: Messages handed to the event loop and not yet acknowledged (the consumer thread's).
         self._in_flight: list[tuple[Future, Message, Envelope, str]] = []
-        #: One lock per subscription (and one for the broadcasts), in the event loop.
-        self._turns: dict[str, asyncio.Lock] = {}
+        #: Each subscription's events waiting their turn, and the task handling them (the event
+        #: loop's); the broadcasts take turns by a lock.
+        self._waiting: dict[str, deque[tuple[Envelope, Future]]] = {}
+        self._draining: dict[str, asyncio.Task] = {}
+        self._broadcast_turn: asyncio.Lock | None = None
         self._instance = uuid.uuid4().hex[:12]
 
     def add_broadcasts(self, broadcasts: list[Broadcast]) -> None:
@@ -311,35 +319,75 @@ class EventBus:
         channel = conn.channel()
         consumers = []
         for subscription in self.subscriptions:
-            consumers.append(Consumer(channel, queues=[self.queue_for(subscription)],
-                                      accept=["json"], prefetch_count=32,
-                                      callbacks=[self._callback(self._handle, subscription)]))
+            consumers.append(Consumer(
+                channel, queues=[self.queue_for(subscription)], accept=["json"],
+                prefetch_count=BATCH,
+                callbacks=[self._callback(subscription.name, self._queue_for(subscription))]))
         queue = self.broadcast_queue()
         if queue is not None:
             consumers.append(Consumer(channel, queues=[queue], accept=["json"], prefetch_count=32,
-                                      callbacks=[self._callback(self._broadcast, None)]))
+                                      callbacks=[self._callback("broadcast", self._broadcast_soon)]))
         return consumers
 
-    def _callback(self, dispatch, target):
-        """Hand each message to the event loop without waiting for it: the subscriptions (and
-        the broadcasts) of the process run side by side, each one's messages in the order they
-        came (:meth:`_in_turn`); the consumer thread acknowledges them as they finish
+    def _callback(self, name: str, submit):
+        """Hand each message to the event loop (``submit`` → a future) without waiting for it:
+        the subscriptions (and the broadcasts) of the process run side by side, each one's
+        messages in the order they came; the consumer thread acknowledges them as they finish
         (:meth:`_settle`)."""
-        name = getattr(target, "name", "broadcast")
-
         def on_message(body, message) -> None:
             envelope = Envelope.from_dict(body)
-            future = asyncio.run_coroutine_threadsafe(
-                self._in_turn(name, dispatch(target, envelope)), self._loop)
-            self._in_flight.append((future, message, envelope, name))
+            self._in_flight.append((submit(envelope), message, envelope, name))
         return on_message
 
-    async def _in_turn(self, name: str, handling) -> None:
-        turn = self._turns.get(name)
-        if turn is None:
-            turn = self._turns[name] = asyncio.Lock()
-        async with turn:  # asyncio's locks are fair: messages are handled in their order
-            await handling
+    def _broadcast_soon(self, envelope: Envelope) -> Future:
+        return asyncio.run_coroutine_threadsafe(self._broadcast(envelope), self._loop)
+
+    def _queue_for(self, subscription: Subscription):
+        def queue(envelope: Envelope) -> Future:
+            future: Future = Future()
+            self._loop.call_soon_threadsafe(self._wait_turn, subscription, envelope, future)
+            return future
+        return queue
+
+    def _wait_turn(self, subscription: Subscription, envelope: Envelope, future: Future) -> None:
+        waiting = self._waiting.setdefault(subscription.name, deque())
+        waiting.append((envelope, future))
+        if subscription.name not in self._draining:
+            self._draining[subscription.name] = asyncio.create_task(
+                self._drain(subscription, waiting))
+
+    async def _drain(self, subscription: Subscription,
+                     waiting: deque[tuple[Envelope, Future]]) -> None:
+        """Handle ``subscription``'s waiting events in order, in batches of one tenant."""
+        try:
+            while waiting:
+                batch = [waiting.popleft()]
+                while (waiting and len(batch) < BATCH
+                       and waiting[0][0].client_id == batch[0][0].client_id):
+                    batch.append(waiting.popleft())
+                await self._handle_batch(subscription, batch)
+        finally:
+            del self._draining[subscription.name]
+
+    async def _handle_batch(self, subscription: Subscription,
+                            batch: list[tuple[Envelope, Future]]) -> None:
+        if len(batch) > 1:
+            try:
+                await self._handle(subscription, [envelope for envelope, _ in batch])
+            except Exception:  # noqa: BLE001 - find which one fails, let the others through
+                log.debug("a batch of %d events for %s failed; handling each alone",
+                          len(batch), subscription.name, exc_info=True)
+            else:
+                for _, future in batch:
+                    future.set_result(None)
+                return
+        for envelope, future in batch:
+            try:
+                await self._handle(subscription, [envelope])
+            except Exception as exc:  # noqa: BLE001 - the consumer thread requeues it
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
 
     def _settle(self, wait_seconds: float = 0.0) -> None:
         """Acknowledge (or requeue) the messages whose handling finished; with
@@ -372,19 +420,32 @@ class EventBus:
             message.ack()
         self._in_flight = waiting
 
-    async def _handle(self, subscription: Subscription, envelope: Envelope) -> None:
+    async def _handle(self, subscription: Subscription, envelopes: list[Envelope]) -> None:
+        """Handle events of one tenant in one transaction, skipping those handled before."""
+        client_id = envelopes[0].client_id
+        handled = 0
         try:
-            async with self.db.transaction(envelope.client_id) as conn:
-                if not await first_delivery(conn, subscription.name, envelope.id):
-                    self.stats.duplicates += 1
-                    return
-                await subscription.handle(envelope, conn)
+            async with self.db.transaction(client_id) as conn:
+                fresh = await first_deliveries(conn, subscription.name,
+                                               [envelope.id for envelope in envelopes])
+                for envelope in envelopes:
+                    if envelope.id in fresh:
+                        fresh.discard(envelope.id)  # the same event twice in one batch: once
+                        await subscription.handle(envelope, conn)
+                        handled += 1
         except NotFound:
-            log.warning("event %s for unknown tenant %r dropped", envelope.id, envelope.client_id)
+            log.warning("%d events for unknown tenant %r dropped", len(envelopes), client_id)
             return
-        self.stats.handled[subscription.name] += 1
+        self.stats.handled[subscription.name] += handled
+        self.stats.duplicates += len(envelopes) - handled
 
-    async def _broadcast(self, _target, envelope: Envelope) -> None:
+    async def _broadcast(self, envelope: Envelope) -> None:
+        if self._broadcast_turn is None:
+            self._broadcast_turn = asyncio.Lock()
+        async with self._broadcast_turn:  # asyncio's locks are fair: in the order they came
+            await self._tell_listeners(envelope)
+
+    async def _tell_listeners(self, envelope: Envelope) -> None:
         for listener in self.broadcasts:
             if any(matches(p, envelope.type) for p in listener.event_types):
                 try:

@@ -65,6 +65,9 @@ class Subscription:
     ``handle(envelope, conn)`` runs inside a transaction of the event's tenant that also records
     ``(name, envelope.id)`` as processed: a redelivered event is skipped, and the handler's writes
     and that record commit together. Replicas of one service share the work (one queue per name).
+    Events that wait may share one transaction, handled one after another in order; when that
+    transaction fails each is handled again alone. So a handler changes nothing but through
+    ``conn`` (work outside the database is queued in it and done after the commit).
     """
 
     name: str

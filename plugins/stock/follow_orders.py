@@ -54,6 +54,8 @@ async def follow_order(envelope: Envelope, conn: AsyncConnection) -> None:
         .where(stock_movements.c.reference_type == REFERENCE_TYPE,
                stock_movements.c.reference_id == order_id)
         .group_by(stock_movements.c.stock_item_id))).all())
+    if not wanted and not moved:  # a pending order that never moved stock: nothing to do
+        return
     items = (await conn.execute(
         select(stock_items).where(
             stock_items.c.store_id == order.store_id,

@@ -63,8 +63,10 @@ async def save(conn: AsyncConnection, row: Any, client_id: str, store_id: str,
 async def refresh(conn: AsyncConnection, table_id: uuid.UUID, client_id: str,
                   store_id: str) -> dict[str, Any] | None:
     """Recompute the table's state from its orders (None: no such table)."""
+    # FOR NO KEY UPDATE: refreshes (and people's changes) of one table take turns, while an
+    # order being written for the table (its foreign key check takes KEY SHARE) need not wait.
     row = (await conn.execute(select(tables).where(tables.c.table_id == table_id)
-                              .with_for_update())).first()
+                              .with_for_update(key_share=True))).first()
     if row is None:
         return None
     return await save(conn, row, client_id, store_id,

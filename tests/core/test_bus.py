@@ -14,7 +14,7 @@ from posmodern.core import tenancy
 from posmodern.core.bus import EventBus
 from posmodern.core.db import Database
 from posmodern.core.events import Broadcast, Envelope, Subscription, emit, json_safe, matches
-from posmodern.schema.tables import audit_log, outbox
+from posmodern.schema.tables import audit_log, outbox, processed_events
 from support import services
 
 CONSUMER = Path(__file__).resolve().parents[1] / "fixtures" / "consumer_process.py"
@@ -130,6 +130,39 @@ async def test_a_failing_handler_is_retried_and_its_writes_roll_back(world):
     async with db.transaction(client) as conn:
         written = await conn.scalar(select(func.count()).select_from(audit_log))
     assert written == 1 and bus.stats.failures == 1
+
+
+async def test_events_that_wait_are_handled_together_and_a_bad_one_holds_up_no_other(world):
+    db, client, make_bus = world
+    first_held = asyncio.Event()
+
+    async def record(envelope, conn):
+        n = envelope.data["n"]
+        if n == 0:
+            await first_held.wait()  # the others pile up meanwhile
+        await conn.execute(audit_log.insert().values(
+            audit_id=uuid.uuid4(), client_id=client, store_id="s1", action=f"n{n}"))
+        if n == 39:
+            raise RuntimeError("this one can never be applied")
+
+    for n in range(40):  # sent together once the bus starts
+        async with db.transaction(client) as conn:
+            await emit(conn, "order.created", client_id=client, store_id="s1", data={"n": n})
+    bus = make_bus(subscriptions=[Subscription("test.batched", ("order.*",), record)])
+    await bus.start()
+    await asyncio.sleep(0.5)
+    first_held.set()
+    assert await eventually(lambda: _true(bus.stats.dead == 1), timeout=20)
+
+    async with db.transaction(client) as conn:
+        actions = (await conn.execute(select(audit_log.c.action))).scalars().all()
+        recorded = (await conn.execute(
+            select(processed_events.c.processed_at)
+            .where(processed_events.c.consumer == "test.batched"))).scalars().all()
+    assert sorted(actions) == sorted(f"n{n}" for n in range(39))
+    assert bus.stats.handled["test.batched"] == 39 and bus.stats.duplicates == 0
+    assert len(recorded) == 39
+    assert len(set(recorded)) < 39  # some were recorded in one transaction, at one time
 
 
 async def test_a_consumer_in_another_process_handles_each_event_once(pg_url, exchange):
