@@ -33,7 +33,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -58,10 +57,10 @@ from posmodern.schema.tables import (  # noqa: E402
     orders, outbox, processed_events, stock_items, stock_movements, tables)
 from support.api import TenantUsers, create_tenant_with_users  # noqa: E402
 from support.cpu import CpuMeter  # noqa: E402
+from support.http1 import Connection  # noqa: E402
 from support.private_services import PrivateServices  # noqa: E402
-from support.server import Server  # noqa: E402
-from support.services import free_port  # noqa: E402
 from support.settings import make_settings  # noqa: E402
+from support.supervised import Supervised  # noqa: E402
 
 SERVING = ("auth", "catalog", "orders")
 CONSUMING = ("auth", "stock", "waiter")
@@ -158,96 +157,6 @@ def machine() -> str:
             f"{platform.python_implementation()} {platform.python_version()}, load average {load}")
 
 
-# --- the processes --------------------------------------------------------------------------
-
-
-class Supervised:
-    """A `pos serve` on a fixed port, started again whenever it dies (as systemd would).
-
-    With ``workers`` > 1 it is `pos serve --workers N`: N processes serve the port, each running
-    every plugin, its consumers and its relay, and uvicorn's parent starts a worker again when one
-    dies; a kill then hits one worker, the way a crash takes one replica of a deployment."""
-
-    def __init__(self, name: str, plugins: tuple[str, ...], env: dict[str, str], cwd: Path,
-                 workers: int = 1):
-        self.name, self.env, self.cwd, self.workers = name, env, cwd, workers
-        self.args = ("--plugins", ",".join(plugins))
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = self._spawn()
-        self._stopping = threading.Event()
-        self._watch = threading.Thread(target=self._keep_up, name=f"supervise-{name}", daemon=True)
-
-    def _spawn(self) -> Server:
-        return Server(self.env, *self.args, cwd=self.cwd, port=self.port,
-                      serve_args=("--workers", str(self.workers)) if self.workers > 1 else ())
-
-    def start(self, timeout: float = 120) -> None:
-        self.server.wait_healthy(timeout)
-        self._watch.start()
-
-    def _keep_up(self) -> None:
-        while not self._stopping.wait(0.2):
-            if self.server.process.poll() is not None:
-                self.server.stop()
-                self.server = self._spawn()
-
-    def kill(self) -> None:
-        """``kill -9`` the process now serving (with workers, the one serving longest); the
-        supervisor starts another."""
-        if self.workers == 1:
-            self.server.process.kill()
-            return
-        deadline = time.monotonic() + 120
-        while len(workers := _workers(self.server.process.pid)) < self.workers:
-            if time.monotonic() > deadline:  # the one killed before never came back
-                raise RuntimeError(f"{self.name}: {len(workers)} of {self.workers} workers")
-            time.sleep(0.2)
-        os.kill(min(workers, key=_started), signal.SIGKILL)
-
-    def wait_healthy(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} not healthy: {self.server.log()}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._watch.is_alive():
-            self._watch.join(5)
-        self.server.stop()
-
-
-def _workers(parent: int) -> list[int]:
-    """The uvicorn worker processes under ``parent`` (not multiprocessing's resource tracker)."""
-    try:
-        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    except OSError:
-        return []
-    found = []
-    for pid in map(int, children):
-        try:
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            pass
-    return found
-
-
-def _started(pid: int) -> int:
-    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat, field 22)."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 # --- the clients ----------------------------------------------------------------------------
 
 
@@ -331,49 +240,6 @@ class Clients:
             await asyncio.sleep(0.25)
         self.unacknowledged += 1
         return None
-
-
-class Connection:
-    """One kept-alive HTTP/1.1 connection, as lean as a load generator's must be.
-
-    The clients share this machine's two CPUs with everything they test; httpx spent more CPU
-    per order than the serving process did (docs/faults.md), so the clients speak the little HTTP
-    they need themselves: a POST with a JSON body, an answer with a Content-Length."""
-
-    def __init__(self, url: str) -> None:
-        host_port = url.split("://", 1)[1]
-        self.host, port = host_port.rsplit(":", 1)
-        self.port = int(port)
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        #: Whether the connection answered before: a failure on it is a stale keep-alive.
-        self.reused = False
-
-    async def post(self, path: str, body: dict, headers: dict[str, str]) -> tuple[int, bytes]:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-            self.reused = False
-        payload = json.dumps(body).encode()
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        self._writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{head}"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-            .encode() + payload)
-        status_line, *lines = (await self._reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
-        status = int(status_line.split(b" ", 2)[1])
-        fields = {name.strip().lower(): value.strip() for name, _, value in
-                  (line.partition(b":") for line in lines if line)}
-        answer = await self._reader.readexactly(int(fields.get(b"content-length", b"0")))
-        self.reused = True
-        if fields.get(b"connection", b"").lower() == b"close":
-            self.close()
-        return status, answer
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
-        self.reused = False
 
 
 # --- the faults -----------------------------------------------------------------------------
